@@ -1,0 +1,44 @@
+# Two commands do everything on a fresh machine: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+ACCOUNTS ?= 1000
+export DBT_SEND_ANONYMOUS_USAGE_STATS := false
+export GX_ANALYTICS_ENABLED := false
+
+.PHONY: run test venv generate lint clean dbt-manifest
+
+$(BIN)/python:
+	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON)"; exit 2; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(STAMP): $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet -e '.[test]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+# dagster-dbt loads the dbt manifest at import time: build it once per checkout.
+dbt-manifest: $(STAMP)
+	$(BIN)/cswh prepare
+
+generate: $(STAMP)
+	@if [ -d data/raw ] && [ -n "$$(ls -A data/raw 2>/dev/null)" ]; then \
+		echo "landing zone data/raw exists; keeping it (make clean to regenerate)"; \
+	else $(BIN)/cswh generate --out data/raw --accounts $(ACCOUNTS); fi
+
+run: dbt-manifest generate
+	$(BIN)/cswh run
+
+test: dbt-manifest
+	$(BIN)/pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check dagster_project tests bench dashboards
+	$(BIN)/ruff format --check dagster_project tests bench dashboards
+
+clean:
+	rm -rf data/raw data/warehouse data/dagster_home data/docs dbt/target

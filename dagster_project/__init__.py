@@ -1,0 +1,1 @@
+"""cswh: the customer-success warehouse."""

@@ -1,0 +1,65 @@
+"""Where things live. Every path comes from the environment (CONTRACT.md section 2).
+
+Relative defaults resolve against the repository root so that dbt, Dagster and Streamlit,
+which run with different working directories, all see the same absolute paths.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DBT_PROJECT_DIR = PROJECT_ROOT / "dbt"
+
+_DEFAULTS = {
+    "CSWH_DATA_DIR": "data/raw",
+    "CSWH_WAREHOUSE": "data/warehouse/warehouse.duckdb",
+    "CSWH_SERVING": "data/warehouse/serving.duckdb",
+    "CSWH_APP_DB": "data/app/cswh_app.sqlite",
+    "CSWH_DOCS_DIR": "data/docs",
+    "DAGSTER_HOME": "data/dagster_home",
+}
+
+
+def _path(var: str) -> Path:
+    value = os.environ.get(var) or _DEFAULTS[var]
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else (PROJECT_ROOT / path)
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    warehouse: Path
+    serving: Path
+    app_db: Path
+    docs_dir: Path
+    dagster_home: Path
+    as_of: str | None  # YYYY-MM-DD, or None = latest usage activity_date
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        return cls(
+            data_dir=_path("CSWH_DATA_DIR"),
+            warehouse=_path("CSWH_WAREHOUSE"),
+            serving=_path("CSWH_SERVING"),
+            app_db=_path("CSWH_APP_DB"),
+            docs_dir=_path("CSWH_DOCS_DIR"),
+            dagster_home=_path("DAGSTER_HOME"),
+            as_of=os.environ.get("CSWH_AS_OF") or None,
+        )
+
+    def export(self) -> None:
+        """Write the resolved absolute paths back to the environment (for dbt and children)."""
+        os.environ.update(
+            CSWH_DATA_DIR=str(self.data_dir),
+            CSWH_WAREHOUSE=str(self.warehouse),
+            CSWH_SERVING=str(self.serving),
+            CSWH_APP_DB=str(self.app_db),
+            CSWH_DOCS_DIR=str(self.docs_dir),
+            DAGSTER_HOME=str(self.dagster_home),
+        )
+        if self.as_of:
+            os.environ["CSWH_AS_OF"] = self.as_of

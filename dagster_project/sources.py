@@ -1,0 +1,353 @@
+"""The landing-zone contract (CONTRACT.md section 1) as data.
+
+One place says which files each source system drops, which columns they carry, their
+types, keys and allowed values. The extractor validates against it, the generator writes
+to it, and the quality suites read it, so a change to the contract is a change here.
+
+Raw tables are named ``raw.<source>__<entity>`` (for example ``raw.crm__accounts``) and
+hold the contract columns, typed, plus the load metadata columns in ``LOAD_COLUMNS``.
+Timestamps are stored as naive ``TIMESTAMP`` in Japan time (reading 20).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+# Column types of the raw layer. "timestamp" accepts 'YYYY-MM-DD HH:MM:SS' (JST) or ISO
+# 8601 with an offset, converted to JST; "date" accepts 'YYYY-MM-DD'.
+VARCHAR, INTEGER, DATE, TIMESTAMP, BOOLEAN = "varchar", "integer", "date", "timestamp", "boolean"
+
+# Appended by the extractor to every raw table.
+LOAD_COLUMNS: dict[str, str] = {
+    "_run_id": "VARCHAR",  # Dagster run that loaded the row (joins dq.load_manifest.run_id)
+    "_source_file": "VARCHAR",  # path relative to the landing zone
+    "_row_number": "BIGINT",  # 1-based record number in the file (header excluded)
+    "_loaded_at": "TIMESTAMP",  # when the row was loaded (UTC)
+    "_extra": "JSON",  # unknown extra columns of the row (schema drift), else null
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    name: str
+    type: str
+    nullable: bool = False
+    enum: tuple[str, ...] | None = None  # allowed values (nulls governed by ``nullable``)
+    min: int | None = None  # inclusive bounds for integers
+    max: int | None = None
+
+
+@dataclass(frozen=True)
+class Entity:
+    source: str  # source system = folder in the landing zone = Dagster extraction asset
+    name: str  # entity within the source
+    glob: str  # relative to the landing zone
+    format: str  # csv | jsonl | parquet
+    columns: tuple[Column, ...]
+    key: tuple[str, ...]
+    description: str = ""
+    nested: str | None = None  # jsonl: name of a nested list flattened into rows
+    nested_columns: tuple[Column, ...] = field(default=())
+
+    @property
+    def table(self) -> str:
+        return f"{self.source}__{self.name}"
+
+    @property
+    def all_columns(self) -> tuple[Column, ...]:
+        return self.columns + self.nested_columns
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.all_columns if c.name == name)
+
+
+def _c(name: str, type_: str = VARCHAR, **kw) -> Column:
+    return Column(name, type_, **kw)
+
+
+CONTACT_ROLES = ("decision_maker", "admin", "champion", "end_user")
+CONTRACT_STATUSES = ("active", "renewed", "churned")
+CHANGE_TYPES = ("seat_add", "seat_remove", "upgrade", "downgrade", "cross_sell")
+ACTIVITY_TYPES = ("meeting", "regular_meeting", "call", "email", "onsite")
+OBJECTIVE_STATUSES = ("planned", "in_progress", "achieved", "missed")
+LEAD_SOURCES = ("web", "seminar", "trial", "referral", "whitepaper", "event")
+LEAD_STATUSES = ("open", "qualified", "converted", "disqualified")
+EVENT_TYPES = (
+    "email_open",
+    "email_click",
+    "whitepaper_download",
+    "pricing_page_view",
+    "community_post",
+    "trial_signup",
+)
+SEMINAR_CATEGORIES = ("onboarding", "training", "webinar", "user_event", "community")
+TICKET_STATUSES = ("new", "open", "pending", "solved", "closed")
+TICKET_PRIORITIES = ("low", "normal", "high", "urgent")
+SATISFACTION = ("good", "bad")
+USER_ROLES = ("admin", "member")
+OUTCOMES = ("contacted", "no_response", "won", "lost", "dismissed", "snoozed")
+FEATURES = (  # the contract's minimum; other feature names are accepted
+    "web_session",
+    "mobile_session",
+    "core_action",
+    "search",
+    "export",
+    "share",
+    "integration",
+)
+
+ENTITIES: tuple[Entity, ...] = (
+    Entity(
+        "crm",
+        "accounts",
+        "crm/accounts*.csv",
+        "csv",
+        (
+            _c("account_id"),
+            _c("account_name"),
+            _c("industry"),
+            _c("employee_count", INTEGER, min=1),
+            _c("region"),
+            _c("csm_owner", nullable=True),
+            _c("created_at", DATE),
+        ),
+        ("account_id",),
+        "A customer company.",
+    ),
+    Entity(
+        "crm",
+        "contacts",
+        "crm/contacts*.csv",
+        "csv",
+        (
+            _c("contact_id"),
+            _c("account_id"),
+            _c("full_name"),
+            _c("email"),
+            _c("role", enum=CONTACT_ROLES),
+            _c("created_at", DATE),
+        ),
+        ("contact_id",),
+        "A person at a customer.",
+    ),
+    Entity(
+        "crm",
+        "contracts",
+        "crm/contracts*.csv",
+        "csv",
+        (
+            _c("contract_id"),
+            _c("account_id"),
+            _c("product"),
+            _c("plan"),
+            _c("start_date", DATE),
+            _c("end_date", DATE),
+            _c("seats", INTEGER, min=0),
+            _c("annual_quota", INTEGER, min=0),
+            _c("arr_jpy", INTEGER, min=0),
+            _c("status", enum=CONTRACT_STATUSES),
+        ),
+        ("contract_id",),
+        "One contract term.",
+    ),
+    Entity(
+        "crm",
+        "contract_changes",
+        "crm/contract_changes*.csv",
+        "csv",
+        (
+            _c("change_id"),
+            _c("account_id"),
+            _c("contract_id"),
+            _c("changed_at", DATE),
+            _c("change_type", enum=CHANGE_TYPES),
+            _c("delta_seats", INTEGER),
+            _c("delta_arr_jpy", INTEGER),
+        ),
+        ("change_id",),
+        "A mid-term amendment (seats, plan, cross-sell).",
+    ),
+    Entity(
+        "crm",
+        "activities",
+        "crm/activities*.csv",
+        "csv",
+        (
+            _c("activity_id"),
+            _c("account_id"),
+            _c("contact_id", nullable=True),
+            _c("activity_type", enum=ACTIVITY_TYPES),
+            _c("occurred_at", TIMESTAMP),
+            _c("owner"),
+        ),
+        ("activity_id",),
+        "A touch by CS / sales.",
+    ),
+    Entity(
+        "crm",
+        "success_plans",
+        "crm/success_plans*.csv",
+        "csv",
+        (
+            _c("objective_id"),
+            _c("account_id"),
+            _c("objective"),
+            _c("target_date", DATE),
+            _c("status", enum=OBJECTIVE_STATUSES),
+            _c("achieved_at", DATE, nullable=True),
+        ),
+        ("objective_id",),
+        "One objective of a customer's success plan.",
+    ),
+    Entity(
+        "marketing",
+        "leads",
+        "marketing/leads*.csv",
+        "csv",
+        (
+            _c("lead_id"),
+            _c("email"),
+            _c("company_name"),
+            _c("account_id", nullable=True),
+            _c("lead_source", enum=LEAD_SOURCES),
+            _c("created_at", TIMESTAMP),
+            _c("status", enum=LEAD_STATUSES),
+            _c("converted_at", TIMESTAMP, nullable=True),
+        ),
+        ("lead_id",),
+        "A lead in the marketing-automation tool.",
+    ),
+    Entity(
+        "marketing",
+        "engagements",
+        "marketing/engagements*.jsonl",
+        "jsonl",
+        (
+            _c("event_id"),
+            _c("email"),
+            _c("account_id", nullable=True),
+            _c("event_type", enum=EVENT_TYPES),
+            _c("occurred_at", TIMESTAMP),
+        ),
+        ("event_id",),
+        "An email click, download, community post, ...",
+    ),
+    Entity(
+        "seminars",
+        "registrations",
+        "seminars/seminars*.jsonl",
+        "jsonl",
+        (
+            _c("seminar_id"),
+            _c("title"),
+            _c("category", enum=SEMINAR_CATEGORIES),
+            _c("held_at", TIMESTAMP),
+        ),
+        ("seminar_id", "email"),
+        "A seminar registration, flattened from seminars with nested registrations "
+        "(a seminar without registrations is one row with null registration fields).",
+        nested="registrations",
+        nested_columns=(
+            _c("email"),
+            _c("registered_at", TIMESTAMP),
+            _c("attended", BOOLEAN),
+            _c("attended_minutes", INTEGER, nullable=True, min=0),
+        ),
+    ),
+    Entity(
+        "support",
+        "tickets",
+        "support/tickets*.jsonl",
+        "jsonl",
+        (
+            _c("id"),
+            _c("organization_id"),
+            _c("requester_email"),
+            _c("subject"),
+            _c("created_at", TIMESTAMP),
+            _c("updated_at", TIMESTAMP),
+            _c("solved_at", TIMESTAMP, nullable=True),
+            _c("status", enum=TICKET_STATUSES),
+            _c("priority", enum=TICKET_PRIORITIES),
+            _c("channel"),
+            _c("category"),
+            _c("satisfaction", nullable=True, enum=SATISFACTION),
+        ),
+        ("id", "updated_at"),
+        "A help-desk ticket version (incremental export; the latest updated_at wins).",
+    ),
+    Entity(
+        "nps",
+        "responses",
+        "nps/responses*.csv",
+        "csv",
+        (
+            _c("response_id"),
+            _c("email"),
+            _c("account_id", nullable=True),
+            _c("sent_at", TIMESTAMP),
+            _c("responded_at", TIMESTAMP),
+            _c("score", INTEGER, min=0, max=10),
+            _c("comment", nullable=True),
+        ),
+        ("response_id",),
+        "An NPS survey answer.",
+    ),
+    Entity(
+        "usage",
+        "users",
+        "usage/users*.parquet",
+        "parquet",
+        (
+            _c("user_id"),
+            _c("account_id"),
+            _c("role", enum=USER_ROLES),
+            _c("created_at", TIMESTAMP),
+            _c("first_login_at", TIMESTAMP, nullable=True),
+            _c("deactivated_at", TIMESTAMP, nullable=True),
+        ),
+        ("user_id",),
+        "A product user ID issued to a customer.",
+    ),
+    Entity(
+        "usage",
+        "daily",
+        "usage/daily/**/*.parquet",
+        "parquet",
+        (
+            _c("activity_date", DATE),
+            _c("account_id"),
+            _c("user_id"),
+            _c("feature"),
+            _c("event_count", INTEGER, min=1),
+            _c("devices", INTEGER, min=1),
+        ),
+        ("activity_date", "user_id", "feature"),
+        "One user's use of one feature on one day.",
+    ),
+    Entity(
+        "cta_actions",
+        "outcomes",
+        "cta_actions/outcomes*.csv",
+        "csv",
+        (
+            _c("cta_id"),
+            _c("recorded_at", TIMESTAMP),
+            _c("recorded_by"),
+            _c("outcome", enum=OUTCOMES),
+            _c("note", nullable=True),
+        ),
+        ("cta_id", "recorded_at"),
+        "A CTA outcome recorded elsewhere (e.g. in the CRM) or in the dashboard.",
+    ),
+)
+
+SOURCES: tuple[str, ...] = tuple(dict.fromkeys(e.source for e in ENTITIES))
+
+
+def entities_of(source: str) -> tuple[Entity, ...]:
+    return tuple(e for e in ENTITIES if e.source == source)
+
+
+def entity(table: str) -> Entity:
+    return next(e for e in ENTITIES if e.table == table)
