@@ -150,14 +150,14 @@ def cmd_prepare(args: argparse.Namespace) -> int:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from dagster_project.synthetic import generate
-
     if args.accounts < 1:
         raise UsageError("--accounts must be at least 1")
     start = date.fromisoformat(args.start) if args.start else None
     end = date.fromisoformat(args.end) if args.end else None
     if start and end and start >= end:
         raise UsageError("--start must be before --end")
+    from dagster_project.synthetic import generate
+
     t0 = time.perf_counter()
     counts = generate(
         args.out,
