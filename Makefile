@@ -8,7 +8,7 @@ ACCOUNTS ?= 1000
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: run test venv generate lint clean dbt-manifest
+.PHONY: run test venv generate lint clean dbt-manifest browser
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON)"; exit 2; }
@@ -33,7 +33,16 @@ generate: $(STAMP)
 run: dbt-manifest generate
 	$(BIN)/cswh run
 
-test: dbt-manifest
+# Browser tests drive Debian's Chromium through Playwright (Playwright cannot download
+# its own browser here). Installed once, by the project, never by hand.
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		echo "installing Debian's chromium for the browser tests"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+test: dbt-manifest browser
 	$(BIN)/pytest
 
 lint: $(STAMP)
