@@ -5,18 +5,16 @@ the generator, dbt or Streamlit. Exit status of `cswh run`: 0 published, 1 not p
 from __future__ import annotations
 
 import argparse
-import fcntl
 import os
 import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 
 from dagster_project.config import PROJECT_ROOT, Settings
+from dagster_project.sources import SOURCES
 
 EXIT_OK, EXIT_NOT_PUBLISHED, EXIT_USAGE = 0, 1, 2
 
@@ -64,6 +62,12 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--data-dir", type=Path, help="landing zone (env CSWH_DATA_DIR)")
     r.add_argument("--warehouse", type=Path, help="working DuckDB file (env CSWH_WAREHOUSE)")
     r.add_argument("--as-of", type=_date, help="as-of date D (env CSWH_AS_OF)")
+    r.add_argument(
+        "--select",
+        metavar="SOURCE",
+        choices=SOURCES,
+        help=f"run one source system and what depends on it ({', '.join(SOURCES)})",
+    )
 
     d = sub.add_parser("dashboard", help="the Streamlit app on the serving copy")
     _path_flags(d)
@@ -117,21 +121,6 @@ def _dagster_home(settings: Settings) -> Path:
     return home
 
 
-@contextmanager
-def writer_lock(settings: Settings) -> Iterator[None]:
-    """One writer at a time: a second `cswh run` waits here instead of failing on
-    DuckDB's file lock."""
-    settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
-    path = settings.warehouse.with_name(settings.warehouse.name + ".lock")
-    with open(path, "w") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            print(f"another cswh run holds {path}; waiting for it to finish ...", flush=True)
-            fcntl.flock(handle, fcntl.LOCK_EX)
-        yield
-
-
 def ensure_manifest() -> None:
     from dagster_project.transform import project
 
@@ -182,11 +171,12 @@ def cmd_run(args: argparse.Namespace) -> int:
             "CSWH_DATA_DIR, or create a demo one with `cswh generate --out data/raw`"
         )
     os.environ["DAGSTER_HOME"] = str(_dagster_home(settings))
-    with writer_lock(settings):
-        ensure_manifest()
-        from dagster_project.run import run_pipeline
+    ensure_manifest()
+    from dagster_project.run import run_pipeline
 
-        outcome = run_pipeline(settings)
+    # One writer at a time: the run waits (with a message) while another run holds the
+    # warehouse; see resources.Warehouse.
+    outcome = run_pipeline(settings, select=args.select)
     print(outcome.summary())
     return EXIT_OK if outcome.published else EXIT_NOT_PUBLISHED
 

@@ -58,15 +58,19 @@ def _run_config() -> dict:
     return {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
 
 
-def run_pipeline(settings: Settings) -> RunOutcome:
+def run_pipeline(settings: Settings, select: str | None = None) -> RunOutcome:
+    """Run the whole job, or with ``select`` one source system and what depends on it."""
     import dagster as dg
 
-    from dagster_project.definitions import defs
+    from dagster_project.definitions import defs, selection_by_source
 
     job = defs.resolve_job_def("cswh_job")
     with dg.DagsterInstance.get() as instance:
         result = job.execute_in_process(
-            instance=instance, raise_on_error=False, run_config=_run_config()
+            instance=instance,
+            raise_on_error=False,
+            run_config=_run_config(),
+            asset_selection=selection_by_source[select] if select else None,
         )
         failures = [
             event.step_key or "run"

@@ -7,9 +7,8 @@ from pathlib import Path
 
 import dagster as dg
 
-from dagster_project.config import Settings
 from dagster_project.extract import ensure_schemas, load_source
-from dagster_project.resources import Warehouse
+from dagster_project.resources import LandingZone, Warehouse
 from dagster_project.sources import SOURCES, Entity, entities_of
 
 GROUP = "extract"
@@ -34,8 +33,10 @@ def _build(source: str) -> dg.AssetsDefinition:
         description=f"Load new `{source}` deliveries into DuckDB schema raw (manifest, quarantine).",
         can_subset=False,
     )
-    def _extract(context: dg.AssetExecutionContext, warehouse: Warehouse):
-        data_dir = Path(Settings.from_env().data_dir)
+    def _extract(
+        context: dg.AssetExecutionContext, warehouse: Warehouse, landing_zone: LandingZone
+    ):
+        data_dir = Path(landing_zone.path)
         with warehouse.connect() as con:
             ensure_schemas(con)
             result = load_source(con, data_dir, source, context.run_id, log=context.log.info)
