@@ -8,7 +8,7 @@ ACCOUNTS ?= 1000
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: run test venv generate lint clean dbt-manifest browser
+.PHONY: run test venv generate lint clean dbt-manifest browser bench
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON)"; exit 2; }
@@ -44,6 +44,11 @@ browser:
 
 test: dbt-manifest browser
 	$(BIN)/pytest
+
+# Benchmarks print figures; not part of `make test`. SCALE = accounts.
+SCALE ?= 1000
+bench: dbt-manifest
+	$(BIN)/python bench/bench.py --accounts $(SCALE) --markdown bench/RESULTS.md
 
 lint: $(STAMP)
 	$(BIN)/ruff check dagster_project tests bench dashboards
