@@ -28,7 +28,7 @@ import duckdb
 from dagster_project.sources import SOURCES, Entity, entities_of
 
 from . import parquet
-from .manifest import file_hash, prior_state, utcnow, write_manifest
+from .manifest import Prior, file_hash, prior_state, utcnow, write_manifest
 from .results import FileResult, SourceResult
 from .schema import RAW_SCHEMA, ensure_schemas
 from .text import FileRejected, Parsed, read_csv, read_jsonl
@@ -72,56 +72,9 @@ def load_source(
     for entity in entities_of(source):
         files = discover(data_dir, entity)
         matched.update(files)
-        todo: list[tuple[str, str, int]] = []
-        for rel in files:
-            path = data_dir / rel
-            try:
-                h = file_hash(path)
-            except OSError as e:
-                fr = _failed(run_id, entity, rel, "", 0, f"{rel} cannot be read: {e}", True)
-                write_manifest(con, [fr])
-                say(f"REJECTED {fr.error}")
-                result.files.append(fr)
-                continue
-            size = path.stat().st_size
-            if (rel, h) in prior.seen:
-                result.unchanged += 1
-                continue
-            if rel in prior.hashes and prior.hashes[rel] != h:
-                say(
-                    f"{rel}: its bytes changed since it was last recorded; loading it as a new delivery"
-                )
-            original = prior.loaded.get((entity.name, h))
-            if original is not None:
-                fr = FileResult(
-                    run_id=run_id,
-                    source=source,
-                    entity=entity.name,
-                    file=rel,
-                    file_hash=h,
-                    status="skipped_duplicate",
-                    loaded_at=utcnow(),
-                    file_bytes=size,
-                    duplicate_of=original,
-                )
-                write_manifest(con, [fr])
-                say(f"{rel}: byte-identical to {original}; skipped as a duplicate")
-                result.files.append(fr)
-                prior.record(fr)
-                continue
-            if entity.format == "parquet":
-                todo.append((rel, h, size))
-                prior.record(_placeholder(run_id, entity, rel, h))  # duplicates within this run
-                continue
-            fr = _load_text(con, entity, data_dir, rel, h, size, run_id, say)
-            result.files.append(fr)
-            prior.record(fr)
-
-        if todo:
-            pfs = [parquet.ParquetFile(rel, data_dir / rel, h, size) for rel, h, size in todo]
-            result.files += parquet.load_files(
-                con, entity, pfs, data_dir=data_dir, run_id=run_id, log=say
-            )
+        job = _EntityLoad(con, entity, data_dir, run_id, prior, say)
+        result.files += job.run(files)
+        result.unchanged += job.unchanged
 
     source_dir = data_dir / source
     if source_dir.is_dir():
@@ -149,8 +102,100 @@ def load_source(
     return result
 
 
-def _placeholder(run_id: str, entity: Entity, rel: str, h: str) -> FileResult:
-    return FileResult(run_id, entity.source, entity.name, rel, h, "loaded")
+class _EntityLoad:
+    """The new files of one entity: hash, skip or load, in lexical order."""
+
+    def __init__(
+        self,
+        con: duckdb.DuckDBPyConnection,
+        entity: Entity,
+        data_dir: Path,
+        run_id: str,
+        prior: Prior,
+        say: Log,
+    ) -> None:
+        self.con, self.entity, self.data_dir = con, entity, data_dir
+        self.run_id, self.prior, self.say = run_id, prior, say
+        self.done: list[FileResult] = []
+        self.unchanged = 0
+
+    def _add(self, fr: FileResult) -> None:
+        self.prior.record(fr)
+        self.done.append(fr)
+
+    def run(self, files: list[str]) -> list[FileResult]:
+        con, entity, run_id, prior, say = self.con, self.entity, self.run_id, self.prior, self.say
+        todo: dict[str, tuple[str, int]] = {}  # parquet: rel -> (hash, size), loaded in batches
+        later: list[tuple[str, str, int]] = []  # parquet: same bytes as a file in ``todo``
+        for rel in files:
+            path = self.data_dir / rel
+            try:
+                h, size = file_hash(path), path.stat().st_size
+            except OSError as e:
+                fr = _failed(run_id, entity, rel, "", 0, f"{rel} cannot be read: {e}", True)
+                write_manifest(con, [fr])
+                say(f"REJECTED {fr.error}")
+                self._add(fr)
+                continue
+            if (rel, h) in prior.seen:
+                self.unchanged += 1
+                continue
+            if rel in prior.hashes and prior.hashes[rel] != h:
+                say(f"{rel}: its bytes changed since last recorded; loading it as a new delivery")
+            original = prior.loaded.get((entity.name, h))
+            if original is not None:
+                self._add(_skip_duplicate(con, run_id, entity, rel, h, size, original, say))
+            elif entity.format != "parquet":
+                self._add(_load_text(con, entity, self.data_dir, rel, h, size, run_id, say))
+            elif any(h == th for th, _ in todo.values()):
+                later.append((rel, h, size))  # decided once we know whether the first loaded
+            else:
+                todo[rel] = (h, size)
+
+        self._load_parquet([(rel, h, size) for rel, (h, size) in todo.items()])
+        retry = []  # copies whose original did not load are tried on their own
+        for rel, h, size in later:
+            original = prior.loaded.get((entity.name, h))
+            if original is None:
+                retry.append((rel, h, size))
+            else:
+                self._add(_skip_duplicate(con, run_id, entity, rel, h, size, original, say))
+        self._load_parquet(retry)
+        return sorted(self.done, key=lambda f: f.file)
+
+    def _load_parquet(self, items: list[tuple[str, str, int]]) -> None:
+        pfs = [parquet.ParquetFile(rel, self.data_dir / rel, h, size) for rel, h, size in items]
+        if pfs:
+            for fr in parquet.load_files(
+                self.con, self.entity, pfs, data_dir=self.data_dir, run_id=self.run_id, log=self.say
+            ):
+                self._add(fr)
+
+
+def _skip_duplicate(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    entity: Entity,
+    rel: str,
+    h: str,
+    size: int,
+    original: str,
+    say: Log,
+) -> FileResult:
+    fr = FileResult(
+        run_id=run_id,
+        source=entity.source,
+        entity=entity.name,
+        file=rel,
+        file_hash=h,
+        status="skipped_duplicate",
+        loaded_at=utcnow(),
+        file_bytes=size,
+        duplicate_of=original,
+    )
+    write_manifest(con, [fr])
+    say(f"{rel}: byte-identical to {original}; skipped as a duplicate")
+    return fr
 
 
 def _failed(
