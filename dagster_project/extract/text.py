@@ -69,6 +69,11 @@ def _str(value: object) -> str | None:
     return json.dumps(value, ensure_ascii=False)
 
 
+def _json(value: object) -> str:
+    """Compact JSON, as DuckDB's json_object writes it (``_extra`` of every format)."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
 def _kind(value: object) -> str:
     return "an object" if isinstance(value, dict) else "a list"
 
@@ -184,9 +189,7 @@ def _csv_record(
     rows["_raw"].append(raw)
     if extras and record:
         pos = {h: i for i, h in enumerate(header)}
-        rows["_extra"].append(
-            json.dumps({h: record[pos[h]] or None for h in extras}, ensure_ascii=False)
-        )
+        rows["_extra"].append(_json({h: record[pos[h]] or None for h in extras}))
     else:
         rows["_extra"].append(None)
     rows["_pre"].append(None)
@@ -317,7 +320,7 @@ def _jsonl_row(
         rows[c.name].append(_str(v))
     rows["_row_number"].append(line_no)
     rows["_raw"].append(raw)
-    rows["_extra"].append(json.dumps(extra, ensure_ascii=False) if extra else None)
+    rows["_extra"].append(_json(extra) if extra else None)
     rows["_pre"].append("; ".join(problems) or None)
     rows["_fatal"].append(fatal)
     rows["_nested_index"].append(nested_index)
