@@ -302,7 +302,7 @@ def write_daily(
         h_a = w.health[:, ti].astype(np.float64)
         ramp_a = np.clip((d - w.customer_since + 10) / 40.0, 0.3, 1.0)
         base_a = wd * w.activity_mult * (0.4 + 0.5 * h_a) * ramp_a
-        share_a = np.clip(1.1 * h_a - 0.05, 0.03, 0.97)
+        share_a = np.clip(1.4 * h_a - 0.2, 0.03, 0.97)
         adv_a = w.adv_base * (0.5 + h_a) * burst[:, d]
 
         elig = np.flatnonzero(

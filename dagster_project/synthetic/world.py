@@ -108,7 +108,7 @@ def expected_core_per_seat_year(h: float, activity_mult: float, core_lambda: flo
     accounts consume roughly 60-110% of their annual quota.
     """
     issue = min(1.0, max(0.15, 0.7 + 0.9 * (h - 0.5))) * 0.92  # IDs per seat, logged in
-    engaged = min(0.97, max(0.03, 1.1 * h - 0.05))
+    engaged = min(0.97, max(0.03, 1.4 * h - 0.2))
     p_day = min(0.95, activity_mult * 0.62 * (0.4 + 0.5 * h))
     days = 245 + 120 * 0.06
     active_days = days * (engaged * p_day + (1 - engaged) * 0.01)
@@ -149,7 +149,7 @@ def build_world(rng: np.random.Generator, n: int, start: date, end: date, seed: 
             csm.append(None)
 
     # --- true health: mean-reverting random walk in logit space with shocks ---------------
-    base = rng.normal(0.75, 0.95, n)
+    base = rng.normal(0.55, 0.95, n)
     z = np.empty((n, T), dtype=np.float32)
     cur = base + rng.normal(0, 0.4, n)
     eps = rng.normal(0, 0.075, (n, T)).astype(np.float32)
@@ -231,10 +231,10 @@ def build_world(rng: np.random.Generator, n: int, start: date, end: date, seed: 
 
 def _seat_count(rng: np.random.Generator, seg: int, emp: int) -> int:
     if seg == TECH:
-        return max(3, round(emp * rng.uniform(0.3, 0.9)))
+        return max(3, round(emp * rng.uniform(0.3, 0.8)))
     if seg == POOLED:
-        return max(10, round(emp * rng.uniform(0.06, 0.22)))
-    return int(min(1500, max(60, round(emp * rng.uniform(0.015, 0.06)))))
+        return max(10, round(emp * rng.uniform(0.06, 0.2)))
+    return int(min(1200, max(50, round(emp * rng.uniform(0.012, 0.05)))))
 
 
 def _contracts(
@@ -354,7 +354,7 @@ def _contracts(
             else:
                 lo, hi = max(e - 60 + PRE, 0), e + PRE + 1
                 h_end = float(w.health[a, lo:hi].mean())
-                p_churn = 0.03 + 0.72 / (1 + np.exp(9 * (h_end - 0.33)))
+                p_churn = 0.02 + 0.8 / (1 + np.exp(10 * (h_end - 0.35)))
                 status = "churned" if rng.random() < p_churn else "renewed"
             w.contracts.append(
                 Contract(cid, a, s, e, base_plan, base_seats, quota, base_arr, status)
@@ -398,6 +398,6 @@ def _contracts(
 
 
 def vocab_quota_per_seat(rng: np.random.Generator, mult: float, lam: float) -> float:
-    """Quota units per seat so that an account at health 0.75 uses 65-115% of it."""
-    ref = expected_core_per_seat_year(0.75, float(mult), float(lam))
-    return ref / rng.uniform(0.65, 1.15)
+    """Quota units per seat so that an account at health 0.8 uses 70-110% of it."""
+    ref = expected_core_per_seat_year(0.8, float(mult), float(lam))
+    return ref / rng.uniform(0.7, 1.1)
