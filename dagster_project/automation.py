@@ -1,8 +1,6 @@
 """When runs happen without anyone pressing a button: the morning schedule and the
 landing-zone sensor."""
 
-from __future__ import annotations
-
 import hashlib
 import json
 from collections.abc import Mapping, Sequence

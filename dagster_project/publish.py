@@ -6,8 +6,6 @@ is then swapped in with ``os.replace`` (atomic on POSIX): a reader sees either t
 copy or the new one, never a half-written file, and never meets the pipeline's lock.
 """
 
-from __future__ import annotations
-
 import os
 from dataclasses import dataclass
 from datetime import UTC, datetime

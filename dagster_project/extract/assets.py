@@ -1,8 +1,6 @@
 """One Dagster multi-asset per source system: it loads the landing-zone files of that
 system into its raw tables (asset keys ``raw/<source>__<entity>``, the DuckDB tables)."""
 
-from __future__ import annotations
-
 from pathlib import Path
 
 import dagster as dg

@@ -1,7 +1,5 @@
 """dbt models as Dagster assets: one `dbt build` per run, so dbt tests arrive as asset checks."""
 
-from __future__ import annotations
-
 import json
 from collections.abc import Mapping
 from typing import Any
