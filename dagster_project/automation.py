@@ -6,12 +6,18 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import dagster as dg
 import duckdb
 
 from dagster_project.resources import LandingZone, ServingCopy
 from dagster_project.sources import ENTITIES
+
+if TYPE_CHECKING:
+    from dagster._core.definitions.unresolved_asset_job_definition import (
+        UnresolvedAssetJobDefinition,
+    )
 
 SCHEDULE_CRON = "0 6 * * *"  # every morning at 06:00 ...
 SCHEDULE_TIMEZONE = "Asia/Tokyo"  # ... Japan time, before the CS team starts
@@ -69,7 +75,7 @@ def source_of(path: str) -> str:
 
 
 def build_schedule(
-    job: dg.JobDefinition | dg.UnresolvedAssetJobDefinition,
+    job: "UnresolvedAssetJobDefinition",
 ) -> dg.ScheduleDefinition:
     return dg.ScheduleDefinition(
         name="cswh_daily",
@@ -82,7 +88,7 @@ def build_schedule(
 
 
 def build_landing_zone_sensor(
-    job: dg.JobDefinition | dg.UnresolvedAssetJobDefinition,
+    job: "UnresolvedAssetJobDefinition",
     selection_by_source: Mapping[str, Sequence[dg.AssetKey]],
 ) -> dg.SensorDefinition:
     """New complete files start a run of their sources' extraction and everything downstream."""
