@@ -103,6 +103,10 @@ class Suite:
             "why": why,
             "rule": f"{self.name}#{len(self.expectations) + 1}",
         }
+        # Rendered under the expectation in Data Docs, so auditors see the severity there.
+        expectation.notes = f"Severity: {severity}." + (
+            f" {why[0].upper()}{why[1:]}." if why else ""
+        )
         self.expectations.append(expectation)
         return expectation
 
