@@ -250,26 +250,26 @@ def write_engagements(
         order = np.lexsort((sec, all_day))
         ts = timestamps(w.start, all_day[order], sec[order], sep="T")
         known_em = email_variant(rng, [c.email[i] for i in ci], 0.04, 0.01)
-        recs = []
+        # plain ASCII values without quotes or backslashes: format the JSON directly
+        lines = []
         for j, i in enumerate(order):
             seq += 1
             if i < len(ci):
                 cc = int(ci[i])
-                email, acct = known_em[i], w.account_id[c.acct[cc]] if c.synced[cc] else None
+                email = known_em[i]
+                acct = f'"{w.account_id[c.acct[cc]]}"' if c.synced[cc] else "null"
                 typ = types[int(ti[i])]
             else:
-                email, acct = unknown_emails[int(ui[i - len(ci)])], None
+                email, acct = unknown_emails[int(ui[i - len(ci)])], "null"
                 typ = types[int(ut[i - len(ci)])]
-            recs.append(
-                {
-                    "event_id": f"EV{seq:09d}",
-                    "email": email,
-                    "account_id": acct,
-                    "event_type": typ,
-                    "occurred_at": ts[j] + JST,
-                }
+            lines.append(
+                f'{{"event_id":"EV{seq:09d}","email":"{email}","account_id":{acct},'
+                f'"event_type":"{typ}","occurred_at":"{ts[j]}{JST}"}}\n'
             )
-        total += write_jsonl(out / "marketing" / f"engagements_{m_first:%Y-%m}.jsonl", recs)
+        path = out / "marketing" / f"engagements_{m_first:%Y-%m}.jsonl"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("".join(lines), encoding="utf-8", newline="\n")
+        total += len(lines)
     return total
 
 
@@ -397,7 +397,8 @@ def write_seminars(
 def write_tickets(w: World, c: Contacts, rng: np.random.Generator, out: Path) -> int:
     cats = tuple(vocab.TICKET_CATEGORIES)
     cat_p = np.array([0.14, 0.12, 0.08, 0.3, 0.14, 0.07, 0.15])
-    tickets: list[tuple[int, int, int, bool]] = []  # (day, sec, acct, burst)
+    t_day: list[np.ndarray] = []
+    t_acct: list[np.ndarray] = []
     for _m_first, lo, hi in _months(w.start, w.end):
         span = hi - lo + 1
         mid = (lo + hi) // 2
@@ -407,96 +408,111 @@ def write_tickets(w: World, c: Contacts, rng: np.random.Generator, out: Path) ->
         new = (mid - w.customer_since >= 0) & (mid - w.customer_since < 60)
         lam = (0.12 + 0.035 * np.sqrt(seats)) * (0.5 + 2.2 * (1 - h) ** 2) + 0.6 * new
         k = rng.poisson(np.where(act, lam * span / 30, 0))
-        accts = np.repeat(np.arange(w.n), k)
-        days = lo + rng.integers(0, span, len(accts))
-        for a, d in zip(accts, days, strict=True):
-            tickets.append((int(d), 0, int(a), False))
+        t_acct.append(np.repeat(np.arange(w.n), k))
+        t_day.append(lo + rng.integers(0, span, int(k.sum())))
+    day = np.concatenate(t_day)
+    acct = np.concatenate(t_acct)
+    burst = np.zeros(len(day), dtype=bool)
+    # a sharp drop in health brings a burst of (urgent) tickets within ten days
+    b_day, b_acct = [], []
     for a, d in w.neg_shocks:
         if 0 <= d < w.days and w.active[a, d + PRE]:
             for _ in range(int(rng.integers(3, 7))):
                 dd = d + int(rng.integers(0, 10))
                 if dd < w.days and w.active[a, dd + PRE]:
-                    tickets.append((dd, 0, a, True))
-    tickets.sort()
-    end_ts = w.days * 86_400  # seconds from start: export horizon
-    versions: list[tuple[int, int, dict]] = []  # (updated seconds, ticket no, record)
-    for no, (d, _s, a, burst) in enumerate(tickets, start=1):
-        h = w.h(a, d)
-        created = d * 86_400 + int(np.clip(rng.normal(13.5, 2.5), 7, 22) * 3600)
-        if burst:
-            pr = ("urgent", "high", "normal")[int(rng.choice(3, p=(0.3, 0.35, 0.35)))]
-        else:
-            pu, ph = 0.03 + 0.12 * (1 - h), 0.1 + 0.25 * (1 - h)
-            pr = ("urgent", "high", "normal", "low")[
-                int(rng.choice(4, p=(pu, ph, 1 - pu - ph - 0.2, 0.2)))
-            ]
-        cat = cats[int(rng.choice(len(cats), p=cat_p))]
-        subj = vocab.TICKET_CATEGORIES[cat][int(rng.integers(len(vocab.TICKET_CATEGORIES[cat])))]
-        if rng.random() < 0.92:
-            ci = int(_pick_contact(c, np.array([a]), rng, 0.5, 0.25)[0])
-            email = c.email[ci]
-        else:
-            email = f"support-{int(rng.integers(1, 99))}@{w.domain[a]}"
-        email = email_variant(rng, [email], 0.05, 0.02)[0]
-        channel = vocab.TICKET_CHANNELS[int(rng.choice(4, p=vocab.TICKET_CHANNEL_WEIGHTS))]
-        speed = {"urgent": 0.25, "high": 0.5, "normal": 1.0, "low": 1.6}[pr]
-        t_open = created + int(rng.exponential(4 * 3600 * speed)) + 300
-        t_pending = t_open + int(rng.exponential(20 * 3600)) if rng.random() < 0.35 else None
-        t_solved = (t_pending or t_open) + int(rng.exponential(40 * 3600 * speed * (1.5 - h)))
-        t_solved += 600
-        t_closed = t_solved + 4 * 86_400
-        sat = None
-        if rng.random() < 0.35:
-            sat = "good" if rng.random() < 0.35 + 0.6 * h else "bad"
-        no_solved_at = rng.random() < 0.02
-        base = {
-            "id": f"{100000 + no}",
-            "organization_id": w.account_id[a],
-            "requester_email": email,
-            "subject": subj,
-        }
-        steps = [(created, "new"), (t_open, "open")]
-        if t_pending:
-            steps.append((t_pending, "pending"))
-        steps += [(t_solved, "solved"), (t_closed, "closed")]
-        for t, status in steps:
-            if t >= end_ts:
-                break
-            solved = t_solved if status in ("solved", "closed") and not no_solved_at else None
-            rec = dict(base)
-            rec.update(
-                created_at=created,
-                updated_at=t,
-                solved_at=solved,
-                status=status,
-                priority=pr,
-                channel=channel,
-                category=cat,
-                satisfaction=sat if status == "closed" else None,
-            )
-            versions.append((t, no, rec))
-    # monthly incremental exports: each ticket's latest state within the month
-    total = 0
-    bad_done = False
+                    b_day.append(dd)
+                    b_acct.append(a)
+    day = np.r_[day, np.array(b_day, dtype=np.int64)]
+    acct = np.r_[acct, np.array(b_acct, dtype=np.int64)]
+    burst = np.r_[burst, np.ones(len(b_day), dtype=bool)]
+    k = len(day)
+    created = day * 86_400 + (np.clip(rng.normal(13.5, 2.5, k), 7, 22) * 3600).astype(np.int64)
+    order = np.lexsort((acct, created))
+    day, acct, burst, created = day[order], acct[order], burst[order], created[order]
+    h = w.health[acct, day + PRE].astype(np.float64)
+    u = rng.random(k)
+    pu = np.where(burst, 0.3, 0.03 + 0.12 * (1 - h))
+    ph = np.where(burst, 0.35, 0.1 + 0.25 * (1 - h))
+    pl = np.where(burst, 0.0, 0.2)
+    prio = np.where(u < pu, 0, np.where(u < pu + ph, 1, np.where(u < 1 - pl, 2, 3)))
+    prio_names = ("urgent", "high", "normal", "low")
+    speed = np.array([0.25, 0.5, 1.0, 1.6])[prio]
+    cat = rng.choice(len(cats), size=k, p=cat_p)
+    subj_u = rng.random(k)
+    contact = _pick_contact(c, acct, rng, 0.5, 0.25)
+    known = rng.random(k) < 0.92
+    helpdesk = rng.integers(1, 99, k)
+    emails = [
+        c.email[contact[i]] if known[i] else f"support-{helpdesk[i]}@{w.domain[acct[i]]}"
+        for i in range(k)
+    ]
+    emails = email_variant(rng, emails, 0.05, 0.02)
+    channel = rng.choice(4, size=k, p=vocab.TICKET_CHANNEL_WEIGHTS)
+    t_open = created + rng.exponential(4 * 3600 * speed).astype(np.int64) + 300
+    has_pending = rng.random(k) < 0.35
+    t_pending = t_open + rng.exponential(20 * 3600, k).astype(np.int64)
+    t_solved = (
+        np.where(has_pending, t_pending, t_open)
+        + rng.exponential(40 * 3600 * speed * (1.5 - h)).astype(np.int64)
+        + 600
+    )
+    t_closed = t_solved + 4 * 86_400
+    rated = rng.random(k) < 0.35
+    good = rng.random(k) < 0.35 + 0.6 * h
+    no_solved_at = rng.random(k) < 0.02
+    end_ts = w.days * 86_400  # seconds from start: the export horizon
+
     base_dt = np.datetime64(w.start, "s") - np.timedelta64(9 * 3600, "s")  # JST -> UTC
 
-    def iso(sec: int | None) -> str | None:
-        if sec is None:
-            return None
-        return str(base_dt + np.timedelta64(int(sec), "s")) + "+00:00"
+    def iso(sec: np.ndarray) -> list[str]:
+        vals = base_dt + np.asarray(sec, np.int64).astype("timedelta64[s]")
+        return [x + "+00:00" for x in np.datetime_as_string(vals, unit="s").tolist()]
 
-    for m_first, lo, hi in _months(w.start, w.end):
-        lo_s, hi_s = lo * 86_400, (hi + 1) * 86_400
-        latest: dict[int, dict] = {}
-        for t, no, rec in versions:
-            if lo_s <= t < hi_s:
-                latest[no] = rec
+    created_s, open_s, pend_s = iso(created), iso(t_open), iso(t_pending)
+    solved_s, closed_s = iso(t_solved), iso(t_closed)
+    # versions: (updated seconds, ticket index, status index 0..4)
+    months = _months(w.start, w.end)
+    month_of_day = np.zeros(w.days, dtype=np.int64)
+    for mi, (_m, lo, hi) in enumerate(months):
+        month_of_day[lo : hi + 1] = mi
+    latest: list[dict[int, int]] = [{} for _ in months]  # month -> ticket -> status
+    steps = (created, t_open, t_pending, t_solved, t_closed)
+    for st, times in enumerate(steps):
+        ok = times < end_ts
+        if st == 2:
+            ok &= has_pending
+        # later steps overwrite earlier ones within a month
+        for i in np.flatnonzero(ok):
+            latest[month_of_day[times[i] // 86_400]][int(i)] = st
+    status_names = ("new", "open", "pending", "solved", "closed")
+    upd_s = (created_s, open_s, pend_s, solved_s, closed_s)
+    total = 0
+    bad_done = False
+    for mi, (m_first, _lo, _hi) in enumerate(months):
         recs = []
-        for no in sorted(latest):
-            rec = dict(latest[no])
-            for key in ("created_at", "updated_at", "solved_at"):
-                rec[key] = iso(rec[key])
-            if not bad_done and len(latest) >= 5 and m_first.month != w.start.month:
+        for i in sorted(latest[mi]):
+            st = latest[mi][i]
+            solved = solved_s[i] if st >= 3 and not no_solved_at[i] else None
+            sat = None
+            if st == 4 and rated[i]:
+                sat = "good" if good[i] else "bad"
+            cname = cats[cat[i]]
+            subjects = vocab.TICKET_CATEGORIES[cname]
+            rec = {
+                "id": f"{100001 + i}",
+                "organization_id": w.account_id[acct[i]],
+                "requester_email": emails[i],
+                "subject": subjects[int(subj_u[i] * len(subjects))],
+                "created_at": created_s[i],
+                "updated_at": upd_s[st][i],
+                "solved_at": solved,
+                "status": status_names[st],
+                "priority": prio_names[prio[i]],
+                "channel": vocab.TICKET_CHANNELS[channel[i]],
+                "category": cname,
+                "satisfaction": sat,
+            }
+            if not bad_done and len(latest[mi]) >= 5 and m_first.month != w.start.month:
                 rec["priority"] = "緊急"  # defect: unknown enum value
                 bad_done = True
             recs.append(rec)

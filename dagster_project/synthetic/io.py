@@ -34,15 +34,17 @@ def write_csv(
     return n
 
 
+_ENCODE = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+
 def write_jsonl(path: Path, records: Iterable[dict]) -> int:
     path.parent.mkdir(parents=True, exist_ok=True)
-    n = 0
+    lines = [_ENCODE(rec) for rec in records]
     with open(path, "w", encoding="utf-8", newline="\n") as fh:
-        for rec in records:
-            fh.write(json.dumps(rec, ensure_ascii=False, separators=(",", ":")))
+        fh.write("\n".join(lines))
+        if lines:
             fh.write("\n")
-            n += 1
-    return n
+    return len(lines)
 
 
 def timestamps(start: date, day: np.ndarray, sec: np.ndarray, sep: str = " ") -> list[str]:

@@ -78,6 +78,7 @@ def day_weight(d: date) -> float:
 @dataclass
 class Users:
     acct: np.ndarray  # int64 account index
+    user_num: np.ndarray  # int64: user_id = U + 7 digits, issued in creation order
     user_id: list[str]
     role_admin: np.ndarray  # bool
     created_day: np.ndarray
@@ -228,6 +229,7 @@ def simulate_users(w: World, rng: np.random.Generator) -> Users:
     shared = rng.random(m) < np.where(w.shared_prone[acct], 0.06, 0.003)
     return Users(
         acct=acct,
+        user_num=uid_num,
         user_id=[f"U{int(x):07d}" for x in uid_num],
         role_admin=admin,
         created_day=cday,
@@ -251,12 +253,13 @@ def _ts(start: date, day: np.ndarray, sec: np.ndarray) -> pa.Array:
 
 
 def write_users(w: World, u: Users, out: Path) -> int:
-    order = np.argsort(np.array(u.user_id))
+    order = np.argsort(u.user_num)
+    roles = pa.array(["member", "admin"], pa.string())
     table = pa.table(
         {
             "user_id": pa.array(u.user_id, pa.string()).take(order),
             "account_id": pa.array(w.account_id, pa.string()).take(u.acct[order]),
-            "role": pa.array(np.where(u.role_admin[order], "admin", "member"), pa.string()),
+            "role": roles.take(u.role_admin[order].astype(np.int64)),
             "created_at": _ts(w.start, u.created_day[order], u.created_sec[order]),
             "first_login_at": _ts(w.start, u.login_day[order], u.login_sec[order]),
             "deactivated_at": _ts(w.start, u.deact_day[order], u.deact_sec[order]),
