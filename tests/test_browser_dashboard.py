@@ -165,6 +165,11 @@ def visit(page, url: str) -> None:
     page.wait_for_selector("h1")
 
 
+def url(server: dict, page_name: str) -> str:
+    """The overview is the default page: it lives at the app's root."""
+    return f"{server['url']}/" + ("" if page_name == "overview" else page_name)
+
+
 def metric_value(page, label: str) -> str:
     box = page.locator('[data-testid="stMetric"]').filter(has_text=label).first
     return box.locator('[data-testid="stMetricValue"]').inner_text().strip()
@@ -177,9 +182,10 @@ def as_int(text: str) -> int:
 @pytest.mark.parametrize("path", list(NEEDS))
 def test_every_page_loads_without_exception(server, page, path) -> None:
     skip_unless_published(server["serving"], path)
-    visit(page, f"{server['url']}/{path}")
+    visit(page, url(server, path))
     page.screenshot(path=str(SHOTS / f"{path}.png"), full_page=True)
     assert page.locator('[data-testid="stException"]').count() == 0
+    assert page.get_by_text("Page not found").count() == 0
     assert page.locator("h1").first.inner_text().strip().endswith("?")
     assert page.locator('[data-testid="stMetric"]').count() >= 4
 
@@ -194,7 +200,7 @@ def test_kpi_numbers_match_sql(server, page) -> None:
         " where month = ? and segment = 'all'",
         [month],
     )[0]
-    visit(page, f"{server['url']}/overview")
+    visit(page, url(server, "overview"))
     assert as_int(metric_value(page, "Active customers")) == active
     assert as_int(metric_value(page, "At-risk accounts")) == at_risk
     assert as_int(metric_value(page, "CTAs raised")) == raised
@@ -208,7 +214,7 @@ def test_outcome_recorded_in_the_browser_reaches_the_store(server, page) -> None
         for r in query(serving, "select cta_id from marts.fct_cta_candidates where status = 'open'")
     }
     assert open_ids, "the tiny zone raises open CTAs"
-    visit(page, f"{server['url']}/ctas")
+    visit(page, url(server, "ctas"))
     form = page.locator('[data-testid="stForm"]')
     form.get_by_text("won / 成約").click()
     form.get_by_label("Note / メモ").fill("ブラウザから記録")
@@ -236,7 +242,7 @@ def test_new_publish_shows_without_restart(server, page) -> None:
         "select active_customers from marts.mart_kpi_monthly where month = ? and segment = 'all'",
         [month],
     )[0]
-    visit(page, f"{server['url']}/overview")
+    visit(page, url(server, "overview"))
     assert as_int(metric_value(page, "Active customers")) == before
     nxt = modified_copy(
         live,

@@ -57,7 +57,7 @@ st.header(f"{acc.get('account_name') or account_id}")
 st.caption(
     " · ".join(
         str(x)
-        for x in (account_id, acc.get("industry"), acc.get("region"), acc.get("lifecycle_stage"))
+        for x in (account_id, acc.get("industry"), acc.get("region"), acc.get("csm_owner"))
         if not kit.is_missing(x)
     )
 )
@@ -70,21 +70,31 @@ if kit.has("marts.fct_account_health"):
     )
 latest = health.iloc[-1] if not health.empty else None
 
-c = st.columns(5)
+tiers = data.health_tiers().set_index("tier")
+tier = latest["health_tier"] if latest is not None else None
+if tier is not None:
+    colour = tiers["colour"].get(tier, "#969696")
+    label_ja = (
+        latest["health_tier_ja"]
+        if not kit.is_missing(latest["health_tier_ja"])
+        else tiers["label_ja"].get(tier, tier)
+    )
+    st.markdown(
+        f'<span style="background:{colour};color:white;padding:0.2em 0.6em;border-radius:0.4em">'
+        f"{label_ja} ({tier})</span> &nbsp; segment **{acc.get('segment') or '–'}** · "
+        f"renewal **{str(acc.get('contract_end') or '–')[:10]}** · "
+        f"lifecycle **{acc.get('lifecycle_stage') or '–'}**",
+        unsafe_allow_html=True,
+    )
+c = st.columns(4)
 c[0].metric("Health score / ヘルス", kit.num(latest["health_score"], 1) if latest is not None else "–",
             delta=kit.delta(latest["health_score"], latest["health_score"] - latest["health_score_change_28d"], "score")
             if latest is not None and not kit.is_missing(latest["health_score_change_28d"]) else None,
             help="change over 28 days", border=True)  # fmt: skip
-c[1].metric(
-    "Tier / ティア",
-    (f"{latest['health_tier_ja']} ({latest['health_tier']})" if latest is not None else "–"),
-    border=True,
-)
-c[2].metric("Segment / セグメント", str(acc.get("segment") or "–"), border=True)
-c[3].metric("Renewal date / 更新日", str(acc.get("contract_end") or "–")[:10],
-            delta=None if kit.is_missing(acc.get("days_to_renewal")) else f"{int(acc['days_to_renewal'])} days",
-            delta_color="off", border=True)  # fmt: skip
-c[4].metric("Adoption stage / 活用段階", f"{kit.num(acc.get('adoption_stage'))} / 5", border=True)
+c[1].metric("Days to renewal / 更新まで", kit.num(acc.get("days_to_renewal")),
+            help=f"contract ends {str(acc.get('contract_end') or '–')[:10]}", border=True)  # fmt: skip
+c[2].metric("ARR / 年間契約額", kit.yen(acc.get("arr_jpy")), border=True)
+c[3].metric("Adoption stage / 活用段階", f"{kit.num(acc.get('adoption_stage'))} / 5", border=True)
 
 contract = {
     "contract_id": acc.get("contract_id"),

@@ -25,6 +25,7 @@ before = data.scalar(
     " where snapshot_date <= cast(? as date) - interval 28 day",
     (latest,),
 )
+before = None if kit.is_missing(before) else pd.Timestamp(before).date()
 
 rows = data.query(
     """
