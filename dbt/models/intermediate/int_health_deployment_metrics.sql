@@ -1,0 +1,167 @@
+-- Deployment metrics per active account and snapshot date S (CONTRACT section 4):
+--   id_issue_rate         = active IDs / seats at S
+--   login_rate            = active IDs that have ever logged in / active IDs
+--   core_action_user_rate = active IDs that have ever done a core_action / active IDs
+-- "Ever" = on or before S; active at S = created_on <= S and (deactivated_on null or > S)
+-- (reading 4). Computed for all snapshots at once: each user ID counts from the day it
+-- qualifies (issued and logged in / issued and core action done) until it is
+-- deactivated; those +1 / -1 events are summed per snapshot period and accumulated, so
+-- the cost grows with accounts x snapshots, not users x snapshots.
+
+with
+
+snapshot_dates as (
+    select * from {{ ref('int_snapshot_dates') }}
+),
+
+account_snapshots as (
+    select * from {{ ref('int_account_snapshots') }}
+),
+
+users as (
+    select * from {{ ref('stg_usage__users') }}
+),
+
+user_days as (
+    select * from {{ ref('int_usage_user_day') }}
+),
+
+-- each snapshot owns the days after the previous snapshot up to itself; the first one
+-- owns everything before it
+snapshot_periods as (
+    select
+        snapshot_date,
+        lag(snapshot_date) over (order by snapshot_date) as previous_snapshot_date
+    from snapshot_dates
+),
+
+first_core_actions as (
+    select
+        user_id,
+        min(activity_date) as first_core_action_on
+    from user_days
+    where core_action_events > 0
+    group by user_id
+),
+
+qualifying_intervals as (
+    select
+        account_id,
+        'logged_in' as measure,
+        case
+            when first_login_on > created_on then first_login_on else created_on
+        end as qualified_on,
+        deactivated_on
+    from users
+    where first_login_on is not null
+
+    union all
+
+    select
+        users.account_id,
+        'core_action' as measure,
+        case
+            when first_core_actions.first_core_action_on > users.created_on
+                then first_core_actions.first_core_action_on
+            else users.created_on
+        end as qualified_on,
+        users.deactivated_on
+    from users
+    inner join first_core_actions
+        on users.user_id = first_core_actions.user_id
+),
+
+counted_intervals as (
+    select * from qualifying_intervals
+    where deactivated_on is null or deactivated_on > qualified_on
+),
+
+interval_events as (
+    select
+        account_id,
+        measure,
+        qualified_on as event_on,
+        1 as delta
+    from counted_intervals
+
+    union all
+
+    select
+        account_id,
+        measure,
+        deactivated_on as event_on,
+        -1 as delta
+    from counted_intervals
+    where deactivated_on is not null
+),
+
+period_deltas as (
+    select
+        interval_events.account_id,
+        snapshot_periods.snapshot_date,
+        sum(case when interval_events.measure = 'logged_in' then interval_events.delta else 0 end)
+            as logged_in_delta,
+        sum(case when interval_events.measure = 'core_action' then interval_events.delta else 0 end)
+            as core_action_delta
+    from interval_events
+    inner join snapshot_periods
+        on
+            interval_events.event_on <= snapshot_periods.snapshot_date
+            and (
+                snapshot_periods.previous_snapshot_date is null
+                or interval_events.event_on > snapshot_periods.previous_snapshot_date
+            )
+    group by interval_events.account_id, snapshot_periods.snapshot_date
+),
+
+account_grid as (
+    select
+        accounts.account_id,
+        snapshot_dates.snapshot_date
+    from (select distinct account_id from account_snapshots) as accounts
+    cross join snapshot_dates
+),
+
+cumulative_counts as (
+    select
+        account_grid.account_id,
+        account_grid.snapshot_date,
+        sum(coalesce(period_deltas.logged_in_delta, 0)) over (
+            partition by account_grid.account_id
+            order by account_grid.snapshot_date
+            rows between unbounded preceding and current row
+        ) as logged_in_ids,
+        sum(coalesce(period_deltas.core_action_delta, 0)) over (
+            partition by account_grid.account_id
+            order by account_grid.snapshot_date
+            rows between unbounded preceding and current row
+        ) as core_action_ids
+    from account_grid
+    left join period_deltas
+        on
+            account_grid.account_id = period_deltas.account_id
+            and account_grid.snapshot_date = period_deltas.snapshot_date
+),
+
+final as (
+    select
+        account_snapshots.account_id,
+        account_snapshots.snapshot_date,
+        account_snapshots.seats,
+        account_snapshots.active_ids,
+        coalesce(cumulative_counts.logged_in_ids, 0) as logged_in_ids,
+        coalesce(cumulative_counts.core_action_ids, 0) as core_action_ids,
+        cast(account_snapshots.active_ids as double precision)
+        / nullif(account_snapshots.seats, 0) as id_issue_rate,
+        cast(coalesce(cumulative_counts.logged_in_ids, 0) as double precision)
+        / nullif(account_snapshots.active_ids, 0) as login_rate,
+        cast(coalesce(cumulative_counts.core_action_ids, 0) as double precision)
+        / nullif(account_snapshots.active_ids, 0) as core_action_user_rate
+    from account_snapshots
+    left join cumulative_counts
+        on
+            account_snapshots.account_id = cumulative_counts.account_id
+            and account_snapshots.snapshot_date = cumulative_counts.snapshot_date
+)
+
+select * from final

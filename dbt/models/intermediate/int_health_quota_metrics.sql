@@ -1,0 +1,156 @@
+-- Quota consumption and pace per active account and snapshot date S (CONTRACT section 4,
+-- reading 3). The current contract year starts at contract_year_start (the contract's
+-- start_date or its latest anniversary <= S, from int_account_snapshots).
+--   contract_year_core_events = core_action events from contract_year_start through S
+--   quota_consumption         = contract_year_core_events / annual_quota
+--   quota_pace                = quota_consumption / ((S - contract_year_start + 1) / N),
+--                               N = health_metrics.window_days of quota_pace (365)
+-- Null when annual_quota is 0. Events through S are accumulated over snapshot periods;
+-- the events before each contract-year start are subtracted.
+
+with
+
+snapshot_dates as (
+    select * from {{ ref('int_snapshot_dates') }}
+),
+
+account_snapshots as (
+    select * from {{ ref('int_account_snapshots') }}
+),
+
+account_feature_days as (
+    select * from {{ ref('int_usage_account_feature_day') }}
+),
+
+health_metrics as (
+    select * from {{ ref('health_metrics') }}
+),
+
+contract_year as (
+    select max(case when metric = 'quota_pace' then window_days end) as year_days
+    from health_metrics
+),
+
+snapshot_periods as (
+    select
+        snapshot_date,
+        lag(snapshot_date) over (order by snapshot_date) as previous_snapshot_date
+    from snapshot_dates
+),
+
+core_days as (
+    select
+        account_id,
+        activity_date,
+        sum(event_count) as core_action_events
+    from account_feature_days
+    where feature = 'core_action'
+    group by account_id, activity_date
+),
+
+period_events as (
+    select
+        core_days.account_id,
+        snapshot_periods.snapshot_date,
+        sum(core_days.core_action_events) as core_action_events
+    from core_days
+    inner join snapshot_periods
+        on
+            core_days.activity_date <= snapshot_periods.snapshot_date
+            and (
+                snapshot_periods.previous_snapshot_date is null
+                or core_days.activity_date > snapshot_periods.previous_snapshot_date
+            )
+    group by core_days.account_id, snapshot_periods.snapshot_date
+),
+
+account_grid as (
+    select
+        accounts.account_id,
+        snapshot_dates.snapshot_date
+    from (select distinct account_id from account_snapshots) as accounts
+    cross join snapshot_dates
+),
+
+events_through_snapshot as (
+    select
+        account_grid.account_id,
+        account_grid.snapshot_date,
+        sum(coalesce(period_events.core_action_events, 0)) over (
+            partition by account_grid.account_id
+            order by account_grid.snapshot_date
+            rows between unbounded preceding and current row
+        ) as core_action_events
+    from account_grid
+    left join period_events
+        on
+            account_grid.account_id = period_events.account_id
+            and account_grid.snapshot_date = period_events.snapshot_date
+),
+
+year_starts as (
+    select distinct
+        account_id,
+        contract_year_start
+    from account_snapshots
+    where contract_year_start is not null
+),
+
+events_before_year_start as (
+    select
+        year_starts.account_id,
+        year_starts.contract_year_start,
+        coalesce(sum(core_days.core_action_events), 0) as core_action_events
+    from year_starts
+    left join core_days
+        on
+            year_starts.account_id = core_days.account_id
+            and core_days.activity_date < year_starts.contract_year_start
+    group by year_starts.account_id, year_starts.contract_year_start
+),
+
+consumption as (
+    select
+        account_snapshots.account_id,
+        account_snapshots.snapshot_date,
+        account_snapshots.contract_year_start,
+        account_snapshots.annual_quota,
+        coalesce(events_through_snapshot.core_action_events, 0)
+        - coalesce(events_before_year_start.core_action_events, 0) as contract_year_core_events,
+        {{ dbt.datediff('account_snapshots.contract_year_start', 'account_snapshots.snapshot_date', 'day') }}
+        + 1 as contract_year_days_elapsed
+    from account_snapshots
+    left join events_through_snapshot
+        on
+            account_snapshots.account_id = events_through_snapshot.account_id
+            and account_snapshots.snapshot_date = events_through_snapshot.snapshot_date
+    left join events_before_year_start
+        on
+            account_snapshots.account_id = events_before_year_start.account_id
+            and account_snapshots.contract_year_start = events_before_year_start.contract_year_start
+),
+
+final as (
+    select
+        consumption.account_id,
+        consumption.snapshot_date,
+        consumption.contract_year_start,
+        consumption.annual_quota,
+        consumption.contract_year_core_events,
+        consumption.contract_year_days_elapsed,
+        cast(consumption.contract_year_core_events as double precision)
+        / nullif(consumption.annual_quota, 0) as quota_consumption,
+        (
+            cast(consumption.contract_year_core_events as double precision)
+            / nullif(consumption.annual_quota, 0)
+        )
+        / nullif(
+            cast(consumption.contract_year_days_elapsed as double precision)
+            / contract_year.year_days,
+            0
+        ) as quota_pace
+    from consumption
+    cross join contract_year
+)
+
+select * from final

@@ -1,0 +1,158 @@
+-- Usage-window metrics per active account and snapshot date S (CONTRACT section 4,
+-- reading 4), each over its own window S-N+1..S (N = health_metrics.window_days):
+--   wau_rate                   = distinct active IDs with any activity / active IDs
+--   mobile_wau_rate            = distinct active IDs with a mobile_session / active IDs
+--   core_actions_per_user_week = core_action events (all of the account's usage rows) / active IDs
+-- Usage rows are attributed by their own account_id (reading 21). Reads the user-day
+-- model once: each user-day joins the few snapshots whose longest window holds it.
+
+with
+
+snapshot_dates as (
+    select * from {{ ref('int_snapshot_dates') }}
+),
+
+account_snapshots as (
+    select * from {{ ref('int_account_snapshots') }}
+),
+
+users as (
+    select * from {{ ref('stg_usage__users') }}
+),
+
+user_days as (
+    select * from {{ ref('int_usage_user_day') }}
+),
+
+health_metrics as (
+    select * from {{ ref('health_metrics') }}
+),
+
+metric_windows as (
+    select
+        max(case when metric = 'wau_rate' then window_days end) as wau_window_days,
+        max(case when metric = 'mobile_wau_rate' then window_days end) as mobile_window_days,
+        max(case when metric = 'core_actions_per_user_week' then window_days end)
+            as core_window_days
+    from health_metrics
+),
+
+windows as (
+    select
+        wau_window_days,
+        mobile_window_days,
+        core_window_days,
+        case
+            when
+                wau_window_days >= mobile_window_days
+                and wau_window_days >= core_window_days
+                then wau_window_days
+            when mobile_window_days >= core_window_days then mobile_window_days
+            else core_window_days
+        end as longest_window_days
+    from metric_windows
+),
+
+user_days_reach as (
+    select
+        user_days.account_id,
+        user_days.user_id,
+        user_days.activity_date,
+        user_days.mobile_events,
+        user_days.core_action_events,
+        cast(
+            {{ dbt.dateadd('day', 'windows.longest_window_days - 1', 'user_days.activity_date') }}
+            as date
+        ) as counts_until
+    from user_days
+    cross join windows
+),
+
+user_windows as (
+    select
+        user_days_reach.account_id,
+        snapshot_dates.snapshot_date,
+        user_days_reach.user_id,
+        max(
+            case
+                when
+                    {{ dbt.datediff('user_days_reach.activity_date', 'snapshot_dates.snapshot_date', 'day') }}
+                    < windows.wau_window_days
+                    then 1
+                else 0
+            end
+        ) as is_weekly_active,
+        max(
+            case
+                when
+                    {{ dbt.datediff('user_days_reach.activity_date', 'snapshot_dates.snapshot_date', 'day') }}
+                    < windows.mobile_window_days
+                    and user_days_reach.mobile_events > 0
+                    then 1
+                else 0
+            end
+        ) as is_mobile_active,
+        sum(
+            case
+                when
+                    {{ dbt.datediff('user_days_reach.activity_date', 'snapshot_dates.snapshot_date', 'day') }}
+                    < windows.core_window_days
+                    then user_days_reach.core_action_events
+                else 0
+            end
+        ) as core_action_events
+    from user_days_reach
+    inner join snapshot_dates
+        on
+            snapshot_dates.snapshot_date >= user_days_reach.activity_date
+            and snapshot_dates.snapshot_date <= user_days_reach.counts_until
+    cross join windows
+    group by user_days_reach.account_id, snapshot_dates.snapshot_date, user_days_reach.user_id
+),
+
+account_windows as (
+    select
+        user_windows.account_id,
+        user_windows.snapshot_date,
+        sum(case when is_active_id and user_windows.is_weekly_active = 1 then 1 else 0 end)
+            as weekly_active_ids,
+        sum(case when is_active_id and user_windows.is_mobile_active = 1 then 1 else 0 end)
+            as mobile_active_ids,
+        sum(user_windows.core_action_events) as core_action_events
+    from (
+        select
+            user_windows.*,
+            coalesce(
+                users.created_on <= user_windows.snapshot_date
+                and (users.deactivated_on is null or users.deactivated_on > user_windows.snapshot_date),
+                false
+            ) as is_active_id
+        from user_windows
+        left join users
+            on user_windows.user_id = users.user_id
+    ) as user_windows
+    group by user_windows.account_id, user_windows.snapshot_date
+),
+
+final as (
+    select
+        account_snapshots.account_id,
+        account_snapshots.snapshot_date,
+        account_snapshots.active_ids,
+        coalesce(account_windows.weekly_active_ids, 0) as weekly_active_ids,
+        coalesce(account_windows.mobile_active_ids, 0) as mobile_active_ids,
+        coalesce(account_windows.core_action_events, 0) as core_action_events_week,
+        cast(coalesce(account_windows.weekly_active_ids, 0) as double precision)
+        / nullif(account_snapshots.active_ids, 0) as wau_rate,
+        cast(coalesce(account_windows.mobile_active_ids, 0) as double precision)
+        / nullif(account_snapshots.active_ids, 0) as mobile_wau_rate,
+        cast(coalesce(account_windows.core_action_events, 0) as double precision)
+        / nullif(account_snapshots.active_ids, 0) as core_actions_per_user_week
+    from account_snapshots
+    left join account_windows
+        on
+            account_snapshots.account_id = account_windows.account_id
+            and account_snapshots.snapshot_date = account_windows.snapshot_date
+)
+
+select * from final

@@ -1,0 +1,223 @@
+-- Engagement metrics from the customer's own voice and behaviour, per active account and
+-- snapshot date S (CONTRACT section 4, readings 5-7):
+--   seminar_attendance_90d = distinct seminars held in the last window_days days that one
+--                            of the account's people attended (0 when none)
+--   nps_recent             = mean of each respondent's latest score in the last
+--                            window_days days (null when nobody answered)
+--   urgent_tickets_open    = high / urgent tickets created on or before S and not solved
+--                            by S, judged on the winning ticket version (0 when none)
+
+with
+
+snapshot_dates as (
+    select * from {{ ref('int_snapshot_dates') }}
+),
+
+account_snapshots as (
+    select * from {{ ref('int_account_snapshots') }}
+),
+
+registrations as (
+    select * from {{ ref('stg_seminars__registrations') }}
+),
+
+nps_responses as (
+    select * from {{ ref('stg_nps__responses') }}
+),
+
+tickets as (
+    select * from {{ ref('stg_support__tickets') }}
+),
+
+health_metrics as (
+    select * from {{ ref('health_metrics') }}
+),
+
+metric_windows as (
+    select
+        max(case when metric = 'seminar_attendance_90d' then window_days end)
+            as seminar_window_days,
+        max(case when metric = 'nps_recent' then window_days end) as nps_window_days
+    from health_metrics
+),
+
+snapshot_periods as (
+    select
+        snapshot_date,
+        lag(snapshot_date) over (order by snapshot_date) as previous_snapshot_date
+    from snapshot_dates
+),
+
+-- seminars: each attended seminar counts at the snapshots whose window holds its day
+attended_seminars as (
+    select distinct
+        registrations.account_id,
+        registrations.seminar_id,
+        registrations.held_on,
+        cast(
+            {{ dbt.dateadd('day', 'metric_windows.seminar_window_days - 1', 'registrations.held_on') }}
+            as date
+        ) as counts_until
+    from registrations
+    cross join metric_windows
+    where registrations.attended and registrations.account_id is not null
+),
+
+seminar_counts as (
+    select
+        attended_seminars.account_id,
+        snapshot_dates.snapshot_date,
+        count(distinct attended_seminars.seminar_id) as seminars_attended
+    from attended_seminars
+    inner join snapshot_dates
+        on
+            snapshot_dates.snapshot_date >= attended_seminars.held_on
+            and snapshot_dates.snapshot_date <= attended_seminars.counts_until
+    group by attended_seminars.account_id, snapshot_dates.snapshot_date
+),
+
+-- NPS: each response is in the windows of the snapshots up to window_days after it;
+-- per snapshot only the respondent's latest response in the window counts
+responses_in_window as (
+    select
+        nps_responses.account_id,
+        nps_responses.email,
+        nps_responses.response_id,
+        nps_responses.responded_at,
+        nps_responses.responded_on,
+        nps_responses.score,
+        cast(
+            {{ dbt.dateadd('day', 'metric_windows.nps_window_days - 1', 'nps_responses.responded_on') }}
+            as date
+        ) as counts_until
+    from nps_responses
+    cross join metric_windows
+    where nps_responses.account_id is not null
+),
+
+latest_responses as (
+    select
+        responses_in_window.account_id,
+        snapshot_dates.snapshot_date,
+        responses_in_window.score,
+        row_number() over (
+            partition by
+                responses_in_window.account_id,
+                snapshot_dates.snapshot_date,
+                responses_in_window.email
+            order by responses_in_window.responded_at desc, responses_in_window.response_id desc
+        ) as response_rank
+    from responses_in_window
+    inner join snapshot_dates
+        on
+            snapshot_dates.snapshot_date >= responses_in_window.responded_on
+            and snapshot_dates.snapshot_date <= responses_in_window.counts_until
+),
+
+nps_means as (
+    select
+        account_id,
+        snapshot_date,
+        count(*) as nps_respondents,
+        avg(cast(score as double precision)) as nps_recent
+    from latest_responses
+    where response_rank = 1
+    group by account_id, snapshot_date
+),
+
+-- tickets: +1 from the day created, -1 from the day solved; accumulated over snapshots
+urgent_tickets as (
+    select
+        account_id,
+        created_on,
+        solved_on
+    from tickets
+    where
+        priority in ('high', 'urgent')
+        and account_id is not null
+        and (solved_on is null or solved_on > created_on)
+),
+
+ticket_events as (
+    select
+        account_id,
+        created_on as event_on,
+        1 as delta
+    from urgent_tickets
+
+    union all
+
+    select
+        account_id,
+        solved_on as event_on,
+        -1 as delta
+    from urgent_tickets
+    where solved_on is not null
+),
+
+ticket_period_deltas as (
+    select
+        ticket_events.account_id,
+        snapshot_periods.snapshot_date,
+        sum(ticket_events.delta) as delta
+    from ticket_events
+    inner join snapshot_periods
+        on
+            ticket_events.event_on <= snapshot_periods.snapshot_date
+            and (
+                snapshot_periods.previous_snapshot_date is null
+                or ticket_events.event_on > snapshot_periods.previous_snapshot_date
+            )
+    group by ticket_events.account_id, snapshot_periods.snapshot_date
+),
+
+account_grid as (
+    select
+        accounts.account_id,
+        snapshot_dates.snapshot_date
+    from (select distinct account_id from account_snapshots) as accounts
+    cross join snapshot_dates
+),
+
+open_tickets as (
+    select
+        account_grid.account_id,
+        account_grid.snapshot_date,
+        sum(coalesce(ticket_period_deltas.delta, 0)) over (
+            partition by account_grid.account_id
+            order by account_grid.snapshot_date
+            rows between unbounded preceding and current row
+        ) as urgent_tickets_open
+    from account_grid
+    left join ticket_period_deltas
+        on
+            account_grid.account_id = ticket_period_deltas.account_id
+            and account_grid.snapshot_date = ticket_period_deltas.snapshot_date
+),
+
+final as (
+    select
+        account_snapshots.account_id,
+        account_snapshots.snapshot_date,
+        cast(coalesce(seminar_counts.seminars_attended, 0) as double precision)
+            as seminar_attendance_90d,
+        coalesce(nps_means.nps_respondents, 0) as nps_respondents,
+        nps_means.nps_recent,
+        cast(coalesce(open_tickets.urgent_tickets_open, 0) as double precision)
+            as urgent_tickets_open
+    from account_snapshots
+    left join seminar_counts
+        on
+            account_snapshots.account_id = seminar_counts.account_id
+            and account_snapshots.snapshot_date = seminar_counts.snapshot_date
+    left join nps_means
+        on
+            account_snapshots.account_id = nps_means.account_id
+            and account_snapshots.snapshot_date = nps_means.snapshot_date
+    left join open_tickets
+        on
+            account_snapshots.account_id = open_tickets.account_id
+            and account_snapshots.snapshot_date = open_tickets.snapshot_date
+)
+
+select * from final

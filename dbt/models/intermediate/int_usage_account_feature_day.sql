@@ -1,0 +1,34 @@
+{#-
+    One row per account, feature and day: events and distinct users. Incremental like
+    int_usage_user_day (delete+insert by activity_date over the changed days only).
+-#}
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='delete+insert',
+        unique_key='activity_date',
+        on_schema_change='append_new_columns',
+    )
+}}
+
+with
+
+daily as (
+    select * from {{ ref('stg_usage__daily') }}
+    where {{ changed_periods_filter('activity_date', ref('stg_usage__daily')) }}
+),
+
+final as (
+    select
+        activity_date,
+        account_id,
+        feature,
+        sum(event_count) as event_count,
+        count(distinct user_id) as users,
+        max(devices) as max_devices,
+        max(_day_loaded_at) as _day_loaded_at
+    from daily
+    group by activity_date, account_id, feature
+)
+
+select * from final

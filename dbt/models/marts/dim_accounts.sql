@@ -1,0 +1,138 @@
+-- One row per account, prospects included (CONTRACT sections 3 and 5), as of D:
+-- firmographics, segment (seed segments), the contract active at D (null if none),
+-- lifecycle_stage (the first that applies of prospect, churned, renewal_window,
+-- onboarding, active; day counts from seed lifecycle_stages), adoption_stage (0..5,
+-- int_adoption_stages at D) and the latest health score.
+
+with
+
+accounts as (
+    select * from {{ ref('stg_crm__accounts') }}
+),
+
+contracts as (
+    select * from {{ ref('int_contracts') }}
+),
+
+account_snapshots as (
+    select * from {{ ref('int_account_snapshots') }}
+),
+
+adoption as (
+    select * from {{ ref('int_adoption_stages') }}
+),
+
+account_health as (
+    select * from {{ ref('fct_account_health') }}
+),
+
+segments as (
+    select * from {{ ref('segments') }}
+),
+
+lifecycle_stages as (
+    select * from {{ ref('lifecycle_stages') }}
+),
+
+as_of as (
+    select {{ as_of_date() }} as as_of_date
+),
+
+lifecycle_rules as (
+    select
+        max(case when lifecycle_stage = 'renewal_window' then within_days end)
+            as renewal_window_days,
+        max(case when lifecycle_stage = 'onboarding' then within_days end) as onboarding_days
+    from lifecycle_stages
+),
+
+-- reading 1: customer_since = the earliest contract start on or before D
+first_contracts as (
+    select
+        contracts.account_id,
+        min(contracts.start_date) as customer_since,
+        count(*) as contracts_started
+    from contracts
+    cross join as_of
+    where contracts.start_date <= as_of.as_of_date
+    group by contracts.account_id
+),
+
+-- the contract active at D: the account's snapshot at D (seats and arr with amendments)
+current_contracts as (
+    select account_snapshots.*
+    from account_snapshots
+    inner join as_of
+        on account_snapshots.snapshot_date = as_of.as_of_date
+),
+
+staged as (
+    select
+        accounts.account_id,
+        accounts.account_name,
+        accounts.industry,
+        accounts.region,
+        accounts.employee_count,
+        segments.segment,
+        segments.label_ja as segment_label_ja,
+        accounts.csm_owner,
+        first_contracts.customer_since,
+        coalesce(first_contracts.contracts_started, 0) as contracts_started,
+        current_contracts.contract_id,
+        current_contracts.contract_start,
+        current_contracts.contract_end,
+        current_contracts.days_to_renewal,
+        current_contracts.seats,
+        current_contracts.annual_quota,
+        current_contracts.arr_jpy,
+        current_contracts.active_ids,
+        current_contracts.contract_id is not null as is_active_customer,
+        case
+            when first_contracts.customer_since is null then 'prospect'
+            when current_contracts.contract_id is null then 'churned'
+            when current_contracts.days_to_renewal <= lifecycle_rules.renewal_window_days
+                then 'renewal_window'
+            when
+                {{ dbt.datediff('first_contracts.customer_since', 'as_of.as_of_date', 'day') }}
+                < lifecycle_rules.onboarding_days
+                then 'onboarding'
+            else 'active'
+        end as lifecycle_stage,
+        coalesce(adoption.adoption_stage, 0) as adoption_stage,
+        account_health.health_score,
+        account_health.health_tier,
+        account_health.health_tier_ja,
+        account_health.health_score_change_28d,
+        as_of.as_of_date
+    from accounts
+    cross join as_of
+    cross join lifecycle_rules
+    left join segments
+        on
+            accounts.employee_count >= segments.min_employees
+            and (segments.max_employees is null or accounts.employee_count <= segments.max_employees)
+    left join first_contracts
+        on accounts.account_id = first_contracts.account_id
+    left join current_contracts
+        on accounts.account_id = current_contracts.account_id
+    left join adoption
+        on
+            accounts.account_id = adoption.account_id
+            and adoption.snapshot_date = as_of.as_of_date
+    left join account_health
+        on
+            accounts.account_id = account_health.account_id
+            and account_health.snapshot_date = as_of.as_of_date
+),
+
+final as (
+    select
+        staged.*,
+        lifecycle_stages.label_ja as lifecycle_stage_ja,
+        lifecycle_stages.sort_order as lifecycle_sort_order
+    from staged
+    left join lifecycle_stages
+        on staged.lifecycle_stage = lifecycle_stages.lifecycle_stage
+)
+
+select * from final

@@ -1,0 +1,48 @@
+-- Help-desk tickets at their natural grain (one row per ticket, its latest version).
+with
+
+tickets as (
+    select * from {{ ref('stg_support__tickets') }}
+),
+
+accounts as (
+    select * from {{ ref('stg_crm__accounts') }}
+),
+
+segments as (
+    select * from {{ ref('segments') }}
+),
+
+final as (
+    select
+        tickets.ticket_id,
+        tickets.account_id,
+        segments.segment,
+        tickets.requester_email,
+        tickets.requester_contact_id,
+        tickets.subject,
+        tickets.channel,
+        tickets.category,
+        tickets.priority,
+        tickets.priority in ('high', 'urgent') as is_high_priority,
+        tickets.status,
+        tickets.solved_on is not null as is_solved,
+        tickets.satisfaction,
+        tickets.created_at,
+        tickets.created_on,
+        cast({{ dbt.date_trunc('month', 'tickets.created_on') }} as date) as created_month,
+        tickets.updated_at,
+        tickets.solved_at,
+        tickets.solved_on,
+        {{ dbt.datediff('tickets.created_on', 'tickets.solved_on', 'day') }} as days_to_solve,
+        tickets.versions
+    from tickets
+    left join accounts
+        on tickets.account_id = accounts.account_id
+    left join segments
+        on
+            accounts.employee_count >= segments.min_employees
+            and (segments.max_employees is null or accounts.employee_count <= segments.max_employees)
+)
+
+select * from final

@@ -1,0 +1,51 @@
+with
+
+source as (
+    select * from {{ source('marketing', 'engagements') }}
+),
+
+contact_emails as (
+    select * from {{ ref('stg_crm__contact_emails') }}
+),
+
+ranked as (
+    select
+        *,
+        row_number() over (
+            partition by event_id
+            order by _source_file desc, _row_number desc
+        ) as _version_rank
+    from source
+),
+
+latest as (
+    select
+        event_id,
+        lower(trim(email)) as email,
+        account_id as source_account_id,
+        event_type,
+        occurred_at,
+        _source_file,
+        _loaded_at
+    from ranked
+    where _version_rank = 1
+),
+
+final as (
+    select
+        latest.event_id,
+        latest.email,
+        latest.source_account_id,
+        coalesce(latest.source_account_id, contact_emails.account_id) as account_id,
+        contact_emails.contact_id,
+        latest.event_type,
+        latest.occurred_at,
+        cast(latest.occurred_at as date) as occurred_on,
+        latest._source_file,
+        latest._loaded_at
+    from latest
+    left join contact_emails
+        on latest.email = contact_emails.email
+)
+
+select * from final

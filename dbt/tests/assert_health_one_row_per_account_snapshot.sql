@@ -1,0 +1,56 @@
+-- fct_account_health has exactly one row per active account and snapshot date (every
+-- row of int_account_snapshots, nothing else), and fct_health_metrics one row per
+-- enabled metric for each of them. Rows returned fail.
+with
+
+active as (
+    select account_id, snapshot_date
+    from {{ ref('int_account_snapshots') }}
+),
+
+health_rows as (
+    select account_id, snapshot_date, count(*) as health_rows
+    from {{ ref('fct_account_health') }}
+    group by account_id, snapshot_date
+),
+
+metric_rows as (
+    select account_id, snapshot_date, count(*) as metric_rows, count(distinct metric) as metrics
+    from {{ ref('fct_health_metrics') }}
+    group by account_id, snapshot_date
+),
+
+enabled as (
+    select count(*) as enabled_metrics
+    from {{ ref('health_metrics') }}
+    where enabled
+),
+
+compared as (
+    select
+        coalesce(active.account_id, health_rows.account_id, metric_rows.account_id) as account_id,
+        coalesce(active.snapshot_date, health_rows.snapshot_date, metric_rows.snapshot_date)
+            as snapshot_date,
+        active.account_id is not null as is_active,
+        coalesce(health_rows.health_rows, 0) as health_rows,
+        coalesce(metric_rows.metric_rows, 0) as metric_rows,
+        coalesce(metric_rows.metrics, 0) as metrics
+    from active
+    full outer join health_rows
+        on
+            active.account_id = health_rows.account_id
+            and active.snapshot_date = health_rows.snapshot_date
+    full outer join metric_rows
+        on
+            coalesce(active.account_id, health_rows.account_id) = metric_rows.account_id
+            and coalesce(active.snapshot_date, health_rows.snapshot_date) = metric_rows.snapshot_date
+)
+
+select compared.*
+from compared
+cross join enabled
+where
+    not compared.is_active
+    or compared.health_rows <> 1
+    or compared.metric_rows <> enabled.enabled_metrics
+    or compared.metrics <> enabled.enabled_metrics
