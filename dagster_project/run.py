@@ -97,7 +97,11 @@ def run_pipeline(settings: Settings, select: str | None = None) -> RunOutcome:
 def _add_load_summary(outcome: RunOutcome, warehouse: Path) -> None:
     if not warehouse.exists():
         return
-    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        con = duckdb.connect(str(warehouse), read_only=True)
+    except duckdb.IOException as exc:  # e.g. a dbt process of a failed step still exiting
+        outcome.failures.append(f"load summary unavailable: {exc}")
+        return
     try:
         has_manifest = con.execute(
             "select count(*) from information_schema.tables "
