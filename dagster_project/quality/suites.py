@@ -96,7 +96,9 @@ class Suite:
 
     def add(self, severity: str, expectation, why: str = ""):
         """Attach a GX expectation with its severity (GX ``severity`` and ``meta``)."""
-        expectation.severity = severity
+        from great_expectations.expectations.metadata_types import FailureSeverity
+
+        expectation.severity = FailureSeverity(severity)
         expectation.meta = {
             **(expectation.meta or {}),
             "severity": severity,

@@ -1,5 +1,5 @@
-"""A small DuckDB warehouse for the quality tests: raw tables (the extractor's DDL) with a
-few rows, and contract marts built by hand, good or broken on purpose."""
+"""Support for the quality tests (no tests here): a small DuckDB warehouse with raw
+tables (the extractor's DDL) and contract marts built by hand, good or broken on purpose."""
 
 from __future__ import annotations
 
