@@ -16,7 +16,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pyarrow as pa
@@ -78,65 +77,66 @@ def _kind(value: object) -> str:
     return "an object" if isinstance(value, dict) else "a list"
 
 
-def _table(entity: Entity, rows: dict[str, list], nested: bool) -> pa.Table:
-    arrays = {c.name: pa.array(rows[c.name], pa.string()) for c in entity.all_columns}
-    arrays["_row_number"] = pa.array(rows["_row_number"], pa.int64())
-    for meta in ("_raw", "_extra", "_pre", "_fatal"):
-        arrays[meta] = pa.array(rows[meta], pa.string())
-    if nested:
-        arrays["_nested_index"] = pa.array(rows["_nested_index"], pa.int64())
-    return pa.table(arrays)
-
-
-def _empty_rows(entity: Entity) -> dict[str, list]:
-    names = [c.name for c in entity.all_columns]
-    return {
-        n: [] for n in [*names, "_row_number", "_raw", "_extra", "_pre", "_fatal", "_nested_index"]
-    }
-
-
 # --------------------------------------------------------------------------------- CSV
-
-
-class _Tap:
-    """Feeds lines to csv.reader and keeps them, so each record's raw text is known."""
-
-    def __init__(self, text: str) -> None:
-        self._lines = io.StringIO(text, newline="")
-        self.buf: list[str] = []
-
-    def __iter__(self) -> Iterator[str]:
-        for line in self._lines:
-            self.buf.append(line)
-            yield line
-
-    def take(self) -> str:
-        raw = "".join(self.buf)
-        self.buf.clear()
-        return raw.rstrip("\r\n")
 
 
 def read_csv(data: bytes, entity: Entity) -> Parsed:
     text, encoding = decode(data)
-    tap = _Tap(text)
-    reader = csv.reader(tap, strict=True)
-    rows = _empty_rows(entity)
+    # Physical lines, split as csv wants them (\n, \r\n or \r); a record spans lines
+    # [prev, reader.line_num), which gives its raw text without re-serialising it.
+    lines = io.StringIO(text, newline="").readlines()
+    reader = csv.reader(lines, strict=True)
+    header: list[str] | None = None
+    records: list[list[str]] = []
+    raws: list[str] = []
+    fatal: dict[int, str] = {}
+    prev = 0
     try:
-        header: list[str] | None = None
         for record in reader:
-            raw = tap.take()
+            cur = reader.line_num
+            raw = lines[prev] if cur == prev + 1 else "".join(lines[prev:cur])
+            prev = cur
             if not record:  # a blank line is no record
                 continue
             if header is None:
                 header = [h.strip().lstrip("\ufeff") for h in record]
                 index, extras, missing = _map_header(header, entity)
+                width = len(header)
                 continue
-            _csv_record(entity, rows, header, index, extras, record, raw, reader.line_num)
+            if len(record) != width:
+                if len(record) > width and not any(record[width:]):
+                    record = record[:width]  # trailing empty fields (a trailing comma): harmless
+                else:
+                    fatal[len(records)] = (
+                        f"record has {len(record)} fields but the header has {width} (line {cur})"
+                    )
+                    record = [""] * width
+            records.append(record)
+            raws.append(raw.rstrip("\r\n"))
     except csv.Error as e:
         raise FileRejected(f"cannot be parsed as CSV at line {reader.line_num}: {e}") from e
     if header is None:
         raise FileRejected("has no header row (the file is empty)")
-    return Parsed(_table(entity, rows, False), tuple(extras), tuple(missing), encoding)
+
+    n = len(records)
+    arrays: dict[str, pa.Array] = {}
+    for c in entity.all_columns:
+        i = index.get(c.name)
+        values = [r[i] for r in records] if i is not None else [None] * n
+        arrays[c.name] = pa.array(values, pa.string())  # '' becomes null in SQL
+    arrays["_row_number"] = pa.array(range(1, n + 1), pa.int64())
+    arrays["_raw"] = pa.array(raws, pa.string())
+    extra_values: list[str | None] = [None] * n
+    if extras:
+        pos = [(h, header.index(h)) for h in extras]
+        extra_values = [
+            None if k in fatal else _json({h: r[i] or None for h, i in pos})
+            for k, r in enumerate(records)
+        ]
+    arrays["_extra"] = pa.array(extra_values, pa.string())
+    arrays["_pre"] = pa.nulls(n, pa.string())
+    arrays["_fatal"] = pa.array([fatal.get(k) for k in range(n)], pa.string())
+    return Parsed(pa.table(arrays), tuple(extras), tuple(missing), encoding)
 
 
 def _map_header(header: list[str], entity: Entity) -> tuple[dict[str, int], list[str], list[str]]:
@@ -164,46 +164,75 @@ def _map_header(header: list[str], entity: Entity) -> tuple[dict[str, int], list
     return index, extras, missing
 
 
-def _csv_record(
-    entity: Entity,
-    rows: dict[str, list],
-    header: list[str],
-    index: dict[str, int],
-    extras: list[str],
-    record: list[str],
-    raw: str,
-    line_num: int,
-) -> None:
-    n = len(rows["_row_number"]) + 1
-    width = len(header)
-    fatal = None
-    if len(record) > width and not any(record[width:]):
-        record = record[:width]  # trailing empty fields (a trailing comma): harmless
-    if len(record) != width:
-        fatal = f"record has {len(record)} fields but the header has {width} (line {line_num})"
-        record = []
-    for c in entity.all_columns:
-        i = index.get(c.name)
-        rows[c.name].append(record[i] if record and i is not None else None)
-    rows["_row_number"].append(n)
-    rows["_raw"].append(raw)
-    if extras and record:
-        pos = {h: i for i, h in enumerate(header)}
-        rows["_extra"].append(_json({h: record[pos[h]] or None for h in extras}))
-    else:
-        rows["_extra"].append(None)
-    rows["_pre"].append(None)
-    rows["_fatal"].append(fatal)
-    rows["_nested_index"].append(None)
-
-
 # -------------------------------------------------------------------------------- JSONL
+
+
+class _Units:
+    """Row units of a JSONL file (a record, or a nested element), as parallel lists."""
+
+    def __init__(self) -> None:
+        self.line: list[int] = []
+        self.raw: list[str] = []
+        self.values: list[dict] = []
+        self.extra: list[dict | None] = []
+        self.pre: list[str | None] = []
+        self.fatal: list[str | None] = []
+        self.nested_index: list[int | None] = []
+
+    def add(
+        self,
+        line_no: int,
+        raw: str,
+        values: dict,
+        *,
+        extra: dict | None = None,
+        pre: str | None = None,
+        fatal: str | None = None,
+        nested_index: int | None = None,
+    ) -> None:
+        self.line.append(line_no)
+        self.raw.append(raw)
+        self.values.append(values)
+        self.extra.append(extra or None)
+        self.pre.append(pre)
+        self.fatal.append(fatal)
+        self.nested_index.append(nested_index)
+
+    def table(self, entity: Entity) -> pa.Table:
+        n = len(self.line)
+        problems: dict[int, list[str]] = {i: [p] for i, p in enumerate(self.pre) if p}
+        nested = {c.name for c in entity.nested_columns}
+        arrays: dict[str, pa.Array] = {}
+        for c in entity.all_columns:
+            values = [v.get(c.name) for v in self.values]
+            for i in [i for i, v in enumerate(values) if v is not None and v.__class__ is not str]:
+                v = values[i]
+                if isinstance(v, dict | list):
+                    name = c.name
+                    if c.name in nested:
+                        name = f"{entity.nested}[{self.nested_index[i]}].{c.name}"
+                    problems.setdefault(i, []).append(
+                        f"{name}: expected a single value, got {_kind(v)}"
+                    )
+                values[i] = _str(v)
+            arrays[c.name] = pa.array(values, pa.string())
+        arrays["_row_number"] = pa.array(self.line, pa.int64())
+        arrays["_raw"] = pa.array(self.raw, pa.string())
+        arrays["_extra"] = pa.array([_json(e) if e else None for e in self.extra], pa.string())
+        arrays["_pre"] = pa.array(
+            ["; ".join(problems[i]) if i in problems else None for i in range(n)], pa.string()
+        )
+        arrays["_fatal"] = pa.array(self.fatal, pa.string())
+        if entity.nested:
+            arrays["_nested_index"] = pa.array(self.nested_index, pa.int64())
+        return pa.table(arrays)
 
 
 def read_jsonl(data: bytes, entity: Entity) -> Parsed:
     text, encoding = decode(data)
-    rows = _empty_rows(entity)
+    units = _Units()
     top = {c.name for c in entity.columns}
+    known = top | ({entity.nested} if entity.nested else set())
     sub = {c.name for c in entity.nested_columns}
     seen_top: set[str] = set()
     seen_sub: set[str] = set()
@@ -218,27 +247,27 @@ def read_jsonl(data: bytes, entity: Entity) -> Parsed:
         try:
             obj = json.loads(line)
         except ValueError as e:
-            _jsonl_row(entity, rows, line_no, line, {}, fatal=f"line is not valid JSON: {e}")
+            units.add(line_no, line, {}, fatal=f"line is not valid JSON: {e}")
             continue
-        if not isinstance(obj, dict):
-            _jsonl_row(entity, rows, line_no, line, {}, fatal="line is not a JSON object")
+        if obj.__class__ is not dict:
+            units.add(line_no, line, {}, fatal="line is not a JSON object")
             continue
         objects += 1
         seen_top.update(obj)
-        extra = {k: v for k, v in obj.items() if k not in top and k != entity.nested}
-        extra_names.update(extra)
-        values = {k: v for k, v in obj.items() if k in top}
+        unknown = obj.keys() - known
+        extra = {k: obj[k] for k in unknown} if unknown else None
+        if unknown:
+            extra_names.update(unknown)
         if not entity.nested:
-            _jsonl_row(entity, rows, line_no, line, values, extra=extra)
+            units.add(line_no, line, obj, extra=extra)  # only contract names are read from it
             continue
+        values = {k: v for k, v in obj.items() if k in top}
         regs = obj.get(entity.nested)
         if regs is None or regs == []:
-            _jsonl_row(entity, rows, line_no, line, values, extra=extra)
+            units.add(line_no, line, values, extra=extra)
             continue
         if not isinstance(regs, list):
-            _jsonl_row(
-                entity,
-                rows,
+            units.add(
                 line_no,
                 line,
                 values,
@@ -249,9 +278,7 @@ def read_jsonl(data: bytes, entity: Entity) -> Parsed:
         for i, reg in enumerate(regs):
             raw = json.dumps({**obj, entity.nested: [reg]}, ensure_ascii=False)
             if not isinstance(reg, dict):
-                _jsonl_row(
-                    entity,
-                    rows,
+                units.add(
                     line_no,
                     raw,
                     {},
@@ -263,13 +290,11 @@ def read_jsonl(data: bytes, entity: Entity) -> Parsed:
             seen_sub.update(reg)
             reg_extra = {f"{entity.nested}.{k}": v for k, v in reg.items() if k not in sub}
             extra_names.update(reg_extra)
-            _jsonl_row(
-                entity,
-                rows,
+            units.add(
                 line_no,
                 raw,
                 {**values, **{k: v for k, v in reg.items() if k in sub}},
-                extra={**extra, **reg_extra},
+                extra={**(extra or {}), **reg_extra},
                 nested_index=i,
             )
     if lines and not objects:
@@ -289,38 +314,4 @@ def read_jsonl(data: bytes, entity: Entity) -> Parsed:
         missing += [
             f"{entity.nested}.{c.name}" for c in entity.nested_columns if c.name not in seen_sub
         ]
-    return Parsed(
-        _table(entity, rows, bool(entity.nested)),
-        tuple(sorted(extra_names)),
-        tuple(missing),
-        encoding,
-    )
-
-
-def _jsonl_row(
-    entity: Entity,
-    rows: dict[str, list],
-    line_no: int,
-    raw: str,
-    values: dict,
-    *,
-    extra: dict | None = None,
-    pre: str | None = None,
-    fatal: str | None = None,
-    nested_index: int | None = None,
-) -> None:
-    problems = [pre] if pre else []
-    nested = set() if nested_index is None else {c.name for c in entity.nested_columns}
-    for c in entity.all_columns:
-        v = values.get(c.name)
-        if isinstance(v, dict | list):
-            name = f"{entity.nested}[{nested_index}].{c.name}" if c.name in nested else c.name
-            problems.append(f"{name}: expected a single value, got {_kind(v)}")
-            v = json.dumps(v, ensure_ascii=False)
-        rows[c.name].append(_str(v))
-    rows["_row_number"].append(line_no)
-    rows["_raw"].append(raw)
-    rows["_extra"].append(_json(extra) if extra else None)
-    rows["_pre"].append("; ".join(problems) or None)
-    rows["_fatal"].append(fatal)
-    rows["_nested_index"].append(nested_index)
+    return Parsed(units.table(entity), tuple(sorted(extra_names)), tuple(missing), encoding)
