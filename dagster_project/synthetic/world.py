@@ -108,6 +108,7 @@ def expected_core_per_seat_year(h: float, activity_mult: float, core_lambda: flo
     accounts consume roughly 60-110% of their annual quota.
     """
     issue = min(1.0, max(0.15, 0.7 + 0.9 * (h - 0.5))) * 0.92  # IDs per seat, logged in
+    issue *= 1 - (0.04 + 0.45 * (1 - h) ** 2)  # viewers never do the core action
     engaged = min(0.97, max(0.03, 1.4 * h - 0.2))
     p_day = min(0.95, activity_mult * 0.62 * (0.4 + 0.5 * h))
     days = 245 + 120 * 0.06
