@@ -391,7 +391,7 @@ def write_success_plans(w: World, rng: np.random.Generator, out: Path) -> int:
                     status = "in_progress" if target - end_known < 120 else "planned"
                     achieved = None
             if achieved is not None:
-                achieved = max(achieved, ct.start + 14)
+                achieved = min(max(achieved, ct.start + 14), end_known)
             rows.append((a, target, text, status, achieved))
     rows.sort(key=lambda r: (r[0], r[1]))
     tds = dates(w.start, np.array([r[1] for r in rows], dtype=np.int64))

@@ -313,7 +313,7 @@ def _contracts(
                     ctype = "seat_remove" if (rng.random() < 0.7 or cur_plan == 0) else "downgrade"
                 if ctype is None:
                     continue
-                cday = c + int(rng.integers(-10, 11))
+                cday = min(c + int(rng.integers(-10, 11)), days - 1)
                 if ctype == "seat_add":
                     ds = max(2, int(np.ceil(cur_seats * rng.uniform(0.1, 0.4))))
                     da = ds * cur_unit
