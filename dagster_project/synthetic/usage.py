@@ -335,7 +335,7 @@ def write_daily(
         probs[:, 3] = 0.35 + 0.2 * h
         probs[:, 4] = np.minimum(adv_a[a] * 0.10, 0.9)
         probs[:, 5] = np.minimum(adv_a[a] * 0.08, 0.9)
-        probs[:, 6] = np.minimum(adv_a[a] * np.where(u.role_admin[idx], 0.25, 0.01), 0.9)
+        probs[:, 6] = np.where(u.role_admin[idx] & (d >= w.integration_from[a]), 0.9, 0.0)
         used = rng.random((k, 7)) < probs
         used[:, 0] |= ~used.any(axis=1)
         ri, fi = np.nonzero(used)
