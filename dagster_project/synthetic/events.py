@@ -139,7 +139,10 @@ def write_leads(w: World, c: Contacts, rng: np.random.Generator, out: Path) -> t
     csec = rng.integers(8 * 3600, 21 * 3600, m)
     cts = timestamps(w.start, cdays, csec)
     vdays = np.array([r[7] if r[7] is not None else r[0] for r in rows], dtype=np.int64)
-    vts = timestamps(w.start, vdays, np.maximum(csec, rng.integers(9 * 3600, 19 * 3600, m)))
+    vsec = rng.integers(9 * 3600, 19 * 3600, m)
+    vsec = np.where(vdays <= cdays, np.maximum(csec + 600, vsec), vsec)  # after creation
+    vdays = np.maximum(vdays, cdays)
+    vts = timestamps(w.start, vdays, vsec)
     emails = email_variant(rng, [r[2] for r in rows], 0.05, 0.02)
     # defects (quarantine fodder): two leads with impossible created_at values
     bad = {int(m * 0.31): "2025-02-30 10:00:00", int(m * 0.77): "不明"} if m >= 10 else {}
