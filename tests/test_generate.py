@@ -342,6 +342,9 @@ def test_emails_need_normalising_and_some_do_not_match(zone):
     assert any(e in contacts for e in norm) and any(e not in contacts for e in norm)
     leads = read_csv(out / "marketing/leads.csv")
     assert "trial" in {r["lead_source"] for r in leads}
+    for r in leads:
+        if r["converted_at"] and r["created_at"] not in ("2025-02-30 10:00:00", "不明"):
+            assert r["converted_at"] > r["created_at"], r
     assert any(r["status"] == "converted" and r["account_id"] for r in leads)
 
 
