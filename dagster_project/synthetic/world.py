@@ -242,10 +242,10 @@ def build_world(rng: np.random.Generator, n: int, start: date, end: date, seed: 
 
 def _seat_count(rng: np.random.Generator, seg: int, emp: int) -> int:
     if seg == TECH:
-        return max(3, round(emp * rng.uniform(0.3, 0.8)))
+        return max(3, round(emp * rng.uniform(0.35, 0.9)))
     if seg == POOLED:
-        return max(10, round(emp * rng.uniform(0.06, 0.2)))
-    return int(min(1200, max(50, round(emp * rng.uniform(0.012, 0.05)))))
+        return max(10, round(emp * rng.uniform(0.07, 0.23)))
+    return int(min(1400, max(50, round(emp * rng.uniform(0.014, 0.057)))))
 
 
 def _contracts(
