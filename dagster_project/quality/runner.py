@@ -456,9 +456,7 @@ def _add_samples(warehouse: Path, outcomes: list[SuiteOutcome]) -> None:
     con = duckdb.connect(str(warehouse), read_only=True, config=_duckdb_config())
     try:
         for suite, e, r in todo:
-            query = e.unexpected_rows_query.replace(
-                "{batch}", f"({suite.batch_query})"
-            )
+            query = e.unexpected_rows_query.replace("{batch}", f"({suite.batch_query})")
             try:
                 cur = con.execute(f"select * from ({query}) limit {SAMPLE_ROWS}")
                 names = [d[0] for d in cur.description]
