@@ -134,10 +134,24 @@ def date_columns(df: pd.DataFrame) -> dict:
     return config
 
 
-def table(df: pd.DataFrame, file_name: str, columns: Iterable[str] | None = None, **kwargs) -> None:
+def table(
+    df: pd.DataFrame,
+    file_name: str,
+    columns: Iterable[str] | None = None,
+    account_link: bool = False,
+    **kwargs,
+) -> None:
+    """A table and a CSV download of the same rows. ``account_link`` adds a link to Account 360."""
     shown = df[[c for c in columns if c in df.columns]] if columns is not None else df
     config = date_columns(shown) | dict(kwargs.pop("column_config", None) or {})
-    st.dataframe(shown, hide_index=True, column_config=config, **kwargs)
+    view = shown
+    if account_link and "account_id" in shown.columns:
+        view = shown.assign(account_360="./account?account=" + shown["account_id"].astype(str))
+        view = view[["account_360", *shown.columns]]
+        config["account_360"] = st.column_config.LinkColumn(
+            "360", display_text="open", width="small"
+        )
+    st.dataframe(view, hide_index=True, column_config=config, **kwargs)
     download(shown, file_name)
 
 

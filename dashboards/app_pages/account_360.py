@@ -41,8 +41,9 @@ ids = (
     if only_active
     else []
 )
-ids = ids or list(accounts["account_id"])
 wanted = st.query_params.get("account")
+if not ids or (wanted in names and wanted not in ids):  # a link to an inactive account
+    ids = list(accounts["account_id"])
 account_id = st.sidebar.selectbox(
     "Account / 顧客",
     ids,

@@ -76,6 +76,7 @@ kit.table(
     shown,
     "cta_queue.csv",
     columns,
+    account_link=True,
     column_config={
         "reason": st.column_config.TextColumn("reason", width="large"),
         "action": st.column_config.TextColumn("playbook action", width="large"),

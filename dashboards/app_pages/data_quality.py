@@ -7,6 +7,8 @@ import page_kit as kit
 import serving_data as data
 import streamlit as st
 
+QUARANTINE_ROWS = 5000
+
 st.title("Can we trust the latest data?")
 st.caption(
     "The latest run's checks (failures first), their history, the files loaded or rejected, and the quarantined rows."
@@ -142,8 +144,12 @@ else:
     if kit.has("dq.quarantine"):
         quarantine = data.query(
             "select source, file, row_number, reason, raw_record, run_id from dq.quarantine"
-            " order by source, file, row_number"
+            " order by run_id desc, source, file, row_number limit ?",
+            (QUARANTINE_ROWS,),
         )
+        total_q = data.scalar("select count(*) from dq.quarantine")
+        if total_q > QUARANTINE_ROWS:
+            st.caption(f"Showing the latest {QUARANTINE_ROWS:,} of {total_q:,} quarantined rows.")
         quarantine = kit.apply_filter(quarantine, "source", sources)
         reasons = (
             quarantine.groupby("source").size().reset_index(name="rows")
