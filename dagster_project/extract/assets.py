@@ -38,16 +38,11 @@ def _build(source: str) -> dg.AssetsDefinition:
         with warehouse.connect() as con:
             ensure_schemas(con)
             result = load_source(con, data_dir, source, context.run_id, log=context.log.info)
-        context.log.info(
-            f"{source}: {result.loaded} file(s) loaded, {result.skipped} skipped, "
-            f"{result.failed} failed, {result.rows_loaded} rows loaded, "
-            f"{result.rows_quarantined} quarantined"
-        )
         for f in result.files:
             if f.status == "failed":
                 context.log.warning(f"{f.file}: rejected: {f.error}")
         for entity in entities_of(source):
-            files = [f for f in result.files if f.file_entity == entity.name]
+            files = [f for f in result.files if f.entity == entity.name]
             yield dg.MaterializeResult(
                 asset_key=dg.AssetKey(["raw", entity.table]),
                 metadata={

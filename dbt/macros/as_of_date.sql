@@ -1,11 +1,12 @@
 {#-
-    The as-of date D as a SQL date expression: the var `as_of_date` (YYYY-MM-DD) when set,
-    else the latest activity_date in the usage data. stg_usage__daily is a table (built
-    incrementally), so the fallback is a cheap one-column max.
+    The as-of date D as a SQL date expression, in this order:
+    1. the var `as_of_date` (YYYY-MM-DD) when set (unit tests, ad-hoc runs);
+    2. meta.run_context.as_of_date, written by the Dagster run before `dbt build` (passing D
+       as data instead of --vars keeps dbt's partial parse valid: no re-parse on every run);
+    3. the latest activity_date in the usage data.
 
-    ref() is called in both branches on purpose: the dependency must be the same whether
-    or not the var is set, because Dagster orders dbt's results by the manifest parsed
-    without vars, and dbt by the one parsed with them.
+    ref() is called in every branch on purpose: the dependency must be the same whichever
+    branch renders, because Dagster orders dbt's results by the manifest.
 -#}
 {% macro as_of_date() -%}
     {%- set usage = ref('stg_usage__daily') -%}
@@ -13,6 +14,19 @@
     {%- if d -%}
         cast('{{ d }}' as date)
     {%- else -%}
-        (select max(activity_date) from {{ usage }})
+        coalesce(
+            (select max(as_of_date) from {{ run_context_relation() }}),
+            (select max(activity_date) from {{ usage }})
+        )
     {%- endif -%}
+{%- endmacro %}
+
+{% macro run_context_relation() -%}
+    {{ api.Relation.create(database=target.database, schema='meta', identifier='run_context') }}
+{%- endmacro %}
+
+{#- on-run-start: the table exists (empty) even when dbt runs outside Dagster. -#}
+{% macro create_run_context() -%}
+    create schema if not exists {{ target.database }}.meta;
+    create table if not exists {{ run_context_relation() }} (as_of_date date, run_id varchar);
 {%- endmacro %}
