@@ -9,6 +9,7 @@ import streamlit as st
 
 from dagster_project import app_store
 
+FORM_CHOICES = 500
 PRIORITY_ORDER = {"high": 0, "medium": 1, "low": 2}
 OUTCOME_LABELS = {
     "contacted": "contacted / 連絡済み",
@@ -90,10 +91,14 @@ if shown.empty:
 else:
     labels = {
         r.cta_id: f"[{r.priority}] {r.account_name if not kit.is_missing(r.account_name) else r.account_id} — {r.cta_type} — {str(r.triggered_on)[:10]}"
-        for r in shown.assign(
-            account_name=shown.get("account_name", shown["account_id"])
-        ).itertuples()
+        for r in shown.head(FORM_CHOICES)
+        .assign(account_name=shown.get("account_name", shown["account_id"]))
+        .itertuples()
     }
+    if len(shown) > FORM_CHOICES:
+        st.caption(
+            f"The form lists the first {FORM_CHOICES} CTAs of the queue; narrow the filters to reach others."
+        )
     with st.form("record_outcome", clear_on_submit=True):
         cta_id = st.selectbox("CTA", list(labels), format_func=labels.get, key="outcome_cta")
         outcome = st.radio(
