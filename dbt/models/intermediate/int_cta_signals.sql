@@ -25,6 +25,10 @@ touch as (
     select * from {{ ref('int_cta_signals_touch') }}
 ),
 
+health as (
+    select * from {{ ref('int_cta_signals_health') }}
+),
+
 rules as (
     select * from {{ ref('cta_rules') }}
     where enabled
@@ -40,6 +44,8 @@ signals as (
     select * from marketing
     union all
     select * from touch
+    union all
+    select * from health
 ),
 
 final as (
