@@ -256,9 +256,7 @@ final as (
         health_at_stock.avg_health_score,
         (health_at_stock.avg_health_score - health_at_period_start.avg_health_score_period_start)
         / nullif(health_at_period_start.avg_health_score_period_start, 0) as health_change_since_period_start,
-        case
-            when spine.health_snapshot_date is not null then coalesce(health_at_stock.at_risk_accounts, 0)
-        end as at_risk_accounts,
+        coalesce(health_at_stock.at_risk_accounts, 0) as at_risk_accounts,
         coalesce(reaction_counts.reacting_customers, 0) / cast(nullif(active_counts.active_customers, 0) as double)
             as reaction_rate,
         100.0 * (nps_counts.promoters - nps_counts.detractors) / nullif(nps_counts.nps_responses, 0) as nps,
