@@ -155,20 +155,31 @@ ticket_events as (
     where solved_on is not null
 ),
 
+-- each event day mapped to the snapshot whose period holds it: a small day x snapshot
+-- map, so the events themselves need only an equality join
+ticket_events_day_periods as (
+    select
+        event_days.event_on,
+        snapshot_periods.snapshot_date
+    from (select distinct event_on from ticket_events) as event_days
+    inner join snapshot_periods
+        on
+            event_days.event_on <= snapshot_periods.snapshot_date
+            and (
+                snapshot_periods.previous_snapshot_date is null
+                or event_days.event_on > snapshot_periods.previous_snapshot_date
+            )
+),
+
 ticket_period_deltas as (
     select
         ticket_events.account_id,
-        snapshot_periods.snapshot_date,
+        ticket_events_day_periods.snapshot_date,
         sum(ticket_events.delta) as delta
     from ticket_events
-    inner join snapshot_periods
-        on
-            ticket_events.event_on <= snapshot_periods.snapshot_date
-            and (
-                snapshot_periods.previous_snapshot_date is null
-                or ticket_events.event_on > snapshot_periods.previous_snapshot_date
-            )
-    group by ticket_events.account_id, snapshot_periods.snapshot_date
+    inner join ticket_events_day_periods
+        on ticket_events.event_on = ticket_events_day_periods.event_on
+    group by ticket_events.account_id, ticket_events_day_periods.snapshot_date
 ),
 
 account_grid as (
