@@ -34,33 +34,79 @@ day_loads as (
     group by activity_date
 ),
 
-ranked as (
+-- Re-delivered keys are rare: only they pay for the window; the rest pass through.
+duplicated_keys as (
     select
-        *,
+        activity_date,
+        user_id,
+        feature
+    from source
+    group by activity_date, user_id, feature
+    having count(*) > 1
+),
+
+single_versions as (
+    select source.*
+    from source
+    left join duplicated_keys
+        on
+            source.activity_date = duplicated_keys.activity_date
+            and source.user_id = duplicated_keys.user_id
+            and source.feature = duplicated_keys.feature
+    where duplicated_keys.activity_date is null
+),
+
+ranked_versions as (
+    select
+        source.*,
         row_number() over (
-            partition by activity_date, user_id, feature
-            order by _source_file desc, _row_number desc
+            partition by source.activity_date, source.user_id, source.feature
+            order by source._source_file desc, source._row_number desc
         ) as _version_rank
     from source
+    inner join duplicated_keys
+        on
+            source.activity_date = duplicated_keys.activity_date
+            and source.user_id = duplicated_keys.user_id
+            and source.feature = duplicated_keys.feature
+),
+
+deduplicated as (
+    select
+        activity_date,
+        account_id,
+        user_id,
+        feature,
+        event_count,
+        devices
+    from single_versions
+    union all
+    select
+        activity_date,
+        account_id,
+        user_id,
+        feature,
+        event_count,
+        devices
+    from ranked_versions
+    where _version_rank = 1
 ),
 
 final as (
     select
-        ranked.activity_date,
+        deduplicated.activity_date,
         -- a usage row's own account_id wins over the user's (reading 21)
-        coalesce(ranked.account_id, users.account_id) as account_id,
-        ranked.user_id,
-        ranked.feature,
-        ranked.event_count,
-        ranked.devices,
-        ranked._source_file,
+        coalesce(deduplicated.account_id, users.account_id) as account_id,
+        deduplicated.user_id,
+        deduplicated.feature,
+        deduplicated.event_count,
+        deduplicated.devices,
         day_loads._day_loaded_at
-    from ranked
+    from deduplicated
     inner join day_loads
-        on ranked.activity_date = day_loads.activity_date
+        on deduplicated.activity_date = day_loads.activity_date
     left join users
-        on ranked.user_id = users.user_id
-    where ranked._version_rank = 1
+        on deduplicated.user_id = users.user_id
 )
 
 select * from final

@@ -1,0 +1,84 @@
+-- Does each CTA rule work? Per cta_type: how many CTAs were raised, actioned and won,
+-- and the rule's backtest over CTAs raised at least outcome_horizon_days (180) before D:
+-- the share whose account churned / expanded within 180 days after triggered_on
+-- (int_calibration_outcomes, the same definition as mart_health_calibration). The base
+-- rates over all observable account snapshots are shown beside them, so a rule that
+-- predicts nothing (lift ~ 1) shows it.
+
+with
+
+rules as (
+    select * from {{ ref('cta_rules') }}
+),
+
+ctas as (
+    select * from {{ ref('fct_cta_candidates') }}
+),
+
+outcomes as (
+    select * from {{ ref('int_calibration_outcomes') }}
+),
+
+usage as (
+    select
+        cta_type,
+        count(*) as raised,
+        sum(case when is_actioned then 1 else 0 end) as actioned,
+        sum(case when is_won then 1 else 0 end) as won,
+        sum(case when status = 'open' then 1 else 0 end) as open_ctas,
+        sum(case when status = 'expired' then 1 else 0 end) as expired_ctas,
+    from ctas
+    group by cta_type
+),
+
+backtest as (
+    select
+        ctas.cta_type,
+        count(*) as backtest_raised,
+        sum(case when outcomes.churned_180d then 1 else 0 end) as backtest_churned,
+        sum(case when outcomes.expanded_180d then 1 else 0 end) as backtest_expanded,
+    from ctas
+    inner join outcomes
+        on ctas.account_id = outcomes.account_id
+        and ctas.triggered_on = outcomes.snapshot_date
+    where outcomes.is_observable
+    group by ctas.cta_type
+),
+
+base_rates as (
+    select
+        avg(case when churned_180d then 1.0 else 0.0 end) as baseline_churn_rate_180d,
+        avg(case when expanded_180d then 1.0 else 0.0 end) as baseline_expansion_rate_180d,
+    from outcomes
+    where is_observable
+),
+
+final as (
+    select
+        rules.cta_type,
+        rules.direction,
+        rules.enabled,
+        coalesce(usage.raised, 0) as raised,
+        coalesce(usage.actioned, 0) as actioned,
+        coalesce(usage.won, 0) as won,
+        usage.won / cast(nullif(usage.actioned, 0) as double) as conversion_rate,
+        coalesce(usage.open_ctas, 0) as open_ctas,
+        coalesce(usage.expired_ctas, 0) as expired_ctas,
+        coalesce(backtest.backtest_raised, 0) as backtest_raised,
+        backtest.backtest_churned / cast(nullif(backtest.backtest_raised, 0) as double) as churn_rate_180d,
+        backtest.backtest_expanded / cast(nullif(backtest.backtest_raised, 0) as double) as expansion_rate_180d,
+        base_rates.baseline_churn_rate_180d,
+        base_rates.baseline_expansion_rate_180d,
+        (backtest.backtest_churned / cast(nullif(backtest.backtest_raised, 0) as double))
+        / nullif(base_rates.baseline_churn_rate_180d, 0) as churn_lift,
+        (backtest.backtest_expanded / cast(nullif(backtest.backtest_raised, 0) as double))
+        / nullif(base_rates.baseline_expansion_rate_180d, 0) as expansion_lift,
+    from rules
+    cross join base_rates
+    left join usage
+        on rules.cta_type = usage.cta_type
+    left join backtest
+        on rules.cta_type = backtest.cta_type
+)
+
+select * from final
