@@ -108,28 +108,29 @@ user_windows as (
     group by user_days.account_id, day_windows.snapshot_date, user_days.user_id
 ),
 
+-- reading 4: only IDs active at S count in the numerators
+user_windows_checked as (
+    select
+        user_windows.*,
+        coalesce(
+            users.created_on <= user_windows.snapshot_date
+            and (users.deactivated_on is null or users.deactivated_on > user_windows.snapshot_date),
+            false
+        ) as is_active_id
+    from user_windows
+    left join users
+        on user_windows.user_id = users.user_id
+),
+
 account_windows as (
     select
-        user_windows.account_id,
-        user_windows.snapshot_date,
-        sum(case when is_active_id and user_windows.is_weekly_active = 1 then 1 else 0 end)
-            as weekly_active_ids,
-        sum(case when is_active_id and user_windows.is_mobile_active = 1 then 1 else 0 end)
-            as mobile_active_ids,
-        sum(user_windows.core_action_events) as core_action_events
-    from (
-        select
-            user_windows.*,
-            coalesce(
-                users.created_on <= user_windows.snapshot_date
-                and (users.deactivated_on is null or users.deactivated_on > user_windows.snapshot_date),
-                false
-            ) as is_active_id
-        from user_windows
-        left join users
-            on user_windows.user_id = users.user_id
-    ) as user_windows
-    group by user_windows.account_id, user_windows.snapshot_date
+        account_id,
+        snapshot_date,
+        sum(case when is_active_id and is_weekly_active = 1 then 1 else 0 end) as weekly_active_ids,
+        sum(case when is_active_id and is_mobile_active = 1 then 1 else 0 end) as mobile_active_ids,
+        sum(core_action_events) as core_action_events
+    from user_windows_checked
+    group by account_id, snapshot_date
 ),
 
 final as (
