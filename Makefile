@@ -8,7 +8,7 @@ ACCOUNTS ?= 1000
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: run test venv generate lint clean dbt-manifest
+.PHONY: run test venv generate lint clean dbt-manifest browser bench
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON)"; exit 2; }
@@ -33,8 +33,22 @@ generate: $(STAMP)
 run: dbt-manifest generate
 	$(BIN)/cswh run
 
-test: dbt-manifest
+# Browser tests drive Debian's Chromium through Playwright (Playwright cannot download
+# its own browser here). Installed once, by the project, never by hand.
+browser:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		echo "installing Debian's chromium for the browser tests"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; \
+	fi
+
+test: dbt-manifest browser
 	$(BIN)/pytest
+
+# Benchmarks print figures; not part of `make test`. SCALE = accounts.
+SCALE ?= 1000
+bench: dbt-manifest
+	$(BIN)/python bench/bench.py --accounts $(SCALE) --markdown bench/RESULTS.md
 
 lint: $(STAMP)
 	$(BIN)/ruff check dagster_project tests bench dashboards

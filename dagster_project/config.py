@@ -7,6 +7,7 @@ which run with different working directories, all see the same absolute paths.
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,3 +64,8 @@ class Settings:
         )
         if self.as_of:
             os.environ["CSWH_AS_OF"] = self.as_of
+        # dagster-dbt runs the `dbt` executable found on PATH: make it this environment's,
+        # also when `.venv/bin/cswh` is called without activating the venv.
+        bin_dir = str(Path(sys.executable).parent)
+        if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
+            os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")

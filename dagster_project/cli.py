@@ -1,0 +1,225 @@
+"""`cswh`: the command line. Thin: it sets up the environment and hands over to Dagster,
+the generator, dbt or Streamlit. Exit status of `cswh run`: 0 published, 1 not published,
+2 usage error (CONTRACT.md section 2)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import time
+from datetime import date
+from pathlib import Path
+
+from dagster_project.config import PROJECT_ROOT, Settings
+from dagster_project.sources import SOURCES
+
+EXIT_OK, EXIT_NOT_PUBLISHED, EXIT_USAGE = 0, 1, 2
+
+# Customer data tools should not phone home, and there is no internet here.
+_NO_TELEMETRY = {
+    "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    "GX_ANALYTICS_ENABLED": "false",
+    "DAGSTER_DISABLE_TELEMETRY": "true",
+}
+
+_DAGSTER_YAML = """\
+# Written by cswh. Runs launched from the UI or by the schedule queue here; DuckDB
+# allows a single writer, so at most one cswh run executes at a time.
+telemetry:
+  enabled: false
+run_queue:
+  max_concurrent_runs: 1
+"""
+
+
+class UsageError(Exception):
+    """A mistake in how cswh was called: exit status 2 with a message."""
+
+
+def _date(value: str) -> str:
+    try:
+        return date.fromisoformat(value).isoformat()
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date (YYYY-MM-DD): {value!r}") from None
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="cswh", description="The customer-success warehouse.")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    g = sub.add_parser("generate", help="write a realistic synthetic landing zone")
+    g.add_argument("--out", required=True, type=Path, help="landing-zone folder to write")
+    g.add_argument("--accounts", type=int, default=1000, help="customer accounts (default 1000)")
+    g.add_argument("--seed", type=int, default=42, help="random seed (default 42)")
+    g.add_argument("--start", type=_date, help="first day of history (YYYY-MM-DD)")
+    g.add_argument("--end", type=_date, help="last day of history (YYYY-MM-DD)")
+
+    r = sub.add_parser("run", help="extract, dbt build, check and publish, through Dagster")
+    _path_flags(r)
+    r.add_argument("--data-dir", type=Path, help="landing zone (env CSWH_DATA_DIR)")
+    r.add_argument("--warehouse", type=Path, help="working DuckDB file (env CSWH_WAREHOUSE)")
+    r.add_argument("--as-of", type=_date, help="as-of date D (env CSWH_AS_OF)")
+    r.add_argument(
+        "--select",
+        metavar="SOURCE",
+        choices=SOURCES,
+        help=f"run one source system and what depends on it ({', '.join(SOURCES)})",
+    )
+
+    d = sub.add_parser("dashboard", help="the Streamlit app on the serving copy")
+    _path_flags(d)
+    d.add_argument("--port", type=int, default=8501)
+
+    u = sub.add_parser("ui", help="the Dagster web UI on the same run history")
+    u.add_argument("--port", type=int, default=3000)
+
+    sub.add_parser("docs", help="Data Docs and dbt docs as static HTML under data/docs")
+    sub.add_parser("prepare", help="parse the dbt project (manifest for Dagster)")
+    return p
+
+
+def _path_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--serving", type=Path, help="serving copy (env CSWH_SERVING)")
+
+
+def _apply_flags(args: argparse.Namespace) -> Settings:
+    """Flags say the same as the environment variables; they win over them."""
+    for flag, var in (
+        ("data_dir", "CSWH_DATA_DIR"),
+        ("warehouse", "CSWH_WAREHOUSE"),
+        ("serving", "CSWH_SERVING"),
+    ):
+        value = getattr(args, flag, None)
+        if value is not None:
+            os.environ[var] = str(Path(value).expanduser().resolve())
+    if getattr(args, "as_of", None):
+        os.environ["CSWH_AS_OF"] = args.as_of
+    os.environ.update(_NO_TELEMETRY)
+    settings = Settings.from_env()
+    if settings.as_of:
+        _date_or_usage_error(settings.as_of)
+    settings.export()
+    return settings
+
+
+def _date_or_usage_error(value: str) -> None:
+    try:
+        date.fromisoformat(value)
+    except ValueError:
+        raise UsageError(f"CSWH_AS_OF is not a date (YYYY-MM-DD): {value!r}") from None
+
+
+def _dagster_home(settings: Settings) -> Path:
+    home = settings.dagster_home
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text(_DAGSTER_YAML)
+    return home
+
+
+def ensure_manifest() -> None:
+    from dagster_project.transform import project
+
+    if project.manifest_is_stale():
+        print("parsing the dbt project (manifest for Dagster) ...", flush=True)
+        project.prepare()
+
+
+def cmd_prepare(args: argparse.Namespace) -> int:
+    _apply_flags(args)
+    from dagster_project.transform import project
+
+    project.prepare()
+    print(f"dbt manifest: {project.dbt_project.manifest_path}")
+    return EXIT_OK
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    if args.accounts < 1:
+        raise UsageError("--accounts must be at least 1")
+    start = date.fromisoformat(args.start) if args.start else None
+    end = date.fromisoformat(args.end) if args.end else None
+    if start and end and start >= end:
+        raise UsageError("--start must be before --end")
+    from dagster_project.synthetic import generate
+
+    t0 = time.perf_counter()
+    counts = generate(
+        args.out,
+        accounts=args.accounts,
+        seed=args.seed,
+        start=start,
+        end=end,
+        progress=lambda line: print(f"  {line}", flush=True),
+    )
+    elapsed = time.perf_counter() - t0
+    print(f"landing zone written to {args.out.resolve()} in {elapsed:.1f} s")
+    for table, n in counts.items():
+        print(f"  {table:<32} {n:>12,} rows")
+    return EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    settings = _apply_flags(args)
+    if not settings.data_dir.is_dir():
+        raise UsageError(
+            f"landing zone {settings.data_dir} does not exist: pass --data-dir, set "
+            "CSWH_DATA_DIR, or create a demo one with `cswh generate --out data/raw`"
+        )
+    os.environ["DAGSTER_HOME"] = str(_dagster_home(settings))
+    ensure_manifest()
+    from dagster_project.run import run_pipeline
+
+    # One writer at a time: the run waits (with a message) while another run holds the
+    # warehouse; see resources.Warehouse.
+    outcome = run_pipeline(settings, select=args.select)
+    print(outcome.summary())
+    return EXIT_OK if outcome.published else EXIT_NOT_PUBLISHED
+
+
+def cmd_ui(args: argparse.Namespace) -> int:
+    settings = _apply_flags(args)
+    os.environ["DAGSTER_HOME"] = str(_dagster_home(settings))
+    ensure_manifest()
+    dagster = shutil.which("dagster", path=str(Path(sys.executable).parent)) or "dagster"
+    cmd = [dagster, "dev", "-m", "dagster_project.definitions", "-p", str(args.port)]
+    print(f"Dagster UI on http://127.0.0.1:{args.port} (DAGSTER_HOME={settings.dagster_home})")
+    return subprocess.call(cmd, cwd=PROJECT_ROOT)
+
+
+def cmd_dashboard(args: argparse.Namespace) -> int:
+    raise UsageError("the dashboard is not built yet (issue 5)")
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    raise UsageError("the documentation sites are not built yet (issue 4)")
+
+
+COMMANDS = {
+    "generate": cmd_generate,
+    "run": cmd_run,
+    "ui": cmd_ui,
+    "dashboard": cmd_dashboard,
+    "docs": cmd_docs,
+    "prepare": cmd_prepare,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except UsageError as exc:
+        print(f"cswh {args.command}: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

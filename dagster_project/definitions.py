@@ -1,0 +1,51 @@
+"""Assembles the Dagster code location; no logic lives here."""
+
+from __future__ import annotations
+
+import dagster as dg
+from dagster_dbt import DbtCliResource
+
+from dagster_project.automation import build_landing_zone_sensor, build_schedule
+from dagster_project.config import Settings
+from dagster_project.extract.assets import extract_assets
+from dagster_project.publish import build_publish_asset
+from dagster_project.resources import LandingZone, ServingCopy, Warehouse
+from dagster_project.sources import SOURCES
+from dagster_project.transform.assets import dbt_models
+from dagster_project.transform.project import dbt_project
+
+# Fill in defaults for unset variables so EnvVar below always resolves to absolute paths.
+Settings.from_env().export()
+
+publish_asset = build_publish_asset([k for k in dbt_models.keys if k.path[0] == "marts"])
+all_assets = [*extract_assets, dbt_models, publish_asset]
+
+# One source and everything downstream of it (`cswh run --select`, the landing-zone sensor).
+selection_by_source: dict[str, list[dg.AssetKey]] = {
+    source: sorted(
+        dg.AssetSelection.assets(*extract.keys).downstream().resolve(all_assets),
+        key=lambda k: k.path,
+    )
+    for source, extract in zip(SOURCES, extract_assets, strict=True)
+}
+
+# DuckDB has one writer: the steps of a run execute one after another in one process.
+cswh_job = dg.define_asset_job(
+    "cswh_job",
+    selection=dg.AssetSelection.all(),
+    description="Extract every source, dbt build, publish the serving copy.",
+    executor_def=dg.in_process_executor,
+)
+
+defs = dg.Definitions(
+    assets=all_assets,
+    jobs=[cswh_job],
+    schedules=[build_schedule(cswh_job)],
+    sensors=[build_landing_zone_sensor(cswh_job, selection_by_source)],
+    resources={
+        "warehouse": Warehouse(path=dg.EnvVar("CSWH_WAREHOUSE")),
+        "landing_zone": LandingZone(path=dg.EnvVar("CSWH_DATA_DIR")),
+        "serving": ServingCopy(path=dg.EnvVar("CSWH_SERVING")),
+        "dbt": DbtCliResource(project_dir=dbt_project, profiles_dir=str(dbt_project.project_dir)),
+    },
+)

@@ -1,0 +1,124 @@
+"""The serving copy: what analysts, the dashboard and auditors read.
+
+DuckDB locks the whole file, so readers never open the working warehouse. After a good
+build the published schemas are copied into a new file next to the serving path, which
+is then swapped in with ``os.replace`` (atomic on POSIX): a reader sees either the old
+copy or the new one, never a half-written file, and never meets the pipeline's lock.
+"""
+
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+# Schemas an analyst or the dashboard reads. `staging` is published as tables so that
+# analysts can trace a mart back to its typed, deduplicated source rows.
+PUBLISHED_SCHEMAS = ("marts", "dq", "staging", "seeds")
+# Too large to duplicate (one row per user, feature and day); analysts use fct_usage_weekly.
+NOT_PUBLISHED = {("staging", "stg_usage__daily")}
+
+
+@dataclass(frozen=True)
+class Publication:
+    path: Path
+    tables: int
+    rows: int
+
+
+def record_publication(con: duckdb.DuckDBPyConnection, run_id: str, as_of: str | None) -> None:
+    """Append to dq.publish_log in the warehouse (it travels into the copy with dq)."""
+    con.execute(
+        "create table if not exists dq.publish_log ("
+        "run_id varchar, published_at timestamp, as_of_date date)"
+    )
+    con.execute(
+        "insert into dq.publish_log values (?, ?, ?)",
+        [run_id, datetime.now(UTC).replace(tzinfo=None), as_of],
+    )
+
+
+def publish(warehouse: Path, serving: Path) -> Publication:
+    """Copy the published schemas of ``warehouse`` to ``serving``, atomically."""
+    serving.parent.mkdir(parents=True, exist_ok=True)
+    tmp = serving.with_name(f".{serving.name}.{os.getpid()}.tmp")
+    for leftover in (tmp, Path(f"{tmp}.wal")):
+        leftover.unlink(missing_ok=True)
+    tables = rows = 0
+    con = duckdb.connect(str(warehouse), config={"preserve_insertion_order": False})
+    try:
+        relations = con.execute(
+            "select table_schema, table_name from information_schema.tables "
+            "where table_catalog = current_database() and table_schema in "
+            f"({', '.join('?' for _ in PUBLISHED_SCHEMAS)}) order by 1, 2",
+            list(PUBLISHED_SCHEMAS),
+        ).fetchall()
+        con.execute(f"attach '{tmp}' as serving_tmp")
+        for schema in PUBLISHED_SCHEMAS:
+            con.execute(f'create schema if not exists serving_tmp."{schema}"')
+        for schema, name in relations:
+            if (schema, name) in NOT_PUBLISHED:
+                continue
+            con.execute(
+                f'create table serving_tmp."{schema}"."{name}" as select * from "{schema}"."{name}"'
+            )
+            rows += con.execute(f'select count(*) from serving_tmp."{schema}"."{name}"').fetchone()[
+                0
+            ]
+            tables += 1
+        con.execute("detach serving_tmp")
+        con.close()
+        _fsync(tmp)
+        os.replace(tmp, serving)
+    except BaseException:
+        con.close()
+        for leftover in (tmp, Path(f"{tmp}.wal")):
+            leftover.unlink(missing_ok=True)
+        raise
+    _fsync(serving.parent)
+    return Publication(serving, tables, rows)
+
+
+def _fsync(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def build_publish_asset(upstream: list):
+    """The publish asset, downstream of every mart (so it runs after the whole build)."""
+    import dagster as dg
+
+    from dagster_project.resources import ServingCopy, Warehouse
+    from dagster_project.transform.assets import resolve_as_of
+
+    @dg.asset(
+        key=dg.AssetKey(["serving", "publish"]),
+        group_name="publish",
+        deps=upstream,
+        kinds={"duckdb"},
+        owners=["team:cs-ops"],
+        description="Atomically replace the serving copy with the marts, dq, staging and seeds "
+        "schemas of the warehouse.",
+    )
+    def publish_serving_copy(
+        context: dg.AssetExecutionContext, warehouse: Warehouse, serving: ServingCopy
+    ) -> dg.MaterializeResult:
+        as_of = resolve_as_of(warehouse)
+        with warehouse.connect() as con:
+            record_publication(con, context.run_id, as_of)
+        result = publish(Path(warehouse.path), Path(serving.path))
+        context.log.info(f"published {result.tables} tables ({result.rows} rows) to {result.path}")
+        return dg.MaterializeResult(
+            metadata={
+                "path": dg.MetadataValue.path(str(result.path)),
+                "tables": result.tables,
+                "rows": result.rows,
+                "as_of_date": as_of or "",
+            }
+        )
+
+    return publish_serving_copy

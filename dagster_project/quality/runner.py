@@ -1,0 +1,515 @@
+"""Run the suites against the DuckDB warehouse and record the results.
+
+Validation is pushed down into DuckDB: a GX SQL datasource over duckdb-engine reads the
+warehouse file (read-only) and every metric is a SQL aggregate, so no table is pulled into
+Python. ``engine="pandas"`` loads the table into a dataframe instead; it is the fallback
+for an expectation that pushdown cannot evaluate (it is re-run on the columns it needs)
+and the baseline of the speed measurement (``bench_validation``).
+
+DuckDB allows one writer, so the order inside ``run_suites`` is: look up which tables
+exist (connection closed), validate (GX's engine disposed afterwards), then append to
+``dq.check_results`` (connection closed). Nothing holds the file in between.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import duckdb
+
+from dagster_project.quality.suites import CRITICAL, WARNING, Suite
+
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # no telemetry, no internet
+
+RESULT_FORMAT = "BASIC"  # counts and a sample of unexpected values; ~40% cheaper than SUMMARY
+DATASOURCE = "warehouse"
+SAMPLE_ROWS = 5
+
+CHECK_RESULTS_DDL = """
+create table if not exists dq.check_results (
+    run_id varchar,          -- Dagster run id (joins dq.load_manifest.run_id)
+    checked_at timestamp,    -- when the suite ran (UTC)
+    suite varchar,           -- GX suite, e.g. marts.fct_account_health
+    table_name varchar,      -- schema.table validated
+    column_name varchar,     -- column(s) the expectation is about, comma separated; null = table
+    expectation varchar,     -- GX expectation type (SQL rules: unexpected_rows:<check>)
+    severity varchar,        -- critical | warning
+    success boolean,
+    observed_value varchar,  -- what was seen (JSON text)
+    unexpected_count bigint  -- offending rows (null when not countable)
+)
+"""
+CHECK_RESULT_COLUMNS = (
+    "run_id",
+    "checked_at",
+    "suite",
+    "table_name",
+    "column_name",
+    "expectation",
+    "severity",
+    "success",
+    "observed_value",
+    "unexpected_count",
+)
+
+_log = logging.getLogger(__name__)
+
+
+@dataclass
+class ExpectationOutcome:
+    """One row of dq.check_results."""
+
+    run_id: str
+    checked_at: datetime
+    suite: str
+    table_name: str
+    column_name: str | None
+    expectation: str
+    severity: str
+    success: bool
+    observed_value: str | None
+    unexpected_count: int | None
+    why: str = ""
+    engine: str = "sql"
+    rule: str = ""  # suite-local id of the expectation (meta["rule"])
+
+    def row(self) -> tuple:
+        return tuple(getattr(self, c) for c in CHECK_RESULT_COLUMNS)
+
+    def label(self) -> str:
+        col = f"({self.column_name})" if self.column_name else ""
+        n = f": {self.unexpected_count:,} unexpected" if self.unexpected_count else ""
+        return f"{self.table_name} {self.expectation}{col}{n}"
+
+
+@dataclass
+class SuiteOutcome:
+    suite: Suite
+    results: list[ExpectationOutcome] = field(default_factory=list)
+    skipped: str | None = None  # why the suite did not run (the table does not exist yet)
+    seconds: float = 0.0
+
+    def failed(self, severity: str | None = None) -> list[ExpectationOutcome]:
+        return [
+            r
+            for r in self.results
+            if not r.success and (severity is None or r.severity == severity)
+        ]
+
+    @property
+    def critical_failures(self) -> list[ExpectationOutcome]:
+        return self.failed(CRITICAL)
+
+    @property
+    def warnings(self) -> list[ExpectationOutcome]:
+        return self.failed(WARNING)
+
+
+# --- GX context ---------------------------------------------------------------------------
+
+
+def gx_context(project_dir: Path | None = None):
+    """A GX context: file-based under ``project_dir`` (suites, validation results and Data
+    Docs persist there) or ephemeral. Progress bars off, analytics off."""
+    os.environ["GX_ANALYTICS_ENABLED"] = "false"
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    from dagster_project.quality import gx_duckdb_shim
+
+    gx_duckdb_shim.apply()
+    if project_dir is None:
+        context = gx.get_context(mode="ephemeral")
+    else:
+        project_dir.mkdir(parents=True, exist_ok=True)
+        context = gx.get_context(mode="file", project_root_dir=str(project_dir))
+    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
+    return context
+
+
+def _duckdb_config() -> dict[str, str | bool]:
+    return {
+        "memory_limit": os.environ.get("CSWH_DUCKDB_MEMORY", "8GB"),
+        "preserve_insertion_order": False,
+    }
+
+
+def _datasource(context, warehouse: Path):
+    return context.data_sources.add_or_update_sql(
+        name=DATASOURCE,
+        connection_string=f"duckdb:///{warehouse}",
+        kwargs={"connect_args": {"read_only": True, "config": _duckdb_config()}},
+    )
+
+
+def _table_ref(suite: Suite) -> str:
+    return f'"{suite.schema}"."{suite.table}"'
+
+
+def _gx_suite(context, suite: Suite):
+    import great_expectations as gx
+
+    gx_suite = gx.ExpectationSuite(
+        name=suite.name,
+        expectations=[e.copy(deep=True) for e in suite.expectations],
+        meta={"description": suite.description, "table": suite.name},
+    )
+    for e in gx_suite.expectations:
+        e.id = None
+    return context.suites.add_or_update(gx_suite)
+
+
+def register_suites(context, warehouse: Path, suites: Iterable[Suite]) -> None:
+    """Store suites and their validation definitions in the context (for Data Docs)."""
+    ds = _datasource(context, warehouse)
+    for suite in suites:
+        _validation_definition(context, ds, suite)
+
+
+def _validation_definition(context, ds, suite: Suite):
+    import great_expectations as gx
+
+    # A query asset: GX's table asset ignores the schema when DuckDB reflects columns.
+    try:
+        asset = ds.get_asset(suite.name)
+    except LookupError:
+        asset = ds.add_query_asset(name=suite.name, query=f"select * from {_table_ref(suite)}")
+    try:
+        batch_definition = asset.get_batch_definition("whole_table")
+    except KeyError:
+        batch_definition = asset.add_batch_definition_whole_table("whole_table")
+    gx_suite = _gx_suite(context, suite)
+    return context.validation_definitions.add_or_update(
+        gx.ValidationDefinition(name=suite.name, data=batch_definition, suite=gx_suite)
+    )
+
+
+# --- running ------------------------------------------------------------------------------
+
+
+def existing_tables(warehouse: Path) -> set[str]:
+    if not warehouse.exists():
+        return set()
+    con = duckdb.connect(str(warehouse), read_only=True, config=_duckdb_config())
+    try:
+        rows = con.execute(
+            "select table_schema || '.' || table_name from information_schema.tables "
+            "where table_catalog = current_database()"
+        ).fetchall()
+    finally:
+        con.close()
+    return {r[0] for r in rows}
+
+
+def run_suites(
+    warehouse: Path,
+    suites: Sequence[Suite],
+    run_id: str,
+    *,
+    gx_dir: Path | None = None,
+    engine: str = "sql",
+    write: bool = True,
+    log=None,
+) -> list[SuiteOutcome]:
+    """Validate ``suites`` on the warehouse, append the results to ``dq.check_results``
+    (``write``), and return them. A suite whose table does not exist is skipped with a
+    recorded note (a failed ``expect_table_to_exist`` warning), never silently."""
+    log = log or _log.info
+    checked_at = datetime.now(UTC).replace(tzinfo=None)
+    tables = existing_tables(warehouse)
+    outcomes: list[SuiteOutcome] = []
+    present = [s for s in suites if s.name in tables]
+    for s in suites:
+        if s.name not in tables:
+            note = f"table {s.name} does not exist: {s.count()} expectations not evaluated"
+            log(f"quality: {note}")
+            outcomes.append(
+                SuiteOutcome(
+                    s,
+                    [
+                        ExpectationOutcome(
+                            run_id,
+                            checked_at,
+                            s.name,
+                            s.name,
+                            None,
+                            "expect_table_to_exist",
+                            WARNING,
+                            False,
+                            json.dumps({"skipped": note}),
+                            None,
+                            why="a suite whose table is missing is reported, not silently passed",
+                        )
+                    ],
+                    skipped=note,
+                )
+            )
+    if present:
+        if engine == "sql":
+            outcomes += _run_sql(warehouse, present, run_id, checked_at, gx_dir, log)
+            for outcome in outcomes:
+                _pandas_fallback(warehouse, outcome, run_id, checked_at)
+        elif engine == "pandas":
+            outcomes += _run_pandas(warehouse, present, run_id, checked_at, log)
+        else:
+            raise ValueError(f"engine must be sql or pandas, not {engine!r}")
+    order = {s.name: i for i, s in enumerate(suites)}
+    outcomes.sort(key=lambda o: order[o.suite.name])
+    if write:
+        _add_samples(warehouse, outcomes)
+        write_check_results(warehouse, [r for o in outcomes for r in o.results])
+    return outcomes
+
+
+def _run_sql(warehouse, suites, run_id, checked_at, gx_dir, log) -> list[SuiteOutcome]:
+    from great_expectations.core.run_identifier import RunIdentifier
+
+    context = gx_context(gx_dir)
+    ds = _datasource(context, warehouse)
+    outcomes = []
+    try:
+        for suite in suites:
+            t0 = time.perf_counter()
+            vd = _validation_definition(context, ds, suite)
+            result = vd.run(
+                run_id=RunIdentifier(run_name=run_id, run_time=datetime.now(UTC)),
+                result_format=RESULT_FORMAT,
+            )
+            outcome = SuiteOutcome(suite, _outcomes(suite, result.results, run_id, checked_at))
+            outcome.seconds = time.perf_counter() - t0
+            log(
+                f"quality: {suite.name}: {len(outcome.results)} expectations, "
+                f"{len(outcome.critical_failures)} critical and {len(outcome.warnings)} warning "
+                f"failures ({outcome.seconds:.2f} s)"
+            )
+            outcomes.append(outcome)
+    finally:
+        # Release the file: GX keeps a pooled engine per datasource.
+        _release(context)
+    return outcomes
+
+
+def _release(context) -> None:
+    """Close every DuckDB connection GX opened (the datasource's engine and the execution
+    engine's own), so that the file is free for the next writer."""
+    import gc
+
+    for source in context.data_sources.all().values():
+        engines = [getattr(source, "_engine", None)]
+        execution_engine = getattr(source, "_execution_engine", None)
+        engines.append(getattr(execution_engine, "engine", None))
+        for engine in engines:
+            if engine is not None and hasattr(engine, "dispose"):
+                engine.dispose()
+    gc.collect()
+
+
+def _errored(r: ExpectationOutcome) -> bool:
+    return r.observed_value is not None and r.observed_value.startswith('{"error"')
+
+
+def _pandas_fallback(warehouse: Path, outcome: SuiteOutcome, run_id, checked_at) -> None:
+    """Re-run on a dataframe the column expectations that the SQL path could not evaluate
+    (they raised an error rather than finding bad data). SQL rules have no pandas form."""
+    rules = {e.meta["rule"]: e for e in outcome.suite.expectations}
+    redo = [
+        rules[r.rule]
+        for r in outcome.results
+        if _errored(r) and r.rule in rules and not r.expectation.startswith("unexpected_rows")
+    ]
+    if not redo:
+        return
+    s = outcome.suite
+    fixed = _run_pandas(
+        warehouse, [Suite(s.schema, s.table, s.description, redo)], run_id, checked_at, _log.info
+    )
+    again = {r.rule: r for r in fixed[0].results if not _errored(r)}
+    outcome.results = [again.get(r.rule, r) for r in outcome.results]
+
+
+def _columns_of(expectation) -> list[str]:
+    kw = expectation.configuration.kwargs
+    cols = [kw[k] for k in ("column", "column_A", "column_B") if kw.get(k)]
+    return cols + list(kw.get("column_list") or [])
+
+
+def _run_pandas(warehouse, suites, run_id, checked_at, log) -> list[SuiteOutcome]:
+    """The dataframe path: load the needed columns, validate in pandas. SQL rules
+    (UnexpectedRowsExpectation) have no pandas form and are skipped here."""
+    context = gx_context(None)
+    ds = context.data_sources.add_pandas(name="frames")
+    outcomes = []
+    con = duckdb.connect(str(warehouse), read_only=True, config=_duckdb_config())
+    try:
+        for suite in suites:
+            t0 = time.perf_counter()
+            expectations = [
+                e
+                for e in suite.expectations
+                if not e.expectation_type.startswith("unexpected_rows")
+            ]
+            needed = sorted({c for e in expectations for c in _columns_of(e)})
+            if any(e.expectation_type == "expect_table_columns_to_match_set" for e in expectations):
+                needed = ["*"]
+            select = ", ".join("*" if c == "*" else f'"{c}"' for c in needed) or "*"
+            frame = con.execute(f"select {select} from {_table_ref(suite)}").df()
+            asset = ds.add_dataframe_asset(name=suite.name)
+            batch = asset.add_batch_definition_whole_dataframe("frame").get_batch(
+                batch_parameters={"dataframe": frame}
+            )
+            results = [
+                batch.validate(e.copy(deep=True), result_format=RESULT_FORMAT) for e in expectations
+            ]
+            part = Suite(suite.schema, suite.table, suite.description, expectations)
+            outcome = SuiteOutcome(part, _outcomes(part, results, run_id, checked_at, "pandas"))
+            outcome.seconds = time.perf_counter() - t0
+            log(f"quality (pandas): {suite.name}: {outcome.seconds:.2f} s")
+            outcomes.append(outcome)
+            del frame
+    finally:
+        con.close()
+    return outcomes
+
+
+def _exception_messages(info) -> list[str]:
+    """GX reports errors either flat or per metric; collect the messages."""
+    if not isinstance(info, dict):
+        return []
+    entries = [info] if "raised_exception" in info else list(info.values())
+    return [
+        str(e.get("exception_message") or "exception")
+        for e in entries
+        if isinstance(e, dict) and e.get("raised_exception")
+    ]
+
+
+def _outcomes(suite: Suite, results, run_id, checked_at, engine="sql") -> list[ExpectationOutcome]:
+    out = []
+    for r in results:
+        cfg = r.expectation_config
+        kind = cfg.type
+        meta = cfg.meta or {}
+        if kind == "unexpected_rows_expectation":
+            kind = f"unexpected_rows:{meta.get('check', 'sql')}"
+        kw = cfg.kwargs
+        cols = [kw[k] for k in ("column", "column_A", "column_B") if kw.get(k)]
+        cols += list(kw.get("column_list") or [])
+        res = r.result or {}
+        errors = _exception_messages(r.exception_info)
+        if errors:
+            observed = json.dumps({"error": "; ".join(errors)[:500]})
+            unexpected = None
+            success = False
+        else:
+            success = bool(r.success)
+            unexpected = res.get("unexpected_count")
+            if kind.startswith("unexpected_rows:"):
+                unexpected = res.get("observed_value")
+                observed = json.dumps({"unexpected_rows": unexpected})
+            elif "observed_value" in res:
+                observed = json.dumps(res["observed_value"], default=str)
+            else:
+                observed = json.dumps(
+                    {
+                        "element_count": res.get("element_count"),
+                        "unexpected_percent": res.get("unexpected_percent"),
+                        "partial_unexpected_list": (res.get("partial_unexpected_list") or [])[:10],
+                    },
+                    default=str,
+                    ensure_ascii=False,
+                )
+        out.append(
+            ExpectationOutcome(
+                run_id=run_id,
+                checked_at=checked_at,
+                suite=suite.name,
+                table_name=suite.name,
+                column_name=", ".join(cols) or None,
+                expectation=kind,
+                severity=meta.get("severity", CRITICAL),
+                success=success,
+                observed_value=observed[:2000],
+                unexpected_count=int(unexpected) if unexpected is not None else None,
+                why=meta.get("why", ""),
+                engine=engine,
+                rule=meta.get("rule", ""),
+            )
+        )
+    return out
+
+
+def _add_samples(warehouse: Path, outcomes: list[SuiteOutcome]) -> None:
+    """For failed SQL rules, keep a few offending rows in observed_value (for auditors)."""
+    todo = []
+    for o in outcomes:
+        rules = {e.meta["rule"]: e for e in o.suite.expectations}
+        todo += [
+            (o.suite, rules[r.rule], r)
+            for r in o.results
+            if r.expectation.startswith("unexpected_rows:") and not r.success and not _errored(r)
+        ]
+    if not todo:
+        return
+    con = duckdb.connect(str(warehouse), read_only=True, config=_duckdb_config())
+    try:
+        for suite, e, r in todo:
+            query = e.unexpected_rows_query.replace(
+                "{batch}", f"(select * from {_table_ref(suite)})"
+            )
+            try:
+                cur = con.execute(f"select * from ({query}) limit {SAMPLE_ROWS}")
+                names = [d[0] for d in cur.description]
+                sample = [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+            except duckdb.Error as exc:  # keep the count; the sample is a courtesy
+                sample = [{"sample_error": str(exc)[:200]}]
+            r.observed_value = json.dumps(
+                {"unexpected_rows": r.unexpected_count, "sample": sample},
+                default=str,
+                ensure_ascii=False,
+            )[:2000]
+    finally:
+        con.close()
+
+
+def write_check_results(warehouse: Path, results: Sequence[ExpectationOutcome]) -> int:
+    """Append rows to dq.check_results (created if missing). Returns rows written."""
+    if not results:
+        return 0
+    con = duckdb.connect(str(warehouse), config=_duckdb_config())
+    try:
+        ensure_check_results(con)
+        con.executemany(
+            f"insert into dq.check_results ({', '.join(CHECK_RESULT_COLUMNS)}) "
+            f"values ({', '.join('?' for _ in CHECK_RESULT_COLUMNS)})",
+            [r.row() for r in results],
+        )
+    finally:
+        con.close()
+    return len(results)
+
+
+def ensure_check_results(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute("create schema if not exists dq")
+    con.execute(CHECK_RESULTS_DDL)
+
+
+def resolve_as_of(warehouse: Path) -> date | None:
+    """D: CSWH_AS_OF, else the latest usage activity_date (None without usage data)."""
+    value = os.environ.get("CSWH_AS_OF")
+    if value:
+        return date.fromisoformat(value)
+    if "raw.usage__daily" not in existing_tables(warehouse):
+        return None
+    con = duckdb.connect(str(warehouse), read_only=True, config=_duckdb_config())
+    try:
+        latest = con.execute("select max(activity_date) from raw.usage__daily").fetchone()[0]
+    finally:
+        con.close()
+    return latest

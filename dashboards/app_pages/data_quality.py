@@ -1,0 +1,162 @@
+"""Data quality: can we trust the latest data — what failed, what was rejected, what was quarantined?"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import altair as alt
+import page_kit as kit
+import serving_data as data
+import streamlit as st
+
+st.title("Can we trust the latest data?")
+st.caption(
+    "The latest run's checks (failures first), their history, the files loaded or rejected, and the quarantined rows."
+)
+kit.require_serving()
+
+docs = data.docs_dir()
+index = next(
+    (p for p in (docs / "data_docs" / "index.html", docs / "index.html") if p.is_file()), None
+)
+if index is None and docs.is_dir():
+    index = next(iter(sorted(docs.rglob("index.html"), key=lambda p: len(p.parts))), None)
+if index is not None:
+    st.markdown(
+        f"Data Docs (Great Expectations report): [{index}]({Path(index).resolve().as_uri()}) — "
+        "open it from this machine, or `cswh docs` to rebuild it."
+    )
+else:
+    st.caption(f"No Data Docs under `{docs}` yet: run `cswh docs` to build them.")
+
+# --- checks -----------------------------------------------------------------------------------
+st.header("Checks / 品質チェック")
+if not kit.has("dq.check_results"):
+    st.info("`dq.check_results` is not in the serving copy yet (the quality checks have not run).")
+else:
+    runs = data.query(
+        "select run_id, max(checked_at) as checked_at, count(*) as checks,"
+        " count(*) filter (where not success) as failed,"
+        " count(*) filter (where not success and severity = 'critical') as failed_critical,"
+        " count(*) filter (where not success and severity <> 'critical') as failed_warning"
+        " from dq.check_results group by run_id order by checked_at desc"
+    )
+    severities = data.query("select distinct severity from dq.check_results order by 1")[
+        "severity"
+    ].tolist()
+    run_id = st.sidebar.selectbox(
+        "Check run / 実行",
+        runs["run_id"].tolist(),
+        format_func=lambda r: (
+            f"{r} ({runs.set_index('run_id').loc[r, 'checked_at']:%Y-%m-%d %H:%M})"
+        ),
+        key="dq_run",
+    )
+    chosen_sev = st.sidebar.multiselect(
+        "Severity / 重要度", severities, key="dq_severity", placeholder="すべて / all"
+    )
+    failed_only = st.sidebar.toggle(
+        "Failed checks only / 失敗のみ", value=False, key="dq_failed_only"
+    )
+    sev = chosen_sev or severities
+    checks = data.query(
+        "select success, severity, suite, table_name, column_name, expectation, observed_value,"
+        " unexpected_count, checked_at from dq.check_results where run_id = ?"
+        f" and severity in ({', '.join('?' for _ in sev)})"
+        " order by success, severity = 'critical' desc, table_name, column_name, expectation",
+        (run_id, *sev),
+    )
+    if failed_only:
+        checks = checks[~checks["success"].astype(bool)]
+    c = st.columns(4)
+    c[0].metric("Checks / チェック数", kit.num(len(checks)), border=True)
+    c[1].metric("Passed / 合格", kit.num(checks["success"].astype(bool).sum()), border=True)
+    c[2].metric(
+        "Failed critical / 重大な失敗",
+        kit.num((~checks["success"].astype(bool) & (checks["severity"] == "critical")).sum()),
+        border=True,
+    )
+    c[3].metric(
+        "Failed warning / 警告",
+        kit.num((~checks["success"].astype(bool) & (checks["severity"] != "critical")).sum()),
+        border=True,
+    )
+    st.subheader(f"Run {run_id}: failed first")
+    kit.table(checks, f"check_results_{run_id}.csv")
+
+    st.subheader("History / 履歴")
+    hist = runs.melt(
+        id_vars=["run_id", "checked_at"],
+        value_vars=["failed_critical", "failed_warning"],
+        var_name="failed",
+    )
+    st.altair_chart(
+        alt.Chart(hist)
+        .mark_bar()
+        .encode(
+            x=alt.X("checked_at:T", title=None),
+            y=alt.Y("value:Q", title="failed checks"),
+            color=alt.Color(
+                "failed:N",
+                scale=alt.Scale(
+                    domain=["failed_critical", "failed_warning"], range=["#d73027", "#fc8d59"]
+                ),
+            ),
+            tooltip=["run_id:N", "checked_at:T", "failed:N", "value:Q"],
+        )
+        .properties(height=200),
+        width="stretch",
+    )
+    kit.table(runs, "check_runs.csv")
+
+# --- loads ------------------------------------------------------------------------------------
+st.header("Loads / 取り込み")
+if not kit.has("dq.load_manifest"):
+    st.info("`dq.load_manifest` is not in the serving copy yet.")
+else:
+    manifest = data.query(
+        "select status, source, file, rows_read, rows_loaded, rows_quarantined, error, run_id, loaded_at, file_hash"
+        " from dq.load_manifest order by status = 'failed' desc, loaded_at desc, file"
+    )
+    sources = kit.sidebar_multiselect("Source / ソース", manifest, "source", "dq_source")
+    manifest = kit.apply_filter(manifest, "source", sources)
+    rejected = manifest[manifest["status"] == "failed"]
+    c = st.columns(4)
+    c[0].metric("Files / ファイル", kit.num(len(manifest)), border=True)
+    c[1].metric("Rejected files / 取込拒否", kit.num(len(rejected)), border=True)
+    c[2].metric("Rows loaded / 取込行", kit.num(manifest["rows_loaded"].sum()), border=True)
+    c[3].metric(
+        "Rows quarantined / 隔離行", kit.num(manifest["rows_quarantined"].sum()), border=True
+    )
+    if not rejected.empty:
+        st.subheader("Rejected files / 取込拒否ファイル")
+        kit.table(
+            rejected, "rejected_files.csv", ["source", "file", "error", "run_id", "loaded_at"]
+        )
+    with st.expander("Load manifest (every file and attempt)"):
+        kit.table(manifest, "load_manifest.csv")
+
+    st.subheader("Quarantine / 隔離された行")
+    if kit.has("dq.quarantine"):
+        quarantine = data.query(
+            "select source, file, row_number, reason, raw_record, run_id from dq.quarantine"
+            " order by source, file, row_number"
+        )
+        quarantine = kit.apply_filter(quarantine, "source", sources)
+        reasons = (
+            quarantine.groupby("source").size().reset_index(name="rows")
+            if not quarantine.empty
+            else None
+        )
+        if reasons is not None:
+            st.altair_chart(
+                alt.Chart(reasons)
+                .mark_bar()
+                .encode(y=alt.Y("source:N", title=None), x="rows:Q")
+                .properties(height=140),
+                width="stretch",
+            )
+        kit.table(quarantine, "quarantine.csv")
+    else:
+        st.info("`dq.quarantine` is not in the serving copy yet.")
+kit.caption_source("dq.check_results", "dq.load_manifest", "dq.quarantine")

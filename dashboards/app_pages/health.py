@@ -1,0 +1,141 @@
+"""Health: how healthy are our accounts, and who moved between tiers in the last 28 days?"""
+
+from __future__ import annotations
+
+import altair as alt
+import page_kit as kit
+import pandas as pd
+import serving_data as data
+import streamlit as st
+
+st.title("How healthy are our accounts, and who moved?")
+st.caption(
+    "Tier distribution by segment at the latest snapshot; tier movement over the last 28 days."
+)
+kit.require_serving()
+kit.require_tables("marts.fct_account_health", "marts.dim_accounts")
+
+latest = data.scalar("select max(snapshot_date) from marts.fct_account_health")
+if kit.is_missing(latest):
+    st.info("No health snapshots in the serving copy yet.")
+    st.stop()
+latest = pd.Timestamp(latest).date()
+before = data.scalar(
+    "select max(snapshot_date) from marts.fct_account_health"
+    " where snapshot_date <= cast(? as date) - interval 28 day",
+    (latest,),
+)
+before = None if kit.is_missing(before) else pd.Timestamp(before).date()
+
+rows = data.query(
+    """
+    select
+        h.account_id, a.account_name, h.segment, a.csm_owner,
+        h.health_score, h.health_tier, h.health_tier_ja, h.health_score_change_28d,
+        p.health_tier as tier_28d_ago, p.health_score as score_28d_ago
+    from marts.fct_account_health h
+    left join marts.dim_accounts a using (account_id)
+    left join marts.fct_account_health p
+        on p.account_id = h.account_id and p.snapshot_date = ?
+    where h.snapshot_date = ?
+    """,
+    (before, latest),
+)
+tiers = data.health_tiers()
+label = dict(zip(tiers["tier"], tiers["label_ja"], strict=True))
+colour = dict(zip(tiers["tier"], tiers["colour"], strict=True))
+order = dict(zip(tiers["tier"], tiers["sort_order"], strict=True))
+
+csms = kit.sidebar_multiselect("CSM / 担当", rows, "csm_owner", "health_csm")
+segments = kit.sidebar_multiselect("Segment / セグメント", rows, "segment", "health_segment")
+rows = kit.apply_filter(kit.apply_filter(rows, "csm_owner", csms), "segment", segments)
+rows["tier_label"] = rows["health_tier"].map(lambda t: f"{label.get(t, t)} ({t})")
+
+st.subheader(f"Snapshot {latest}")
+at_risk = rows["health_tier"].isin(["at_risk", "critical"]).sum()
+c1, c2, c3, c4 = st.columns(4)
+c1.metric("Accounts / 顧客数", kit.num(len(rows)), border=True)
+c2.metric("Average health / 平均ヘルス", kit.num(rows["health_score"].mean(), 1), border=True)
+c3.metric("At risk or critical / 要注意", kit.num(at_risk), border=True)
+c4.metric(
+    "Average change 28d / 28日変化",
+    kit.num(rows["health_score_change_28d"].mean(), 1),
+    border=True,
+)
+
+tier_domain = [f"{label[t]} ({t})" for t in sorted(label, key=lambda t: order[t])]
+tier_range = [colour[t] for t in sorted(label, key=lambda t: order[t])]
+dist = (
+    rows.groupby(["segment", "health_tier", "tier_label"], dropna=False)
+    .size()
+    .reset_index(name="accounts")
+)
+dist["tier_order"] = dist["health_tier"].map(order)
+st.altair_chart(
+    alt.Chart(dist)
+    .mark_bar()
+    .encode(
+        y=alt.Y("segment:N", title=None),
+        x=alt.X("accounts:Q", title="accounts", stack="normalize", axis=alt.Axis(format="%")),
+        color=alt.Color(
+            "tier_label:N", title="tier", scale=alt.Scale(domain=tier_domain, range=tier_range)
+        ),
+        order=alt.Order("tier_order:Q"),
+        tooltip=["segment:N", "tier_label:N", "accounts:Q"],
+    )
+    .properties(height=180, title="Tier distribution by segment (share of accounts)"),
+    width="stretch",
+)
+counts = dist.pivot_table(
+    index="segment", columns="tier_label", values="accounts", fill_value=0, aggfunc="sum"
+)
+counts = counts[[c for c in tier_domain if c in counts.columns]].reset_index()
+kit.table(counts, "health_tiers_by_segment.csv")
+
+st.subheader(f"Movement between tiers since {before or '–'}")
+if kit.is_missing(before):
+    st.info("No snapshot 28 days before the latest one yet.")
+else:
+    moved = rows.dropna(subset=["tier_28d_ago"]).copy()
+    moved["from"] = moved["tier_28d_ago"].map(lambda t: f"{label.get(t, t)} ({t})")
+    matrix = pd.crosstab(moved["from"], moved["tier_label"]).reindex(
+        index=[t for t in tier_domain if t in set(moved["from"])],
+        columns=[t for t in tier_domain if t in set(moved["tier_label"])],
+        fill_value=0,
+    )
+    st.caption("Rows: tier 28 days ago · columns: tier now")
+    st.dataframe(matrix)
+    moved["rank_now"] = moved["health_tier"].map(order)
+    moved["rank_before"] = moved["tier_28d_ago"].map(order)
+    cols = ["account_id", "account_name", "segment", "csm_owner", "from", "tier_label",
+            "score_28d_ago", "health_score", "health_score_change_28d"]  # fmt: skip
+    known = (moved["health_tier"] != "unknown") & (moved["tier_28d_ago"] != "unknown")
+    dropped = moved[known & (moved["rank_now"] > moved["rank_before"])].sort_values(
+        "health_score_change_28d"
+    )
+    jumped = moved[known & (moved["rank_now"] < moved["rank_before"])].sort_values(
+        "health_score_change_28d", ascending=False
+    )
+    left, right = st.columns(2)
+    with left:
+        st.markdown(f"**Dropped a tier / ダウン: {len(dropped)}**")
+        kit.table(dropped, "health_dropped.csv", cols)
+    with right:
+        st.markdown(f"**Jumped a tier / アップ: {len(jumped)}**")
+        kit.table(jumped, "health_jumped.csv", cols)
+
+with st.expander("All accounts at the latest snapshot"):
+    kit.table(
+        rows.sort_values("health_score"),
+        "health_latest.csv",
+        [
+            "account_id",
+            "account_name",
+            "segment",
+            "csm_owner",
+            "health_score",
+            "tier_label",
+            "health_score_change_28d",
+        ],
+    )
+kit.caption_source("marts.fct_account_health", "marts.dim_accounts", "seeds.health_tiers")

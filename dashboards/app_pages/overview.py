@@ -1,0 +1,156 @@
+"""Overview (KPI): how are we doing this month, against last month and the fiscal-year start?"""
+
+from __future__ import annotations
+
+from datetime import date
+
+import altair as alt
+import page_kit as kit
+import pandas as pd
+import serving_data as data
+import streamlit as st
+
+FISCAL_YEAR_START_MONTH = 4  # April, as the dbt var fiscal_year_start_month
+KPIS = [
+    # column, label, kind (num | pct | score | nps), higher is better
+    ("active_customers", "Active customers / 契約中顧客", "num", True),
+    ("renewal_rate", "Renewal rate / 更新率", "pct", True),
+    (
+        "health_change_since_period_start",
+        "Health change since FY start / 期初比ヘルス",
+        "pct",
+        True,
+    ),
+    ("at_risk_accounts", "At-risk accounts / 要注意顧客", "num", False),
+    ("reaction_rate", "Reaction rate / 反応率", "pct", True),
+    ("nps", "NPS", "score", True),
+    ("ctas_raised", "CTAs raised / CTA 発生", "num", True),
+    ("ctas_won", "CTAs won / CTA 成約", "num", True),
+]
+
+st.title("How are we doing this month?")
+st.caption("This month against last month and the start of the fiscal year (April).")
+kit.require_serving()
+kit.require_tables("marts.mart_kpi_monthly")
+
+segments = data.query("select distinct segment from marts.mart_kpi_monthly order by segment")
+seg_options = ["all"] + [s for s in segments["segment"] if s != "all"]
+segment = st.sidebar.selectbox("Segment / セグメント", seg_options, key="overview_segment")
+
+kpi = data.query(
+    "select * from marts.mart_kpi_monthly where segment = ? order by month",
+    (segment,),
+)
+if kpi.empty:
+    st.info(f"No KPI rows for segment `{segment}`.")
+    st.stop()
+kpi["month"] = pd.to_datetime(kpi["month"].astype(str).str[:10])
+as_of = data.as_of_date()
+current = kpi[kpi["month"] <= pd.Timestamp(as_of)] if as_of else kpi
+this_month = (current if not current.empty else kpi)["month"].max()
+last_month = this_month - pd.offsets.MonthBegin(1)
+fy_year = this_month.year if this_month.month >= FISCAL_YEAR_START_MONTH else this_month.year - 1
+fy_start = pd.Timestamp(date(fy_year, FISCAL_YEAR_START_MONTH, 1))
+
+
+def row(month: pd.Timestamp) -> pd.Series | None:
+    hit = kpi[kpi["month"] == month]
+    return None if hit.empty else hit.iloc[0]
+
+
+now, prev, start = row(this_month), row(last_month), row(fy_start)
+
+
+def show(value, kind: str) -> str:
+    if kind == "pct":
+        return kit.pct(value)
+    if kind == "score":
+        return kit.num(value, 1)
+    return kit.num(value)
+
+
+st.subheader(f"{this_month:%Y-%m} · segment `{segment}`")
+cols = st.columns(4)
+for i, (col, label, kind, good_up) in enumerate(KPIS):
+    if col not in kpi.columns:
+        continue
+    value = now[col] if now is not None else None
+    before = prev[col] if prev is not None else None
+    with cols[i % 4]:
+        st.metric(
+            label,
+            show(value, kind),
+            delta=kit.delta(
+                value, before, "pct" if kind == "pct" else ("score" if kind == "score" else "num")
+            ),
+            delta_color="normal" if good_up else "inverse",
+            help=f"vs last month ({last_month:%Y-%m}); FY start {fy_start:%Y-%m}: "
+            + show(start[col] if start is not None else None, kind),
+            border=True,
+            delta_description="vs last month",
+        )
+
+compare = pd.DataFrame(
+    {
+        "KPI": [label for _, label, _, _ in KPIS],
+        f"this month ({this_month:%Y-%m})": [
+            show(now[c] if now is not None else None, k) for c, _, k, _ in KPIS
+        ],
+        f"last month ({last_month:%Y-%m})": [
+            show(prev[c] if prev is not None else None, k) for c, _, k, _ in KPIS
+        ],
+        f"FY start ({fy_start:%Y-%m})": [
+            show(start[c] if start is not None else None, k) for c, _, k, _ in KPIS
+        ],
+    }
+)
+st.dataframe(compare, hide_index=True)
+
+st.subheader("Monthly trend")
+trend_cols = [
+    ("active_customers", "Active customers"),
+    ("at_risk_accounts", "At-risk accounts"),
+    ("renewal_rate", "Renewal rate"),
+    ("reaction_rate", "Reaction rate"),
+    ("nps", "NPS"),
+    ("avg_health_score", "Average health score"),
+]
+left, right = st.columns(2)
+for i, (col, label) in enumerate(trend_cols):
+    if col not in kpi.columns:
+        continue
+    chart = (
+        alt.Chart(kpi)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X("month:T", title=None, axis=alt.Axis(format="%Y-%m")),
+            y=alt.Y(f"{col}:Q", title=label, axis=alt.Axis(format="%" if "rate" in col else ",")),
+            tooltip=[
+                alt.Tooltip("month:T", format="%Y-%m"),
+                alt.Tooltip(f"{col}:Q", format=",.3f"),
+            ],
+        )
+        .properties(height=220, title=label)
+    )
+    (left if i % 2 == 0 else right).altair_chart(chart, width="stretch")
+
+if {"ctas_raised", "ctas_won"} <= set(kpi.columns):
+    ctas = kpi.melt(id_vars="month", value_vars=["ctas_raised", "ctas_won"], var_name="series")
+    st.altair_chart(
+        alt.Chart(ctas)
+        .mark_bar()
+        .encode(
+            x=alt.X("month:T", title=None, axis=alt.Axis(format="%Y-%m")),
+            y=alt.Y("value:Q", title="CTAs"),
+            xOffset="series:N",
+            color=alt.Color("series:N", title=None),
+            tooltip=[alt.Tooltip("month:T", format="%Y-%m"), "series:N", "value:Q"],
+        )
+        .properties(height=240, title="CTAs raised and won (by month raised)"),
+        width="stretch",
+    )
+
+with st.expander("Monthly KPI table"):
+    shown = kpi.assign(month=kpi["month"].dt.strftime("%Y-%m"))
+    kit.table(shown, f"kpi_monthly_{segment}.csv")
+kit.caption_source("marts.mart_kpi_monthly")

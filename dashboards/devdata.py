@@ -1,0 +1,278 @@
+"""A small HAND-MADE serving copy for developing the pages before the real marts land.
+
+This is not the warehouse: the numbers are random and only the contract's column names
+are real. The tests run the pages against a serving copy published by `cswh run`; this
+builder is for `python dashboards/devdata.py OUT.duckdb` and a quick look at the layout.
+"""
+
+from __future__ import annotations
+
+import random
+import sys
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import duckdb
+
+SEGMENTS = ("tech_touch", "pooled", "high_touch")
+TIERS = [
+    ("excellent", 80, "Excellent", "極めて良好", "#1a9850", 1),
+    ("healthy", 60, "Healthy", "概ね健全", "#91cf60", 2),
+    ("at_risk", 40, "At risk", "注意が必要", "#fc8d59", 3),
+    ("critical", 0, "Critical", "対応が必要", "#d73027", 4),
+    ("unknown", None, "Unknown", "判定不能", "#969696", 5),
+]
+METRICS = {
+    "deployment": ["id_issue_rate", "login_rate", "core_action_user_rate"],
+    "engagement": [
+        "days_since_touch",
+        "decision_maker_touch",
+        "seminar_attendance_90d",
+        "nps_recent",
+        "urgent_tickets_open",
+    ],
+    "adoption": ["wau_rate", "mobile_wau_rate", "core_actions_per_user_week", "quota_pace"],
+    "roi": ["success_plan_attainment"],
+}
+DIM_WEIGHT = {"deployment": 25, "engagement": 25, "adoption": 35, "roi": 15}
+CTA_TYPES = [
+    ("quota_80", "offense", "high"),
+    ("seat_expansion", "offense", "high"),
+    ("health_jump", "offense", "medium"),
+    ("health_drop", "defense", "high"),
+    ("engagement_gap", "defense", "medium"),
+    ("nps_detractor", "defense", "low"),
+]
+OWNER_ROLE = {"tech_touch": "marketing_automation", "pooled": "inside_sales", "high_touch": "csm"}
+
+
+def _tier(score: float | None) -> str:
+    if score is None:
+        return "unknown"
+    for name, low, *_ in TIERS:
+        if low is not None and score >= low:
+            return name
+    return "critical"
+
+
+def build(path: Path, accounts: int = 30, seed: int = 1, as_of: date = date(2026, 10, 31)) -> Path:
+    rnd = random.Random(seed)
+    path.unlink(missing_ok=True)
+    con = duckdb.connect(str(path))
+    for schema in ("marts", "dq", "staging", "seeds"):
+        con.execute(f"create schema {schema}")
+    csms = ["佐藤 花子", "鈴木 一郎", "高橋 美咲"]
+    snapshots = [as_of - timedelta(days=7 * k) for k in range(52)][::-1]
+
+    dim, health, metrics = [], [], []
+    for i in range(accounts):
+        aid = f"A{i:04d}"
+        emp = rnd.choice([10, 30, 120, 400, 2000, 5000])
+        seg = "tech_touch" if emp < 50 else ("pooled" if emp < 1000 else "high_touch")
+        since = as_of - timedelta(days=rnd.randint(60, 900))
+        end = as_of + timedelta(days=rnd.randint(10, 360))
+        csm = rnd.choice(csms) if seg != "tech_touch" else None
+        dim.append(
+            (aid, f"株式会社サンプル{i}", "manufacturing", "関東", emp, seg, csm, since,
+             f"C{i:04d}", end - timedelta(days=365), end, (end - as_of).days, emp // 5,
+             12000, 1_200_000 + 10_000 * i, "active", rnd.randint(1, 5), True)
+        )  # fmt: skip
+        score = rnd.uniform(20, 95)
+        history: dict[date, float] = {}
+        for s in snapshots:
+            if s < since:
+                continue
+            score = max(0.0, min(100.0, score + rnd.uniform(-6, 6)))
+            history[s] = score
+            prev = history.get(s - timedelta(days=28))
+            dims = {d: max(0.0, min(100.0, score + rnd.uniform(-15, 15))) for d in METRICS}
+            health.append(
+                (aid, s, seg, dims["deployment"], dims["engagement"], dims["adoption"],
+                 dims["roi"], score, _tier(score), None, None if prev is None else score - prev)
+            )  # fmt: skip
+            if s >= as_of - timedelta(days=28):
+                total = sum(DIM_WEIGHT.values())
+                for d, names in METRICS.items():
+                    for m in names:
+                        w = DIM_WEIGHT[d] / total / len(names)
+                        sc = max(0.0, min(100.0, dims[d] + rnd.uniform(-10, 10)))
+                        metrics.append((aid, s, d, m, round(rnd.uniform(0, 1), 3), sc, w, sc * w,
+                                        rnd.uniform(-10, 10)))  # fmt: skip
+    con.execute(
+        "create table marts.dim_accounts (account_id varchar, account_name varchar, industry varchar,"
+        " region varchar, employee_count bigint, segment varchar, csm_owner varchar,"
+        " customer_since date, contract_id varchar, contract_start date, contract_end date,"
+        " days_to_renewal bigint, seats bigint, annual_quota bigint, arr_jpy bigint,"
+        " lifecycle_stage varchar, adoption_stage integer, is_active_customer boolean)"
+    )
+    con.executemany(f"insert into marts.dim_accounts values ({', '.join('?' * 18)})", dim)
+    con.execute(
+        "create table marts.fct_account_health (account_id varchar, snapshot_date date,"
+        " segment varchar, deployment_score double, engagement_score double, adoption_score double,"
+        " roi_score double, health_score double, health_tier varchar, health_tier_ja varchar,"
+        " health_score_change_28d double)"
+    )
+    con.executemany(f"insert into marts.fct_account_health values ({', '.join('?' * 11)})", health)
+    con.execute(
+        "create table marts.fct_health_metrics (account_id varchar, snapshot_date date,"
+        " dimension varchar, metric varchar, value double, score double, weight double,"
+        " contribution double, score_change_28d double)"
+    )
+    con.executemany(f"insert into marts.fct_health_metrics values ({', '.join('?' * 9)})", metrics)
+    con.execute(
+        "create table seeds.health_tiers as select * from (values "
+        + ", ".join(
+            f"('{t}', {'null' if m is None else m}, '{en}', '{ja}', '{c}', {o})"
+            for t, m, en, ja, c, o in TIERS
+        )
+        + ") t(tier, min_score, label_en, label_ja, colour, sort_order)"
+    )
+    con.execute(
+        "update marts.fct_account_health h set health_tier_ja = t.label_ja"
+        " from seeds.health_tiers t where t.tier = h.health_tier"
+    )
+
+    playbooks = []
+    for cta_type, _direction, _p in CTA_TYPES:
+        for seg in SEGMENTS:
+            playbooks.append(
+                (f"{cta_type}__{seg}", cta_type, seg, OWNER_ROLE[seg],
+                 "automated_email" if seg == "tech_touch" else "phone", 5,
+                 f"{cta_type} の対応 ({seg}): 状況を確認して提案する")
+            )  # fmt: skip
+    con.execute(
+        "create table marts.dim_playbooks (playbook_id varchar, cta_type varchar, segment varchar,"
+        " owner_role varchar, channel varchar, sla_days integer, action varchar)"
+    )
+    con.executemany("insert into marts.dim_playbooks values (?, ?, ?, ?, ?, ?, ?)", playbooks)
+    con.execute(
+        "create table seeds.cta_rules as select * from (values "
+        + ", ".join(
+            f"('{t}', '{d}', '{p}', 30, true, 0.8, 'rule {t}', '{t} の説明')"
+            for t, d, p in CTA_TYPES
+        )
+        + ") r(cta_type, direction, priority, cooldown_days, enabled, threshold,"
+        " threshold_meaning, description)"
+    )
+
+    ctas = []
+    for n in range(120):
+        acc = rnd.choice(dim)
+        cta_type, direction, priority = rnd.choice(CTA_TYPES)
+        triggered = rnd.choice(snapshots[-30:])
+        status = "open" if triggered >= as_of - timedelta(days=29) else rnd.choice(
+            ["done", "dismissed", "expired"])  # fmt: skip
+        seg = acc[5]
+        ctas.append(
+            (f"cta{n:04d}", acc[0], cta_type, direction, triggered,
+             f"{cta_type}: 値 {n % 10 / 10:.1f} がしきい値 0.8 を超えました", n % 10 / 10, 0.8,
+             priority, OWNER_ROLE[seg], acc[6] if seg == "high_touch" else None,
+             f"{cta_type}__{seg}", triggered + timedelta(days=5), status)
+        )  # fmt: skip
+    con.execute(
+        "create table marts.fct_cta_candidates (cta_id varchar, account_id varchar,"
+        " cta_type varchar, direction varchar, triggered_on date, reason varchar,"
+        " metric_value double, threshold double, priority varchar, owner_role varchar,"
+        " owner varchar, playbook_id varchar, due_on date, status varchar)"
+    )
+    con.executemany(f"insert into marts.fct_cta_candidates values ({', '.join('?' * 14)})", ctas)
+
+    kpi = []
+    month = date(2025, 4, 1)
+    while month <= as_of:
+        for seg in ("all", *SEGMENTS):
+            k = 3 if seg == "all" else 1
+            kpi.append(
+                (month, seg, k * rnd.randint(8, 12), k * rnd.randint(1, 3), k * rnd.randint(0, 2),
+                 rnd.uniform(0.5, 1), rnd.randint(0, 1), rnd.uniform(50, 70), rnd.uniform(-0.1, 0.1),
+                 k * rnd.randint(0, 4), rnd.uniform(0.2, 0.7), rnd.uniform(-20, 40),
+                 rnd.randint(0, 9), k * rnd.randint(0, 8), rnd.randint(0, 3))
+            )  # fmt: skip
+        month = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
+    con.execute(
+        "create table marts.mart_kpi_monthly (month date, segment varchar, active_customers bigint,"
+        " renewals_due bigint, renewed bigint, renewal_rate double, churned_customers bigint,"
+        " avg_health_score double, health_change_since_period_start double,"
+        " at_risk_accounts bigint, reaction_rate double, nps double, nps_responses bigint,"
+        " ctas_raised bigint, ctas_won bigint)"
+    )
+    con.executemany(f"insert into marts.mart_kpi_monthly values ({', '.join('?' * 15)})", kpi)
+    con.execute(
+        "create table marts.mart_health_calibration as select * from (values"
+        " ('excellent', 40, 0.02, 0.20), ('healthy', 60, 0.05, 0.12),"
+        " ('at_risk', 30, 0.15, 0.05), ('critical', 10, 0.35, 0.01), ('unknown', 0, null, null))"
+        " t(health_tier, snapshots, churn_rate_180d, expansion_rate_180d)"
+    )
+    con.execute(
+        "create table marts.mart_cta_effectiveness as select cta_type, count(*) as raised,"
+        " count(*) filter (where status = 'done') as actioned,"
+        " count(*) filter (where status = 'done') // 2 as won,"
+        " (count(*) filter (where status = 'done') // 2) / nullif(count(*) filter (where status = 'done'), 0) as conversion_rate,"
+        " count(*) // 2 as backtest_raised, 0.1 as churn_rate_180d, 0.2 as expansion_rate_180d"
+        " from marts.fct_cta_candidates group by cta_type"
+    )
+    con.execute(
+        "create table marts.fct_tickets as select 'T' || i as ticket_id, 'A' || lpad(cast(i % 30 as varchar), 4, '0') as account_id,"
+        " '操作方法の質問 ' || i as subject, timestamp '2026-10-01' + to_days(cast(i % 30 as integer)) as created_at,"
+        " 'open' as status, 'normal' as priority from range(60) r(i)"
+    )
+    con.execute(
+        "create table marts.fct_nps_responses as select 'N' || i as response_id, 'A' || lpad(cast(i % 30 as varchar), 4, '0') as account_id,"
+        " timestamp '2026-09-01' + to_days(cast(i as integer)) as responded_at, cast(i % 11 as bigint) as score,"
+        " 'とても使いやすい' as comment from range(40) r(i)"
+    )
+    con.execute(
+        "create table marts.fct_seminar_attendance as select 'S' || (i % 5) as seminar_id, '活用セミナー' as title,"
+        " 'A' || lpad(cast(i % 30 as varchar), 4, '0') as account_id, date '2026-08-01' + cast(i as integer) as held_on,"
+        " true as attended from range(50) r(i)"
+    )
+    con.execute(
+        "create table staging.stg_crm__activities as select 'ACT' || i as activity_id, 'A' || lpad(cast(i % 30 as varchar), 4, '0') as account_id,"
+        " null as contact_id, 'meeting' as activity_type, timestamp '2026-07-01' + to_days(cast(i as integer)) as occurred_at,"
+        " '佐藤 花子' as owner, date '2026-07-01' + cast(i as integer) as occurred_on from range(90) r(i)"
+    )
+
+    con.execute(
+        "create table dq.load_manifest (run_id varchar, source varchar, file varchar, file_hash varchar,"
+        " status varchar, rows_read bigint, rows_loaded bigint, rows_quarantined bigint, error varchar,"
+        " loaded_at timestamp)"
+    )
+    con.execute(
+        "insert into dq.load_manifest values"
+        " ('r1', 'crm', 'crm/accounts_2026-10-01.csv', 'h1', 'loaded', 30, 29, 1, null, '2026-10-31 06:00'),"
+        " ('r1', 'nps', 'nps/responses_2026-10-01.csv', 'h2', 'failed', 0, 0, 0, 'nps/responses_2026-10-01.csv: required column score missing', '2026-10-31 06:00'),"
+        " ('r2', 'crm', 'crm/accounts_2026-10-02.csv', 'h1', 'skipped_duplicate', 0, 0, 0, null, '2026-11-01 06:00')"
+    )
+    con.execute(
+        "create table dq.quarantine (run_id varchar, source varchar, file varchar, row_number bigint,"
+        " raw_record varchar, reason varchar)"
+    )
+    con.execute(
+        "insert into dq.quarantine values ('r1', 'crm', 'crm/accounts_2026-10-01.csv', 7,"
+        " 'A9,株式会社X,,-3', 'employee_count: -3 is below 1')"
+    )
+    con.execute(
+        "create table dq.check_results (run_id varchar, checked_at timestamp, suite varchar,"
+        " table_name varchar, column_name varchar, expectation varchar, severity varchar,"
+        " success boolean, observed_value varchar, unexpected_count bigint)"
+    )
+    for run, at in (("r1", datetime(2026, 10, 31, 6)), ("r2", datetime(2026, 11, 1, 6))):
+        for j, table in enumerate(
+            ("marts.dim_accounts", "marts.fct_account_health", "raw.crm__accounts")
+        ):
+            con.execute(
+                "insert into dq.check_results values (?, ?, ?, ?, 'account_id', ?, ?, ?, ?, ?)",
+                [run, at, table.split(".")[0], table, "expect_column_values_to_not_be_null",
+                 "critical" if j < 2 else "warning", not (j == 2 and run == "r2"),
+                 "0", 0 if j < 2 else 3],
+            )  # fmt: skip
+    con.execute(
+        "create table dq.publish_log (run_id varchar, published_at timestamp, as_of_date date)"
+    )
+    con.execute("insert into dq.publish_log values ('r2', '2026-11-01 06:10', ?)", [as_of])
+    con.close()
+    return path
+
+
+if __name__ == "__main__":
+    print(build(Path(sys.argv[1] if len(sys.argv) > 1 else "/tmp/cswh-dev/serving.duckdb")))

@@ -1,0 +1,167 @@
+"""Data access for the pages: the serving copy only, read-only, briefly, parameterised.
+
+The pipeline replaces ``$CSWH_SERVING`` atomically (``os.replace``), and DuckDB locks the
+whole file while it is open, so every query opens the file read-only, runs, and closes it
+at once; nothing holds a connection between reruns. Results are cached with
+``st.cache_data`` under the file's version — its (inode, mtime, size), which every publish
+changes — so a new publish shows on the next rerun without restarting the app, and an
+unchanged copy is not re-read.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import pandas as pd
+import streamlit as st
+
+from dagster_project.config import Settings
+
+Version = tuple[int, int, int]
+
+
+def serving_path() -> Path:
+    """``$CSWH_SERVING`` (absolute; relative values resolve against the repository)."""
+    return Settings.from_env().serving
+
+
+def app_db_path() -> Path:
+    return Settings.from_env().app_db
+
+
+def docs_dir() -> Path:
+    return Settings.from_env().docs_dir
+
+
+def version(path: Path | None = None) -> Version | None:
+    """The serving copy's identity: changes whenever a new copy is published."""
+    try:
+        st_ = os.stat(path or serving_path())
+    except FileNotFoundError:
+        return None
+    return (st_.st_ino, st_.st_mtime_ns, st_.st_size)
+
+
+class ServingMissing(RuntimeError):
+    """The serving copy has not been published yet."""
+
+
+@st.cache_data(show_spinner=False, max_entries=512)
+def _run(path: str, ver: Version, sql: str, params: tuple) -> pd.DataFrame:
+    del ver  # part of the cache key only
+    con = duckdb.connect(path, read_only=True)
+    try:
+        return con.execute(sql, list(params)).fetchdf()
+    finally:
+        con.close()
+
+
+def query(sql: str, params: tuple | list = ()) -> pd.DataFrame:
+    """Run one parameterised, read-only query on the current serving copy (cached)."""
+    path = serving_path()
+    ver = version(path)
+    if ver is None:
+        raise ServingMissing(str(path))
+    return _run(str(path), ver, sql, tuple(params)).copy()
+
+
+def scalar(sql: str, params: tuple | list = ()):
+    df = query(sql, params)
+    return None if df.empty else df.iloc[0, 0]
+
+
+def tables() -> set[str]:
+    """Every ``schema.table`` in the serving copy."""
+    df = query("select schema_name || '.' || table_name as t from duckdb_tables()")
+    return set(df["t"])
+
+
+def columns(table: str) -> list[str]:
+    schema, name = table.split(".", 1)
+    df = query(
+        "select column_name from duckdb_columns() where schema_name = ? and table_name = ?"
+        " order by column_index",
+        (schema, name),
+    )
+    return list(df["column_name"])
+
+
+def ident(name: str, allowed: set[str] | list[str]) -> str:
+    """Quote a table or column name after checking it against what the catalog holds.
+
+    Values always go through parameters; names cannot, so they are only ever taken from
+    the serving copy's own catalog (never from user input) and quoted.
+    """
+    if name not in allowed:
+        raise ValueError(f"unknown name {name!r}")
+    return ".".join(f'"{part}"' for part in name.split("."))
+
+
+@dataclass(frozen=True)
+class Publication:
+    run_id: str | None
+    published_at: object | None
+    as_of_date: object | None
+
+
+def publication() -> Publication:
+    """The latest row of dq.publish_log (what the serving copy holds, as of when)."""
+    if "dq.publish_log" not in tables():
+        return Publication(None, None, None)
+    df = query(
+        "select run_id, published_at, as_of_date from dq.publish_log"
+        " order by published_at desc limit 1"
+    )
+    if df.empty:
+        return Publication(None, None, None)
+    row = df.iloc[0]
+    return Publication(row["run_id"], row["published_at"], row["as_of_date"])
+
+
+def as_of_date():
+    """D: the publish log's as-of date, else the latest health snapshot."""
+    pub = publication()
+    if pub.as_of_date is not None and not pd.isna(pub.as_of_date):
+        return pd.Timestamp(pub.as_of_date).date()
+    if "marts.fct_account_health" in tables():
+        value = scalar("select max(snapshot_date) from marts.fct_account_health")
+        if value is not None and not pd.isna(value):
+            return pd.Timestamp(value).date()
+    return None
+
+
+TIER_FALLBACK = {
+    # tier: (label_ja, colour, sort_order) — used when seeds.health_tiers is not published
+    "excellent": ("極めて良好", "#1a9850", 1),
+    "healthy": ("概ね健全", "#91cf60", 2),
+    "at_risk": ("注意が必要", "#fc8d59", 3),
+    "critical": ("対応が必要", "#d73027", 4),
+    "unknown": ("判定不能", "#969696", 5),
+}
+
+
+def health_tiers() -> pd.DataFrame:
+    """tier, label_ja, colour, sort_order: from seeds.health_tiers, else the fixed palette."""
+    fallback = pd.DataFrame(
+        [(t, ja, c, o) for t, (ja, c, o) in TIER_FALLBACK.items()],
+        columns=["tier", "label_ja", "colour", "sort_order"],
+    )
+    if "seeds.health_tiers" not in tables():
+        return fallback
+    cols = set(columns("seeds.health_tiers"))
+    if not {"tier", "label_ja"} <= cols:
+        return fallback
+    df = query(
+        "select tier, label_ja,"
+        + (" colour," if "colour" in cols else " null as colour,")
+        + (" sort_order" if "sort_order" in cols else " null as sort_order")
+        + " from seeds.health_tiers"
+    )
+    merged = df.merge(fallback, on="tier", how="left", suffixes=("", "_fb"))
+    merged["colour"] = merged["colour"].fillna(merged["colour_fb"]).fillna("#969696")
+    merged["sort_order"] = merged["sort_order"].fillna(merged["sort_order_fb"]).fillna(99)
+    merged["label_ja"] = merged["label_ja"].fillna(merged["label_ja_fb"])
+    return merged[["tier", "label_ja", "colour", "sort_order"]].sort_values("sort_order")

@@ -1,0 +1,252 @@
+"""Every dashboard page, run headless with streamlit.testing.v1.AppTest on a published copy.
+
+The serving copy comes from a real `cswh run` on the tiny zone (tests/test_dashboard_support.py).
+Each test checks a page renders without an exception, that its numbers agree with SQL on the
+serving copy, and that its sidebar filters change them.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from dagster_project import app_store, publish
+from tests.test_dashboard_support import (
+    APP,
+    PAGES,
+    current_kpi_month,
+    modified_copy,
+    published_serving,
+    query,
+    skip_unless_published,
+)
+
+TIMEOUT = 60
+
+
+@pytest.fixture(scope="module")
+def serving(tmp_path_factory: pytest.TempPathFactory, tiny_zone: Path) -> Path:
+    return published_serving(tmp_path_factory, tiny_zone)
+
+
+@pytest.fixture
+def env(serving: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Path]:
+    paths = {"serving": serving, "app_db": tmp_path / "app.sqlite", "docs": tmp_path / "docs"}
+    monkeypatch.setenv("CSWH_SERVING", str(serving))
+    monkeypatch.setenv("CSWH_APP_DB", str(paths["app_db"]))
+    monkeypatch.setenv("CSWH_DOCS_DIR", str(paths["docs"]))
+    return paths
+
+
+def open_page(page: str) -> AppTest:
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.run()
+    at.switch_page(PAGES[page]).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def metric(at: AppTest, label_start: str) -> str:
+    hits = [m.value for m in at.metric if m.label.startswith(label_start)]
+    assert hits, f"no metric {label_start!r} in {[m.label for m in at.metric]}"
+    return hits[0]
+
+
+def as_int(text: str) -> int:
+    return int(text.replace(",", ""))
+
+
+@pytest.mark.parametrize("page", list(PAGES))
+def test_page_without_serving_copy_says_how_to_create_it(page, tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("CSWH_SERVING", str(tmp_path / "never-published.duckdb"))
+    at = open_page(page)
+    assert at.title, "every page has a title that says what it answers"
+    assert any("make run" in i.value and "cswh run" in i.value for i in at.info)
+
+
+@pytest.mark.parametrize("page", list(PAGES))
+def test_page_renders_numbers_first(page, env, serving) -> None:
+    skip_unless_published(serving, page)
+    at = open_page(page)
+    assert at.title[0].value.endswith("?"), "the title is the question the page answers"
+    assert not at.warning, [w.value for w in at.warning]
+    assert len(at.metric) >= 4
+    assert at.get("download_button"), "tables come with a CSV download"
+
+
+def test_overview_matches_sql_and_segment_filter(env, serving) -> None:
+    skip_unless_published(serving, "overview")
+    month = current_kpi_month(serving)
+    expected = dict(
+        query(
+            serving,
+            "select segment, active_customers from marts.mart_kpi_monthly where month = ?",
+            [month],
+        )
+    )
+    at = open_page("overview")
+    assert as_int(metric(at, "Active customers")) == expected["all"]
+    segments = [s for s in expected if s != "all" and expected[s] != expected["all"]]
+    assert segments, "a segment with different numbers than all"
+    at.selectbox(key="overview_segment").set_value(segments[0]).run()
+    assert not at.exception
+    assert as_int(metric(at, "Active customers")) == expected[segments[0]]
+
+
+def test_health_csm_filter_changes_numbers(env, serving) -> None:
+    skip_unless_published(serving, "health")
+    rows = query(
+        serving,
+        "select a.csm_owner, count(*) from marts.fct_account_health h"
+        " join marts.dim_accounts a using (account_id)"
+        " where h.snapshot_date = (select max(snapshot_date) from marts.fct_account_health)"
+        " and a.csm_owner is not null group by 1 order by 2 desc, 1",
+    )
+    (total,) = query(
+        serving,
+        "select count(*) from marts.fct_account_health"
+        " where snapshot_date = (select max(snapshot_date) from marts.fct_account_health)",
+    )[0]
+    at = open_page("health")
+    assert as_int(metric(at, "Accounts")) == total
+    assert rows, "some account has a CSM"
+    csm, count = rows[0]
+    at.multiselect(key="health_csm").set_value([csm]).run()
+    assert not at.exception
+    assert as_int(metric(at, "Accounts")) == count < total
+
+
+def test_account_360_shows_the_chosen_account(env, serving) -> None:
+    skip_unless_published(serving, "account")
+    rows = query(
+        serving,
+        "select h.account_id, a.account_name, h.health_score from marts.fct_account_health h"
+        " join marts.dim_accounts a using (account_id)"
+        " where h.snapshot_date = (select max(snapshot_date) from marts.fct_account_health)"
+        " order by h.health_score",
+    )
+    (account_id, name, score), (other_id, other_name, other_score) = rows[0], rows[-1]
+    at = open_page("account")
+    at.selectbox(key="a360_account").set_value(account_id).run()
+    assert not at.exception
+    assert at.header[0].value == name
+    assert metric(at, "Health score") == f"{score:,.1f}"
+    assert len(at.dataframe) >= 3  # contract, metric contributions, recent activity, CTAs
+    at.selectbox(key="a360_account").set_value(other_id).run()
+    assert at.header[0].value == other_name
+    assert metric(at, "Health score") == f"{other_score:,.1f}"
+
+
+def test_cta_queue_filters_and_records_an_outcome(env, serving) -> None:
+    skip_unless_published(serving, "ctas")
+    by_priority = dict(
+        query(
+            serving,
+            "select priority, count(*) from marts.fct_cta_candidates where status = 'open' group by 1",
+        )
+    )
+    assert by_priority, "the tiny zone raises open CTAs"
+    at = open_page("ctas")
+    assert as_int(metric(at, "Open CTAs")) == sum(by_priority.values())
+    priority = min(by_priority, key=by_priority.get)
+    at.multiselect(key="cta_priority").set_value([priority]).run()
+    assert as_int(metric(at, "Open CTAs")) == by_priority[priority]
+
+    cta_id = at.selectbox(key="outcome_cta").value
+    at.radio(key="outcome_value").set_value("won")
+    at.text_area(key="outcome_note").input("予算確保済み、来月発注")
+    at.text_input(key="outcome_by").input("apptest")
+    next(b for b in at.button if b.label.startswith("Record")).click().run()
+    assert not at.exception
+    assert at.success, [e.value for e in at.error]
+    rows = app_store.read_outcomes(env["app_db"]).to_pylist()
+    assert [(r["cta_id"], r["outcome"], r["recorded_by"], r["note"]) for r in rows] == [
+        (cta_id, "won", "apptest", "予算確保済み、来月発注")
+    ]
+    (open_ids,) = zip(
+        *query(serving, "select cta_id from marts.fct_cta_candidates where status = 'open'"),
+        strict=True,
+    )
+    assert cta_id in open_ids
+
+
+def test_cta_outcome_needs_who_recorded_it(env, serving) -> None:
+    skip_unless_published(serving, "ctas")
+    at = open_page("ctas")
+    next(b for b in at.button if b.label.startswith("Record")).click().run()
+    assert any("recorded_by" in e.value for e in at.error)
+    assert app_store.read_outcomes(env["app_db"]).num_rows == 0
+
+
+def test_playbooks_filter(env, serving) -> None:
+    skip_unless_published(serving, "playbooks")
+    raised = dict(query(serving, "select cta_type, raised from marts.mart_cta_effectiveness"))
+    at = open_page("playbooks")
+    assert as_int(metric(at, "CTAs raised")) == sum(raised.values())
+    cta_type = max(raised, key=raised.get)
+    at.multiselect(key="pb_type").set_value([cta_type]).run()
+    assert not at.exception
+    assert as_int(metric(at, "CTAs raised")) == raised[cta_type]
+
+
+def test_calibration_matches_sql(env, serving) -> None:
+    skip_unless_published(serving, "calibration")
+    rows = dict(query(serving, "select health_tier, snapshots from marts.mart_health_calibration"))
+    at = open_page("calibration")
+    assert as_int(metric(at, "Snapshots judged")) == sum(rows.values())
+    at.toggle(key="cal_hide_unknown").set_value(True).run()
+    assert not at.exception
+    assert as_int(metric(at, "Snapshots judged")) == sum(
+        v for k, v in rows.items() if k != "unknown"
+    )
+
+
+def test_data_quality_filters_by_source(env, serving) -> None:
+    skip_unless_published(serving, "data-quality")
+    files = dict(query(serving, "select source, count(*) from dq.load_manifest group by 1"))
+    at = open_page("data-quality")
+    assert as_int(metric(at, "Files")) == sum(files.values())
+    source = min(files, key=files.get)
+    at.multiselect(key="dq_source").set_value([source]).run()
+    assert not at.exception
+    assert as_int(metric(at, "Files")) == files[source]
+
+
+def test_data_docs_link_when_built(env, serving) -> None:
+    skip_unless_published(serving, "data-quality")
+    index = env["docs"] / "data_docs" / "index.html"
+    index.parent.mkdir(parents=True)
+    index.write_text("<html></html>")
+    at = open_page("data-quality")
+    assert any(index.as_uri() in m.value for m in at.markdown)
+
+
+def test_new_publish_shows_without_restart(env, serving, tmp_path, monkeypatch) -> None:
+    skip_unless_published(serving, "overview")
+    live = tmp_path / "live" / "serving.duckdb"
+    live.parent.mkdir()
+    live.write_bytes(serving.read_bytes())
+    monkeypatch.setenv("CSWH_SERVING", str(live))
+    month = current_kpi_month(serving)
+    (before,) = query(
+        serving,
+        "select active_customers from marts.mart_kpi_monthly where month = ? and segment = 'all'",
+        [month],
+    )[0]
+    at = open_page("overview")
+    assert as_int(metric(at, "Active customers")) == before
+    # The next build: a warehouse whose KPI moved, published the way the pipeline does it.
+    nxt = modified_copy(
+        serving,
+        tmp_path / "next-warehouse.duckdb",
+        "update marts.mart_kpi_monthly set active_customers = active_customers + 1000",
+    )
+    inode = os.stat(live).st_ino
+    publish.publish(nxt, live)
+    assert os.stat(live).st_ino != inode
+    at.run()
+    assert not at.exception
+    assert as_int(metric(at, "Active customers")) == before + 1000

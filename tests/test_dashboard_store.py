@@ -1,0 +1,116 @@
+"""The app store (dagster_project.app_store): CTA outcomes written by many users at once."""
+
+from __future__ import annotations
+
+import multiprocessing as mp
+import sqlite3
+import threading
+from datetime import datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pytest
+
+from dagster_project import app_store
+
+
+def test_record_and_read_back(tmp_path: Path) -> None:
+    db = tmp_path / "app" / "store.sqlite"
+    assert app_store.read_outcomes(db).num_rows == 0  # a missing store reads as empty
+    assert not db.exists()
+    at = datetime(2026, 10, 1, 9, 30)
+    app_store.record_outcome("c1", "won", "佐藤", "受注しました", path=db, recorded_at=at)
+    app_store.record_outcome("c2", "snoozed", "tanaka", "  ", path=db)
+    table = app_store.read_outcomes(db)
+    assert table.schema == app_store.SCHEMA
+    rows = table.to_pylist()
+    assert rows[0] == {
+        "cta_id": "c1",
+        "recorded_at": at,
+        "recorded_by": "佐藤",
+        "outcome": "won",
+        "note": "受注しました",
+    }
+    assert rows[1]["note"] is None  # blank note is stored as null
+    with sqlite3.connect(db) as con:
+        assert con.execute("pragma journal_mode").fetchone()[0] == "wal"
+    assert app_store.read_outcomes(db, since=at).column("cta_id").to_pylist() == ["c2"]
+
+
+def test_same_key_twice_keeps_both(tmp_path: Path) -> None:
+    db = tmp_path / "s.sqlite"
+    at = datetime(2026, 10, 1, 9, 30)
+    a = app_store.record_outcome("c1", "contacted", "x", path=db, recorded_at=at)
+    b = app_store.record_outcome("c1", "won", "y", path=db, recorded_at=at)
+    assert a.recorded_at < b.recorded_at
+    assert app_store.read_outcomes(db).num_rows == 2
+
+
+@pytest.mark.parametrize(
+    ("cta_id", "outcome", "by", "message"),
+    [
+        ("", "won", "x", "cta_id"),
+        ("c1", "maybe", "x", "outcome must be one of"),
+        ("c1", "won", " ", "recorded_by"),
+    ],
+)
+def test_invalid_input_is_refused(tmp_path: Path, cta_id, outcome, by, message) -> None:
+    with pytest.raises(ValueError, match=message):
+        app_store.record_outcome(cta_id, outcome, by, path=tmp_path / "s.sqlite")
+
+
+def _writer(db: str, worker: int, n: int, start: mp.synchronize.Event) -> None:  # type: ignore[name-defined]
+    start.wait()
+    for i in range(n):
+        app_store.record_outcome(f"cta-{worker}-{i}", "contacted", f"user{worker}", path=db)
+        app_store.record_outcome("shared-cta", "no_response", f"user{worker}", str(i), path=db)
+
+
+def test_concurrent_processes_lose_nothing(tmp_path: Path) -> None:
+    db = str(tmp_path / "app" / "concurrent.sqlite")  # created by the racing writers themselves
+    ctx = mp.get_context("spawn")
+    start = ctx.Event()
+    workers, n = 6, 40
+    procs = [ctx.Process(target=_writer, args=(db, w, n, start)) for w in range(workers)]
+    for p in procs:
+        p.start()
+    start.set()
+    for p in procs:
+        p.join(120)
+        assert p.exitcode == 0  # a "database is locked" would have raised in the child
+    table = app_store.read_outcomes(db)
+    assert table.num_rows == workers * n * 2
+    keys = set(zip(table["cta_id"].to_pylist(), table["recorded_at"].to_pylist(), strict=True))
+    assert len(keys) == table.num_rows
+
+
+def test_concurrent_threads_and_a_reader(tmp_path: Path) -> None:
+    db = tmp_path / "t.sqlite"
+    app_store.init_store(db)
+    errors: list[BaseException] = []
+    reads: list[int] = []
+
+    def write(w: int) -> None:
+        try:
+            for i in range(50):
+                app_store.record_outcome(f"t{w}-{i}", "won", f"u{w}", path=db)
+        except BaseException as exc:  # pragma: no cover - reported below
+            errors.append(exc)
+
+    def read() -> None:
+        try:
+            for _ in range(30):
+                reads.append(app_store.read_outcomes(db).num_rows)
+        except BaseException as exc:  # pragma: no cover
+            errors.append(exc)
+
+    threads = [threading.Thread(target=write, args=(w,)) for w in range(8)]
+    threads.append(threading.Thread(target=read))
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert app_store.read_outcomes(db).num_rows == 400
+    assert reads == sorted(reads)  # a reader only ever sees committed, growing state
+    assert isinstance(app_store.read_outcomes(db), pa.Table)

@@ -1,0 +1,121 @@
+"""Helpers shared by the dashboard (AppTest) and browser (Playwright) tests; no tests here.
+
+The pages are tested against a serving copy published by the REAL pipeline: `cswh run` on
+the session's `tiny_zone`, in a temporary root. It runs once per test session (both test
+modules share it). Set CSWH_DASHBOARD_FIXTURE=dev to use the hand-made development copy
+from dashboards/devdata.py instead (random numbers, contract column names) — only for
+working on the pages while the marts are not built; never a substitute for the real run.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from dagster_project.config import PROJECT_ROOT
+from tests.support import cswh_env, run_cswh
+
+APP = PROJECT_ROOT / "dashboards" / "streamlit_app.py"
+PAGES = {
+    "overview": "app_pages/overview.py",
+    "health": "app_pages/health.py",
+    "account": "app_pages/account_360.py",
+    "ctas": "app_pages/cta_queue.py",
+    "playbooks": "app_pages/playbooks.py",
+    "calibration": "app_pages/calibration.py",
+    "data-quality": "app_pages/data_quality.py",
+}
+# What each page reads (the contract's marts); a page whose tables main does not publish yet
+# is skipped with that reason rather than tested against something else.
+NEEDS = {
+    "overview": ["marts.mart_kpi_monthly"],
+    "health": ["marts.fct_account_health", "marts.dim_accounts"],
+    "account": ["marts.dim_accounts", "marts.fct_account_health", "marts.fct_health_metrics"],
+    "ctas": ["marts.fct_cta_candidates", "marts.dim_playbooks", "marts.dim_accounts"],
+    "playbooks": ["marts.mart_cta_effectiveness", "marts.dim_playbooks"],
+    "calibration": ["marts.mart_health_calibration"],
+    "data-quality": ["dq.load_manifest", "dq.quarantine"],
+}
+ARTIFACTS = PROJECT_ROOT / "test-artifacts"
+
+_CACHE: dict[str, Path] = {}
+
+
+def published_serving(tmp_path_factory: pytest.TempPathFactory, tiny_zone: Path) -> Path:
+    """The serving copy of one `cswh run` on the tiny zone (built once per session)."""
+    mode = os.environ.get("CSWH_DASHBOARD_FIXTURE", "pipeline")
+    if mode in _CACHE:
+        return _CACHE[mode]
+    root = tmp_path_factory.mktemp(f"dashboard-{mode}")
+    serving = root / "warehouse" / "serving.duckdb"
+    if mode == "dev":
+        sys.path.insert(0, str(PROJECT_ROOT / "dashboards"))
+        from devdata import build
+
+        serving.parent.mkdir(parents=True)
+        build(serving)
+    else:
+        shutil.copytree(tiny_zone, root / "raw")
+        env = cswh_env(root)
+        # dagster-dbt looks for `dbt` on PATH: the venv's bin, whatever the caller's PATH.
+        env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
+        result = run_cswh("run", env=env)
+        assert result.returncode == 0 and serving.exists(), (
+            f"cswh run failed ({result.returncode}):\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+        )
+    _CACHE[mode] = serving
+    return serving
+
+
+def tables(serving: Path) -> set[str]:
+    return {
+        f"{s}.{t}" for s, t in query(serving, "select schema_name, table_name from duckdb_tables()")
+    }
+
+
+def skip_unless_published(serving: Path, page: str) -> None:
+    missing = [t for t in NEEDS[page] if t not in tables(serving)]
+    if missing:
+        pytest.skip(f"the pipeline on main does not publish {', '.join(missing)} yet")
+
+
+def query(db: Path, sql: str, params: list | tuple = ()) -> list[tuple]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql, list(params)).fetchall()
+    finally:
+        con.close()
+
+
+def modified_copy(serving: Path, dest: Path, *statements: str) -> Path:
+    """A copy of ``serving`` with ``statements`` applied (a stand-in for the next build)."""
+    shutil.copyfile(serving, dest)
+    con = duckdb.connect(str(dest))
+    try:
+        for sql in statements:
+            con.execute(sql)
+    finally:
+        con.close()
+    return dest
+
+
+def current_kpi_month(serving: Path):
+    """The month the Overview page calls "this month": the latest KPI month up to D."""
+    (as_of,) = query(
+        serving,
+        "select coalesce((select max(as_of_date) from dq.publish_log),"
+        " (select max(snapshot_date) from marts.fct_account_health))"
+        if "dq.publish_log" in tables(serving)
+        else "select max(snapshot_date) from marts.fct_account_health",
+    )[0]
+    (month,) = query(
+        serving,
+        "select max(month) from marts.mart_kpi_monthly where cast(month as date) <= ?",
+        [as_of],
+    )[0]
+    return month

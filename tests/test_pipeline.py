@@ -1,0 +1,113 @@
+"""End to end: `cswh run` on a tiny generated zone, through Dagster, into a serving copy."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from tests.support import CSWH, PROJECT_ROOT, cswh_env, run_cswh
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory: pytest.TempPathFactory, tiny_zone: Path):
+    root = tmp_path_factory.mktemp("pipeline")
+    shutil.copytree(tiny_zone, root / "raw")
+    env = cswh_env(root)
+    result = run_cswh("run", env=env)
+    return root, env, result
+
+
+def _query(db: Path, sql: str, params: list | None = None) -> list[tuple]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql, params or []).fetchall()
+    finally:
+        con.close()
+
+
+def test_run_publishes_a_serving_copy(first_run) -> None:
+    root, _, result = first_run
+    assert result.returncode == 0, result.stdout + result.stderr
+    serving = root / "warehouse" / "serving.duckdb"
+    assert f"serving copy published: {serving}" in result.stdout
+    schemas = {
+        r[0] for r in _query(serving, "select distinct table_schema from information_schema.tables")
+    }
+    assert {"marts", "dq", "staging"} <= schemas
+    (accounts,) = _query(serving, "select count(*) from staging.stg_crm__accounts")[0]
+    assert accounts == 40  # every generated account, deduplicated across deliveries
+
+
+def test_manifest_accounts_for_every_file_and_row(first_run) -> None:
+    root, _, _ = first_run
+    serving = root / "warehouse" / "serving.duckdb"
+    landed = sorted(
+        str(p.relative_to(root / "raw")) for p in (root / "raw").rglob("*") if p.is_file()
+    )
+    rows = _query(
+        serving,
+        "select file, status, rows_read, rows_loaded, rows_quarantined from dq.load_manifest order by file",
+    )
+    assert sorted(r[0] for r in rows) == landed
+    for file, status, read, loaded, quarantined in rows:
+        if status == "loaded":
+            assert read == loaded + quarantined, file
+    (quarantined_rows,) = _query(serving, "select count(*) from dq.quarantine")[0]
+    assert quarantined_rows == sum(r[4] or 0 for r in rows)
+
+
+def test_second_run_loads_nothing_and_readers_never_block(first_run) -> None:
+    root, env, _ = first_run
+    serving = root / "warehouse" / "serving.duckdb"
+    before = _query(serving, "select count(*) from dq.load_manifest")[0][0]
+    proc = subprocess.Popen(
+        [*CSWH, "run"],
+        env=env,
+        cwd=PROJECT_ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    reads = 0
+    while proc.poll() is None:
+        # A reader during the run: opens read-only, never meets the pipeline's lock.
+        assert _query(serving, "select count(*) from staging.stg_crm__accounts")[0][0] == 40
+        reads += 1
+        time.sleep(0.05)
+    output = proc.stdout.read()
+    assert proc.returncode == 0, output
+    assert reads > 5
+    assert _query(serving, "select count(*) from dq.load_manifest")[0][0] == before
+    assert "0 loaded" in output
+
+
+def test_runs_are_recorded_in_dagster_home(first_run) -> None:
+    import dagster as dg
+
+    root, _, _ = first_run
+    with dg.DagsterInstance.from_config(str(root / "dagster_home")) as instance:
+        runs = instance.get_runs()
+        assert runs, "no run recorded"
+        assert all(r.job_name == "cswh_job" for r in runs)
+        assert runs[-1].status == dg.DagsterRunStatus.SUCCESS
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["run", "--data-dir", "/nonexistent/zone"], "does not exist"),
+        (["run", "--as-of", "2026-13-01"], "not a date"),
+        (["generate", "--out", "/tmp/x", "--accounts", "0"], "at least 1"),
+    ],
+)
+def test_usage_errors_exit_2(tmp_path: Path, args: list[str], message: str) -> None:
+    result = run_cswh(*args, env=cswh_env(tmp_path))
+    assert result.returncode == 2
+    assert message in result.stderr

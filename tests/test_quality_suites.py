@@ -1,0 +1,120 @@
+"""Suites as code: coverage of the contract, and a validation run on a small warehouse
+that finds a critical and a warning failure and records them in dq.check_results."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import duckdb
+
+from dagster_project.quality.runner import CHECK_RESULT_COLUMNS, run_suites
+from dagster_project.quality.suites import (
+    CRITICAL,
+    MART_TABLES,
+    WARNING,
+    all_suites,
+    mart_suites,
+    raw_suites,
+)
+from dagster_project.sources import ENTITIES
+from tests.test_quality_support import build_warehouse
+
+
+def test_every_raw_table_and_mart_has_a_suite_with_severities() -> None:
+    suites = all_suites(date(2026, 10, 31))
+    names = {s.name for s in suites}
+    assert {f"raw.{e.table}" for e in ENTITIES} <= names
+    assert {f"marts.{t}" for t in MART_TABLES} <= names
+    for s in suites:
+        assert s.expectations, s.name
+        for e in s.expectations:
+            assert e.meta["severity"] in (CRITICAL, WARNING)
+            assert e.severity.value == e.meta["severity"]
+            assert e.meta["why"], (s.name, e.expectation_type)
+        assert s.count(CRITICAL) > 0, s.name
+    raw = sum(s.count() for s in raw_suites())
+    marts = sum(s.count() for s in mart_suites())
+    print(f"expectations: raw {raw}, marts {marts}")
+
+
+def test_raw_suites_follow_the_contract() -> None:
+    by_name = {s.name: s for s in raw_suites()}
+    tickets = by_name["raw.support__tickets"]
+    kinds = {(e.expectation_type, e.meta.get("check")) for e in tickets.expectations}
+    assert ("unexpected_rows_expectation", "referential_integrity_organization_id") in kinds
+    assert any(
+        e.expectation_type == "expect_column_values_to_match_regex"
+        and e.configuration.kwargs["column"] == "requester_email"
+        for e in tickets.expectations
+    )
+    nps = by_name["raw.nps__responses"]
+    score = [
+        e
+        for e in nps.expectations
+        if e.expectation_type == "expect_column_values_to_be_between"
+        and e.configuration.kwargs["column"] == "score"
+    ]
+    assert score and score[0].configuration.kwargs["max_value"] == 10
+    usage = {e.meta.get("check") for e in by_name["raw.usage__daily"].expectations}
+    assert {"usage_freshness", "volume_change", "referential_integrity_account_id"} <= usage
+    contacts = {e.meta.get("check") for e in by_name["raw.crm__contacts"].expectations}
+    assert "referential_integrity_account_id" in contacts
+
+
+def test_validation_finds_critical_and_warning_failures_and_records_them(tmp_path: Path) -> None:
+    wh = build_warehouse(tmp_path / "wh.duckdb", health_score=130.0, tier_ja="???")
+    by_name = {s.name: s for s in all_suites(date(2026, 10, 31))}
+    chosen = [
+        by_name[n]
+        for n in (
+            "raw.crm__accounts",
+            "raw.crm__contacts",
+            "raw.usage__daily",
+            "marts.dim_accounts",
+            "marts.fct_account_health",
+            "marts.mart_kpi_monthly",  # not built here: skipped with a note
+        )
+    ]
+    outcomes = run_suites(wh, chosen, "run-test-1")
+    by = {o.suite.name: o for o in outcomes}
+
+    health = by["marts.fct_account_health"]
+    critical = [(r.expectation, r.column_name) for r in health.critical_failures]
+    assert critical == [("expect_column_values_to_be_between", "health_score")]
+    assert health.critical_failures[0].unexpected_count == 1
+    assert "130" in health.critical_failures[0].observed_value
+    assert [(r.expectation, r.column_name) for r in health.warnings] == [
+        ("expect_column_values_to_be_in_set", "health_tier_ja")
+    ]
+    for name in (
+        "raw.crm__accounts",
+        "raw.crm__contacts",
+        "raw.usage__daily",
+        "marts.dim_accounts",
+    ):
+        assert not by[name].failed(), (name, [r.label() for r in by[name].failed()])
+    skipped = by["marts.mart_kpi_monthly"]
+    assert skipped.skipped and "does not exist" in skipped.skipped
+
+    con = duckdb.connect(str(wh), read_only=True)
+    try:
+        columns = [
+            r[0]
+            for r in con.execute(
+                "select column_name from information_schema.columns where table_schema = 'dq' "
+                "and table_name = 'check_results' order by ordinal_position"
+            ).fetchall()
+        ]
+        rows = con.execute(
+            "select run_id, suite, severity, success, count(*) from dq.check_results "
+            "group by all order by all"
+        ).fetchall()
+        total = con.execute("select count(*) from dq.check_results").fetchone()[0]
+    finally:
+        con.close()
+    assert tuple(columns) == CHECK_RESULT_COLUMNS
+    assert total == sum(len(o.results) for o in outcomes)
+    assert ("run-test-1", "marts.fct_account_health", "critical", False, 1) in rows
+    assert ("run-test-1", "marts.fct_account_health", "warning", False, 1) in rows
+    assert ("run-test-1", "marts.mart_kpi_monthly", "warning", False, 1) in rows
