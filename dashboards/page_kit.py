@@ -121,9 +121,23 @@ def download(
     )
 
 
+def date_columns(df: pd.DataFrame) -> dict:
+    """Column configs that show DuckDB DATE columns (datetime64 at midnight) as dates."""
+    config = {}
+    for col in df.columns:
+        if pd.api.types.is_datetime64_any_dtype(df[col]):
+            values = df[col].dropna()
+            if (values == values.dt.normalize()).all():
+                config[col] = st.column_config.DateColumn(format="YYYY-MM-DD")
+            else:
+                config[col] = st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")
+    return config
+
+
 def table(df: pd.DataFrame, file_name: str, columns: Iterable[str] | None = None, **kwargs) -> None:
     shown = df[[c for c in columns if c in df.columns]] if columns is not None else df
-    st.dataframe(shown, hide_index=True, **kwargs)
+    config = date_columns(shown) | dict(kwargs.pop("column_config", None) or {})
+    st.dataframe(shown, hide_index=True, column_config=config, **kwargs)
     download(shown, file_name)
 
 

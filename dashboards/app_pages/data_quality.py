@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import altair as alt
 import page_kit as kit
 import serving_data as data
@@ -16,15 +14,19 @@ st.caption(
 kit.require_serving()
 
 docs = data.docs_dir()
-index = next(
-    (p for p in (docs / "data_docs" / "index.html", docs / "index.html") if p.is_file()), None
-)
-if index is None and docs.is_dir():
-    index = next(iter(sorted(docs.rglob("index.html"), key=lambda p: len(p.parts))), None)
-if index is not None:
+sites = [
+    (
+        "Data Docs (Great Expectations: every suite and validation run)",
+        docs / "data_docs" / "index.html",
+    ),
+    ("dbt docs (models, tests, lineage)", docs / "dbt" / "index.html"),
+    ("Docs index", docs / "index.html"),
+]
+found = [(name, path) for name, path in sites if path.is_file()]
+if found:
     st.markdown(
-        f"Data Docs (Great Expectations report): [{index}]({Path(index).resolve().as_uri()}) — "
-        "open it from this machine, or `cswh docs` to rebuild it."
+        "Reports for auditors (static HTML on this machine; `cswh docs` rebuilds them):\n"
+        + "\n".join(f"- [{name}]({path.resolve().as_uri()}) — `{path}`" for name, path in found)
     )
 else:
     st.caption(f"No Data Docs under `{docs}` yet: run `cswh docs` to build them.")
