@@ -59,6 +59,9 @@ final as (
         cast(signals.metric_value as double) as metric_value,
         cast(signals.threshold as double) as threshold,
         signals.reason,
+        row_number() over (
+            partition by signals.account_id, signals.cta_type order by signals.snapshot_date
+        ) as firing_number,
     from signals
     inner join rules
         on signals.cta_type = rules.cta_type
