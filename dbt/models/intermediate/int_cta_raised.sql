@@ -10,12 +10,14 @@ signals as (
 ),
 
 firings as (
+    -- firing_number is computed once in int_cta_signals, so each recursion step is a
+    -- plain equality join on a table
     select
         account_id,
         cta_type,
         snapshot_date,
         cooldown_days,
-        row_number() over (partition by account_id, cta_type order by snapshot_date) as firing_number,
+        firing_number,
     from signals
 ),
 

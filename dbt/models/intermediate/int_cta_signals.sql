@@ -25,6 +25,10 @@ touch as (
     select * from {{ ref('int_cta_signals_touch') }}
 ),
 
+health as (
+    select * from {{ ref('int_cta_signals_health') }}
+),
+
 rules as (
     select * from {{ ref('cta_rules') }}
     where enabled
@@ -40,6 +44,8 @@ signals as (
     select * from marketing
     union all
     select * from touch
+    union all
+    select * from health
 ),
 
 final as (
@@ -53,6 +59,9 @@ final as (
         cast(signals.metric_value as double) as metric_value,
         cast(signals.threshold as double) as threshold,
         signals.reason,
+        row_number() over (
+            partition by signals.account_id, signals.cta_type order by signals.snapshot_date
+        ) as firing_number,
     from signals
     inner join rules
         on signals.cta_type = rules.cta_type

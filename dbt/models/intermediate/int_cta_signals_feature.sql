@@ -3,6 +3,8 @@
 -- mean over the window_days_2 days before (S-34..S-7, divided by window_days_2 /
 -- window_days = 4) and >= threshold_2 events; only for accounts that have been customers
 -- since S - (window_days + window_days_2) or earlier. A zero baseline may fire.
+-- Both windows are differences of one running total per account and feature (see
+-- probes), so the cost grows linearly with the feature-day rows.
 -- When several features spike at once the strongest (by ratio to baseline) is reported.
 
 with
@@ -24,8 +26,6 @@ established as (
     select
         snapshots.account_id,
         snapshots.snapshot_date,
-        {{ add_days('snapshots.snapshot_date', '1 - rule.window_days') }} as recent_from,
-        {{ add_days('snapshots.snapshot_date', '1 - rule.window_days - rule.window_days_2') }} as baseline_from,
     from snapshots
     cross join rule
     where snapshots.customer_since
@@ -37,27 +37,90 @@ non_core_days as (
         account_id,
         activity_date,
         feature,
-        event_count,
+        cast(event_count as bigint) as event_count,
     from feature_days
     where feature not in ('core_action', 'web_session', 'mobile_session')
+        and account_id in (select account_id from established)
+),
+
+account_features as (
+    select distinct
+        account_id,
+        feature,
+    from non_core_days
+),
+
+-- Windows as differences of one running total per account and feature: probe rows at S
+-- (end of the recent window), S - window_days (end of the baseline) and
+-- S - window_days - window_days_2 (before the baseline) are interleaved with the
+-- feature-day events. Equality joins only, so it scales linearly with the usage rows.
+probes as (
+    select
+        established.account_id,
+        account_features.feature,
+        established.snapshot_date,
+        probe_offsets.probe,
+        {{ add_days('established.snapshot_date', '0 - probe_offsets.offset_days') }} as on_date,
+    from established
+    inner join account_features
+        on established.account_id = account_features.account_id
+    cross join (
+        select 'at_snapshot' as probe, 0 as offset_days from rule
+        union all
+        select 'recent_start', window_days from rule
+        union all
+        select 'baseline_start', window_days + window_days_2 from rule
+    ) as probe_offsets
+),
+
+timeline as (
+    select
+        account_id,
+        feature,
+        activity_date as on_date,
+        event_count,
+        cast(null as date) as snapshot_date,
+        cast(null as varchar) as probe,
+    from non_core_days
+
+    union all
+
+    select
+        account_id,
+        feature,
+        on_date,
+        cast(0 as bigint) as event_count,
+        snapshot_date,
+        probe,
+    from probes
+),
+
+running as (
+    select
+        account_id,
+        feature,
+        snapshot_date,
+        probe,
+        sum(event_count) over (
+            partition by account_id, feature
+            order by on_date
+            range between unbounded preceding and current row
+        ) as cumulative_events,
+    from timeline
 ),
 
 windows as (
     select
-        established.account_id,
-        established.snapshot_date,
-        non_core_days.feature,
-        sum(
-            case when non_core_days.activity_date >= established.recent_from then non_core_days.event_count else 0 end
-        ) as recent_events,
-        sum(
-            case when non_core_days.activity_date < established.recent_from then non_core_days.event_count else 0 end
-        ) as baseline_events,
-    from established
-    inner join non_core_days
-        on established.account_id = non_core_days.account_id
-        and non_core_days.activity_date between established.baseline_from and established.snapshot_date
-    group by established.account_id, established.snapshot_date, non_core_days.feature
+        account_id,
+        snapshot_date,
+        feature,
+        max(case when probe = 'at_snapshot' then cumulative_events end)
+        - max(case when probe = 'recent_start' then cumulative_events end) as recent_events,
+        max(case when probe = 'recent_start' then cumulative_events end)
+        - max(case when probe = 'baseline_start' then cumulative_events end) as baseline_events,
+    from running
+    where probe is not null
+    group by account_id, snapshot_date, feature
 ),
 
 measured as (
@@ -81,7 +144,8 @@ spikes as (
             order by recent_events / nullif(baseline_weekly_mean, 0) desc nulls first, recent_events desc, feature
         ) as spike_rank,
     from measured
-    where recent_events >= threshold * baseline_weekly_mean
+    where recent_events > 0
+        and recent_events >= threshold * baseline_weekly_mean
         and recent_events >= threshold_2
 ),
 

@@ -95,23 +95,34 @@ interval_events as (
     where deactivated_on is not null
 ),
 
+-- each event day mapped to the snapshot whose period holds it: a small day x snapshot
+-- map, so the events themselves need only an equality join
+interval_events_day_periods as (
+    select
+        event_days.event_on,
+        snapshot_periods.snapshot_date
+    from (select distinct event_on from interval_events) as event_days
+    inner join snapshot_periods
+        on
+            event_days.event_on <= snapshot_periods.snapshot_date
+            and (
+                snapshot_periods.previous_snapshot_date is null
+                or event_days.event_on > snapshot_periods.previous_snapshot_date
+            )
+),
+
 period_deltas as (
     select
         interval_events.account_id,
-        snapshot_periods.snapshot_date,
+        interval_events_day_periods.snapshot_date,
         sum(case when interval_events.measure = 'logged_in' then interval_events.delta else 0 end)
             as logged_in_delta,
         sum(case when interval_events.measure = 'core_action' then interval_events.delta else 0 end)
             as core_action_delta
     from interval_events
-    inner join snapshot_periods
-        on
-            interval_events.event_on <= snapshot_periods.snapshot_date
-            and (
-                snapshot_periods.previous_snapshot_date is null
-                or interval_events.event_on > snapshot_periods.previous_snapshot_date
-            )
-    group by interval_events.account_id, snapshot_periods.snapshot_date
+    inner join interval_events_day_periods
+        on interval_events.event_on = interval_events_day_periods.event_on
+    group by interval_events.account_id, interval_events_day_periods.snapshot_date
 ),
 
 account_grid as (

@@ -56,45 +56,61 @@ scored as (
     from scaled
 ),
 
-dimension_weighted as (
+-- per dimension: the weight of its scored metrics and its weighted mean score
+dimension_totals as (
     select
-        *,
-        sum(case when score is not null then metric_weight else 0 end) over (
-            partition by account_id, snapshot_date, dimension
-        ) as dimension_scored_weight,
-        sum(case when score is not null then metric_weight * score else 0 end) over (
-            partition by account_id, snapshot_date, dimension
-        ) as dimension_weighted_score
+        account_id,
+        snapshot_date,
+        dimension,
+        max(dimension_weight) as dimension_weight,
+        sum(case when score is not null then metric_weight else 0 end) as dimension_scored_weight,
+        sum(case when score is not null then metric_weight * score else 0 end)
+            as dimension_weighted_score
     from scored
+    group by account_id, snapshot_date, dimension
 ),
 
-with_dimension_score as (
+-- per account snapshot: the total weight of the dimensions present
+account_totals as (
     select
-        *,
+        account_id,
+        snapshot_date,
+        sum(case when dimension_scored_weight > 0 then dimension_weight else 0 end)
+            as present_dimension_weight
+    from dimension_totals
+    group by account_id, snapshot_date
+),
+
+dimension_shares as (
+    select
+        dimension_totals.account_id,
+        dimension_totals.snapshot_date,
+        dimension_totals.dimension,
+        dimension_totals.dimension_scored_weight,
         case
-            when dimension_scored_weight > 0
-                then dimension_weighted_score / dimension_scored_weight
+            when dimension_totals.dimension_scored_weight > 0
+                then dimension_totals.dimension_weighted_score / dimension_totals.dimension_scored_weight
         end as dimension_score,
-        -- the dimension's weight counted once per dimension (on its first metric row)
-        case
-            when
-                dimension_scored_weight > 0
-                and row_number() over (
-                    partition by account_id, snapshot_date, dimension order by metric
-                ) = 1
-                then dimension_weight
-            else 0
-        end as dimension_weight_if_present
-    from dimension_weighted
+        account_totals.present_dimension_weight
+    from dimension_totals
+    inner join account_totals
+        on
+            dimension_totals.account_id = account_totals.account_id
+            and dimension_totals.snapshot_date = account_totals.snapshot_date
 ),
 
 with_present_weight as (
     select
-        *,
-        sum(dimension_weight_if_present) over (
-            partition by account_id, snapshot_date
-        ) as present_dimension_weight
-    from with_dimension_score
+        scored.*,
+        dimension_shares.dimension_scored_weight,
+        dimension_shares.dimension_score,
+        dimension_shares.present_dimension_weight
+    from scored
+    inner join dimension_shares
+        on
+            scored.account_id = dimension_shares.account_id
+            and scored.snapshot_date = dimension_shares.snapshot_date
+            and scored.dimension = dimension_shares.dimension
 ),
 
 final as (

@@ -48,20 +48,31 @@ core_days as (
     group by account_id, activity_date
 ),
 
+-- each event day mapped to the snapshot whose period holds it: a small day x snapshot
+-- map, so the events themselves need only an equality join
+core_days_day_periods as (
+    select
+        event_days.activity_date,
+        snapshot_periods.snapshot_date
+    from (select distinct activity_date from core_days) as event_days
+    inner join snapshot_periods
+        on
+            event_days.activity_date <= snapshot_periods.snapshot_date
+            and (
+                snapshot_periods.previous_snapshot_date is null
+                or event_days.activity_date > snapshot_periods.previous_snapshot_date
+            )
+),
+
 period_events as (
     select
         core_days.account_id,
-        snapshot_periods.snapshot_date,
+        core_days_day_periods.snapshot_date,
         sum(core_days.core_action_events) as core_action_events
     from core_days
-    inner join snapshot_periods
-        on
-            core_days.activity_date <= snapshot_periods.snapshot_date
-            and (
-                snapshot_periods.previous_snapshot_date is null
-                or core_days.activity_date > snapshot_periods.previous_snapshot_date
-            )
-    group by core_days.account_id, snapshot_periods.snapshot_date
+    inner join core_days_day_periods
+        on core_days.activity_date = core_days_day_periods.activity_date
+    group by core_days.account_id, core_days_day_periods.snapshot_date
 ),
 
 account_grid as (

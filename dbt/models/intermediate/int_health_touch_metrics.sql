@@ -56,23 +56,34 @@ touches as (
     where activities.account_id is not null
 ),
 
+-- each event day mapped to the snapshot whose period holds it: a small day x snapshot
+-- map, so the events themselves need only an equality join
+touches_day_periods as (
+    select
+        event_days.occurred_on,
+        snapshot_periods.snapshot_date
+    from (select distinct occurred_on from touches) as event_days
+    inner join snapshot_periods
+        on
+            event_days.occurred_on <= snapshot_periods.snapshot_date
+            and (
+                snapshot_periods.previous_snapshot_date is null
+                or event_days.occurred_on > snapshot_periods.previous_snapshot_date
+            )
+),
+
 period_touches as (
     select
         touches.account_id,
-        snapshot_periods.snapshot_date,
+        touches_day_periods.snapshot_date,
         max(case when touches.is_personal_touch = 1 then touches.occurred_on end)
             as last_personal_touch_on,
         max(case when touches.is_decision_maker_touch = 1 then touches.occurred_on end)
             as last_decision_maker_touch_on
     from touches
-    inner join snapshot_periods
-        on
-            touches.occurred_on <= snapshot_periods.snapshot_date
-            and (
-                snapshot_periods.previous_snapshot_date is null
-                or touches.occurred_on > snapshot_periods.previous_snapshot_date
-            )
-    group by touches.account_id, snapshot_periods.snapshot_date
+    inner join touches_day_periods
+        on touches.occurred_on = touches_day_periods.occurred_on
+    group by touches.account_id, touches_day_periods.snapshot_date
 ),
 
 account_grid as (

@@ -53,85 +53,84 @@ windows as (
     from metric_windows
 ),
 
-user_days_reach as (
+-- the few snapshots whose longest window holds each usage day, with the windows of
+-- each metric it falls in: a small day x snapshot map (days x ~1 rows for 7-day
+-- windows) so the large user-day table needs only an equality join
+usage_days as (
+    select distinct activity_date
+    from user_days
+),
+
+usage_days_reach as (
     select
-        user_days.account_id,
-        user_days.user_id,
-        user_days.activity_date,
-        user_days.mobile_events,
-        user_days.core_action_events,
+        usage_days.activity_date,
         cast(
-            {{ dbt.dateadd('day', 'windows.longest_window_days - 1', 'user_days.activity_date') }}
+            {{ dbt.dateadd('day', 'windows.longest_window_days - 1', 'usage_days.activity_date') }}
             as date
         ) as counts_until
-    from user_days
+    from usage_days
+    cross join windows
+),
+
+day_windows as (
+    select
+        usage_days_reach.activity_date,
+        snapshot_dates.snapshot_date,
+        {{ dbt.datediff('usage_days_reach.activity_date', 'snapshot_dates.snapshot_date', 'day') }}
+        < windows.wau_window_days as in_wau_window,
+        {{ dbt.datediff('usage_days_reach.activity_date', 'snapshot_dates.snapshot_date', 'day') }}
+        < windows.mobile_window_days as in_mobile_window,
+        {{ dbt.datediff('usage_days_reach.activity_date', 'snapshot_dates.snapshot_date', 'day') }}
+        < windows.core_window_days as in_core_window
+    from usage_days_reach
+    inner join snapshot_dates
+        on
+            snapshot_dates.snapshot_date >= usage_days_reach.activity_date
+            and snapshot_dates.snapshot_date <= usage_days_reach.counts_until
     cross join windows
 ),
 
 user_windows as (
     select
-        user_days_reach.account_id,
-        snapshot_dates.snapshot_date,
-        user_days_reach.user_id,
+        user_days.account_id,
+        day_windows.snapshot_date,
+        user_days.user_id,
+        max(case when day_windows.in_wau_window then 1 else 0 end) as is_weekly_active,
         max(
-            case
-                when
-                    {{ dbt.datediff('user_days_reach.activity_date', 'snapshot_dates.snapshot_date', 'day') }}
-                    < windows.wau_window_days
-                    then 1
-                else 0
-            end
-        ) as is_weekly_active,
-        max(
-            case
-                when
-                    {{ dbt.datediff('user_days_reach.activity_date', 'snapshot_dates.snapshot_date', 'day') }}
-                    < windows.mobile_window_days
-                    and user_days_reach.mobile_events > 0
-                    then 1
-                else 0
-            end
+            case when day_windows.in_mobile_window and user_days.mobile_events > 0 then 1 else 0 end
         ) as is_mobile_active,
         sum(
-            case
-                when
-                    {{ dbt.datediff('user_days_reach.activity_date', 'snapshot_dates.snapshot_date', 'day') }}
-                    < windows.core_window_days
-                    then user_days_reach.core_action_events
-                else 0
-            end
+            case when day_windows.in_core_window then user_days.core_action_events else 0 end
         ) as core_action_events
-    from user_days_reach
-    inner join snapshot_dates
-        on
-            snapshot_dates.snapshot_date >= user_days_reach.activity_date
-            and snapshot_dates.snapshot_date <= user_days_reach.counts_until
-    cross join windows
-    group by user_days_reach.account_id, snapshot_dates.snapshot_date, user_days_reach.user_id
+    from user_days
+    inner join day_windows
+        on user_days.activity_date = day_windows.activity_date
+    group by user_days.account_id, day_windows.snapshot_date, user_days.user_id
+),
+
+-- reading 4: only IDs active at S count in the numerators
+user_windows_checked as (
+    select
+        user_windows.*,
+        coalesce(
+            users.created_on <= user_windows.snapshot_date
+            and (users.deactivated_on is null or users.deactivated_on > user_windows.snapshot_date),
+            false
+        ) as is_active_id
+    from user_windows
+    left join users
+        on user_windows.user_id = users.user_id
 ),
 
 account_windows as (
     select
-        user_windows.account_id,
-        user_windows.snapshot_date,
-        sum(case when is_active_id and user_windows.is_weekly_active = 1 then 1 else 0 end)
-            as weekly_active_ids,
-        sum(case when is_active_id and user_windows.is_mobile_active = 1 then 1 else 0 end)
-            as mobile_active_ids,
-        sum(user_windows.core_action_events) as core_action_events
-    from (
-        select
-            user_windows.*,
-            coalesce(
-                users.created_on <= user_windows.snapshot_date
-                and (users.deactivated_on is null or users.deactivated_on > user_windows.snapshot_date),
-                false
-            ) as is_active_id
-        from user_windows
-        left join users
-            on user_windows.user_id = users.user_id
-    ) as user_windows
-    group by user_windows.account_id, user_windows.snapshot_date
+        account_id,
+        snapshot_date,
+        sum(case when is_active_id and is_weekly_active = 1 then 1 else 0 end) as weekly_active_ids,
+        sum(case when is_active_id and is_mobile_active = 1 then 1 else 0 end) as mobile_active_ids,
+        sum(core_action_events) as core_action_events
+    from user_windows_checked
+    group by account_id, snapshot_date
 ),
 
 final as (

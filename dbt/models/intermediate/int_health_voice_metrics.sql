@@ -76,42 +76,58 @@ seminar_counts as (
     group by attended_seminars.account_id, snapshot_dates.snapshot_date
 ),
 
--- NPS: each response is in the windows of the snapshots up to window_days after it;
--- per snapshot only the respondent's latest response in the window counts
-responses_in_window as (
+-- NPS: a response is its respondent's latest from the day it is given until the
+-- respondent answers again, and stays in the window for window_days days: it counts at
+-- the snapshots in [responded_on, min(next response day - 1, responded_on + N - 1)]
+responses as (
     select
-        nps_responses.account_id,
-        nps_responses.email,
-        nps_responses.response_id,
-        nps_responses.responded_at,
-        nps_responses.responded_on,
-        nps_responses.score,
-        cast(
-            {{ dbt.dateadd('day', 'metric_windows.nps_window_days - 1', 'nps_responses.responded_on') }}
-            as date
-        ) as counts_until
+        account_id,
+        email,
+        responded_on,
+        score,
+        lead(responded_on) over (
+            partition by account_id, email
+            order by responded_at, response_id
+        ) as next_responded_on
     from nps_responses
+    where account_id is not null
+),
+
+response_validity as (
+    select
+        responses.account_id,
+        responses.email,
+        responses.responded_on,
+        responses.score,
+        case
+            when
+                responses.next_responded_on is not null
+                and cast({{ dbt.dateadd('day', -1, 'responses.next_responded_on') }} as date)
+                < cast(
+                    {{ dbt.dateadd('day', 'metric_windows.nps_window_days - 1', 'responses.responded_on') }}
+                    as date
+                )
+                then cast({{ dbt.dateadd('day', -1, 'responses.next_responded_on') }} as date)
+            else
+                cast(
+                    {{ dbt.dateadd('day', 'metric_windows.nps_window_days - 1', 'responses.responded_on') }}
+                    as date
+                )
+        end as counts_until
+    from responses
     cross join metric_windows
-    where nps_responses.account_id is not null
 ),
 
 latest_responses as (
     select
-        responses_in_window.account_id,
+        response_validity.account_id,
         snapshot_dates.snapshot_date,
-        responses_in_window.score,
-        row_number() over (
-            partition by
-                responses_in_window.account_id,
-                snapshot_dates.snapshot_date,
-                responses_in_window.email
-            order by responses_in_window.responded_at desc, responses_in_window.response_id desc
-        ) as response_rank
-    from responses_in_window
+        response_validity.score
+    from response_validity
     inner join snapshot_dates
         on
-            snapshot_dates.snapshot_date >= responses_in_window.responded_on
-            and snapshot_dates.snapshot_date <= responses_in_window.counts_until
+            snapshot_dates.snapshot_date >= response_validity.responded_on
+            and snapshot_dates.snapshot_date <= response_validity.counts_until
 ),
 
 nps_means as (
@@ -121,7 +137,6 @@ nps_means as (
         count(*) as nps_respondents,
         avg(cast(score as double precision)) as nps_recent
     from latest_responses
-    where response_rank = 1
     group by account_id, snapshot_date
 ),
 
@@ -155,20 +170,31 @@ ticket_events as (
     where solved_on is not null
 ),
 
+-- each event day mapped to the snapshot whose period holds it: a small day x snapshot
+-- map, so the events themselves need only an equality join
+ticket_events_day_periods as (
+    select
+        event_days.event_on,
+        snapshot_periods.snapshot_date
+    from (select distinct event_on from ticket_events) as event_days
+    inner join snapshot_periods
+        on
+            event_days.event_on <= snapshot_periods.snapshot_date
+            and (
+                snapshot_periods.previous_snapshot_date is null
+                or event_days.event_on > snapshot_periods.previous_snapshot_date
+            )
+),
+
 ticket_period_deltas as (
     select
         ticket_events.account_id,
-        snapshot_periods.snapshot_date,
+        ticket_events_day_periods.snapshot_date,
         sum(ticket_events.delta) as delta
     from ticket_events
-    inner join snapshot_periods
-        on
-            ticket_events.event_on <= snapshot_periods.snapshot_date
-            and (
-                snapshot_periods.previous_snapshot_date is null
-                or ticket_events.event_on > snapshot_periods.previous_snapshot_date
-            )
-    group by ticket_events.account_id, snapshot_periods.snapshot_date
+    inner join ticket_events_day_periods
+        on ticket_events.event_on = ticket_events_day_periods.event_on
+    group by ticket_events.account_id, ticket_events_day_periods.snapshot_date
 ),
 
 account_grid as (

@@ -27,8 +27,7 @@ health_tiers as (
 ),
 
 latest_snapshot as (
-    select max(snapshot_date) as snapshot_date
-    from account_snapshots
+    select {{ as_of_date() }} as snapshot_date
 ),
 
 final as (

@@ -1,0 +1,105 @@
+-- CTA rules on the health score (fct_account_health): health_jump, health_drop
+-- (reading 13: a drop of the 28-day change, or critical at S with a non-critical row
+-- window_days before) and onboarding_90d (customer for day_from..day_to days with an
+-- adoption_score below threshold; a null adoption_score does not fire).
+
+with
+
+health as (
+    select * from {{ ref('fct_account_health') }}
+),
+
+snapshots as (
+    select * from {{ ref('int_account_snapshots') }}
+),
+
+rules as (
+    select * from {{ ref('cta_rules') }}
+    where enabled and cta_type in ('health_jump', 'health_drop', 'onboarding_90d')
+),
+
+jump_rule as (
+    select * from rules where cta_type = 'health_jump'
+),
+
+drop_rule as (
+    select * from rules where cta_type = 'health_drop'
+),
+
+onboarding_rule as (
+    select * from rules where cta_type = 'onboarding_90d'
+),
+
+health_jump as (
+    select
+        health.account_id,
+        health.snapshot_date,
+        jump_rule.cta_type,
+        health.health_score_change_28d as metric_value,
+        jump_rule.threshold,
+        'Health score rose ' || {{ num_text('health.health_score_change_28d') }}
+        || ' points in 28 days to ' || {{ num_text('health.health_score') }}
+        || ' (' || health.health_tier || ')' as reason,
+    from health
+    cross join jump_rule
+    where health.health_score_change_28d >= jump_rule.threshold
+),
+
+health_with_before as (
+    select
+        health.*,
+        before.health_tier as health_tier_before,
+        drop_rule.cta_type,
+        drop_rule.threshold,
+        drop_rule.window_days,
+    from health
+    cross join drop_rule
+    left join health as before
+        on health.account_id = before.account_id
+        and before.snapshot_date = {{ add_days('health.snapshot_date', '0 - drop_rule.window_days') }}
+),
+
+health_drop as (
+    select
+        account_id,
+        snapshot_date,
+        cta_type,
+        health_score_change_28d as metric_value,
+        threshold,
+        case
+            when health_score_change_28d <= threshold
+                then 'Health score fell ' || {{ num_text('abs(health_score_change_28d)') }}
+                || ' points in 28 days to ' || {{ num_text('health_score') }} || ' (' || health_tier || ')'
+            else 'Health tier became critical (score ' || {{ num_text('health_score') }} || ', was '
+                || health_tier_before || ' ' || cast(window_days as varchar) || ' days before)'
+        end as reason,
+    from health_with_before
+    where health_score_change_28d <= threshold
+        or (health_tier = 'critical' and health_tier_before is not null and health_tier_before <> 'critical')
+),
+
+onboarding_90d as (
+    select
+        health.account_id,
+        health.snapshot_date,
+        onboarding_rule.cta_type,
+        health.adoption_score as metric_value,
+        onboarding_rule.threshold,
+        'Customer for ' || cast({{ days_between('snapshots.customer_since', 'health.snapshot_date') }} as varchar)
+        || ' days with an adoption score of ' || {{ num_text('health.adoption_score') }}
+        || ' (below ' || {{ num_text('onboarding_rule.threshold') }} || ')' as reason,
+    from health
+    cross join onboarding_rule
+    inner join snapshots
+        on health.account_id = snapshots.account_id
+        and health.snapshot_date = snapshots.snapshot_date
+    where {{ days_between('snapshots.customer_since', 'health.snapshot_date') }}
+        between onboarding_rule.day_from and onboarding_rule.day_to
+        and health.adoption_score < onboarding_rule.threshold
+)
+
+select * from health_jump
+union all
+select * from health_drop
+union all
+select * from onboarding_90d
