@@ -1,5 +1,6 @@
 """dbt models as Dagster assets: one `dbt build` per run, so dbt tests arrive as asset checks."""
 
+import shutil
 from collections.abc import Mapping
 from typing import Any
 
@@ -66,6 +67,21 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse
     # Unit tests check the SQL, not the data: they run in `make test` (tests/test_dbt.py),
     # not in every production build.
     yield from dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context).stream()
+    prune_target_dirs()
+
+
+KEEP_TARGET_DIRS = 5
+
+
+def prune_target_dirs() -> None:
+    """dagster-dbt gives each invocation its own target folder; keep the latest few (the
+    benchmark reads the last run_results.json), not one per run forever."""
+    root = dbt_project.project_dir / dbt_project.target_path
+    runs = sorted(
+        (p for p in root.glob("dbt_models-*") if p.is_dir()), key=lambda p: p.stat().st_mtime
+    )
+    for old in runs[:-KEEP_TARGET_DIRS]:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def write_run_context(warehouse: Warehouse, run_id: str, as_of: str | None) -> None:
