@@ -148,14 +148,17 @@ def cmd_generate(args: argparse.Namespace) -> int:
     from dagster_project.synthetic import generate
 
     t0 = time.perf_counter()
-    counts = generate(
-        args.out,
-        accounts=args.accounts,
-        seed=args.seed,
-        start=start,
-        end=end,
-        progress=lambda line: print(f"  {line}", flush=True),
-    )
+    try:
+        counts = generate(
+            args.out,
+            accounts=args.accounts,
+            seed=args.seed,
+            start=start,
+            end=end,
+            progress=lambda line: print(f"  {line}", flush=True),
+        )
+    except FileExistsError as exc:  # never mix two generations in one landing zone
+        raise UsageError(f"{exc} (choose an empty --out folder)") from None
     elapsed = time.perf_counter() - t0
     print(f"landing zone written to {args.out.resolve()} in {elapsed:.1f} s")
     for table, n in counts.items():
