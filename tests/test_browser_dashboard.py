@@ -116,7 +116,8 @@ def server(tmp_path_factory: pytest.TempPathFactory, tiny_zone: Path) -> Iterato
         via = "streamlit run"
         proc = _start(
             [sys.executable, "-m", "streamlit", "run", str(APP), "--server.port", str(port),
-             "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+             "--server.headless", "true", "--browser.gatherUsageStats", "false",
+             "--browser.serverAddress", "localhost"],  # no external-IP lookup on start
             env, log, port,
         )  # fmt: skip
         assert proc is not None, f"streamlit exited early; see {log}"
