@@ -131,6 +131,10 @@ def date_columns(df: pd.DataFrame) -> dict:
                 config[col] = st.column_config.DateColumn(format="YYYY-MM-DD")
             else:
                 config[col] = st.column_config.DatetimeColumn(format="YYYY-MM-DD HH:mm")
+        elif ("rate" in col.split("_") or col.endswith("_share")) and pd.api.types.is_numeric_dtype(
+            df[col]
+        ):
+            config[col] = st.column_config.NumberColumn(format="percent")  # ratios 0..1 as %
     return config
 
 
