@@ -40,7 +40,7 @@ def _build(source: str) -> dg.AssetsDefinition:
             result = load_source(con, data_dir, source, context.run_id, log=context.log.info)
         for f in result.files:
             if f.status == "failed":
-                context.log.warning(f"{f.file}: rejected: {f.error}")
+                context.log.warning(f"rejected: {f.error}")  # the error names the file
         for entity in entities_of(source):
             files = [f for f in result.files if f.entity == entity.name]
             yield dg.MaterializeResult(
