@@ -184,3 +184,45 @@ def list_outcomes(path: Path | str | None = None, since: datetime | None = None)
     return [
         Outcome(c, datetime.strptime(r, TS_FORMAT), b, o, n) for c, r, b, o, n in _rows(path, since)
     ]
+
+
+APP_SOURCE_FILE = "app/cswh_app.sqlite"  # _source_file of rows that came from the app store
+
+
+def load_into_raw(
+    con,
+    run_id: str,
+    path: Path | str | None = None,
+    table: str = "raw.cta_actions__outcomes",
+) -> int:
+    """Append the store's outcomes that ``table`` does not hold yet; return how many.
+
+    For the pipeline's `cta_actions` extraction: idempotent (a row whose key (cta_id,
+    recorded_at) is already in raw is skipped), load columns filled like a delivery whose
+    ``_source_file`` is ``app/cswh_app.sqlite`` (``_row_number`` in recorded order).
+    ``con`` is a DuckDB connection to the warehouse.
+    """
+    from datetime import UTC
+
+    outcomes = read_outcomes(path)
+    if outcomes.num_rows == 0:
+        return 0
+    rows = outcomes.append_column(
+        "_row_number", pa.array(range(1, outcomes.num_rows + 1), pa.int64())
+    )
+    con.register("app_store_outcomes", rows)
+    try:
+        before = con.execute(f"select count(*) from {table}").fetchall()[0][0]
+        con.execute(
+            f"insert into {table} (cta_id, recorded_at, recorded_by, outcome, note,"
+            " _run_id, _source_file, _row_number, _loaded_at, _extra)"
+            " select s.cta_id, s.recorded_at, s.recorded_by, s.outcome, s.note,"
+            " ?, ?, s._row_number, ?, null"
+            " from app_store_outcomes s"
+            f" where not exists (select 1 from {table} r"
+            " where r.cta_id = s.cta_id and r.recorded_at = s.recorded_at)",
+            [run_id, APP_SOURCE_FILE, datetime.now(UTC).replace(tzinfo=None)],
+        )
+        return con.execute(f"select count(*) from {table}").fetchall()[0][0] - before
+    finally:
+        con.unregister("app_store_outcomes")

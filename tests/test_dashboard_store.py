@@ -114,3 +114,30 @@ def test_concurrent_threads_and_a_reader(tmp_path: Path) -> None:
     assert app_store.read_outcomes(db).num_rows == 400
     assert reads == sorted(reads)  # a reader only ever sees committed, growing state
     assert isinstance(app_store.read_outcomes(db), pa.Table)
+
+
+def test_load_into_raw_is_idempotent(tmp_path: Path) -> None:
+    import duckdb
+
+    from dagster_project.extract import ensure_schemas
+
+    db = tmp_path / "s.sqlite"
+    app_store.record_outcome(
+        "c1", "won", "x", "メモ", path=db, recorded_at=datetime(2026, 10, 1, 9)
+    )
+    app_store.record_outcome("c2", "dismissed", "y", path=db, recorded_at=datetime(2026, 10, 2, 9))
+    con = duckdb.connect()
+    ensure_schemas(con)
+    assert app_store.load_into_raw(con, "run-1", db) == 2
+    assert app_store.load_into_raw(con, "run-2", db) == 0  # nothing twice
+    app_store.record_outcome("c1", "lost", "x", path=db, recorded_at=datetime(2026, 10, 3, 9))
+    assert app_store.load_into_raw(con, "run-3", db) == 1
+    rows = con.execute(
+        "select cta_id, recorded_at, outcome, note, _run_id, _source_file, _row_number"
+        " from raw.cta_actions__outcomes order by recorded_at"
+    ).fetchall()
+    assert rows == [
+        ("c1", datetime(2026, 10, 1, 9), "won", "メモ", "run-1", "app/cswh_app.sqlite", 1),
+        ("c2", datetime(2026, 10, 2, 9), "dismissed", None, "run-1", "app/cswh_app.sqlite", 2),
+        ("c1", datetime(2026, 10, 3, 9), "lost", None, "run-3", "app/cswh_app.sqlite", 3),
+    ]
