@@ -368,6 +368,21 @@ def test_thriving_account_quota_80_at_exactly_80_percent(ctas) -> None:
     assert defense == []
 
 
+def test_thriving_account_health_jump_once_within_its_cooldown(ctas) -> None:
+    # The renewal on D-72 moves quota_pace from K1A's pace to K1B's and drops K1A's missed
+    # objective from the ROI dimension:
+    # D-98 (K1A): deployment 100; engagement (100 + 100 + 0 seminars + NPS 10 since D-100 +
+    #   100) / 5 = 80; adoption (100 + 74.07 + 100 + pace (792/3285) / (340/365) = 0.26 -> 0)
+    #   / 4 = 68.52; roi OBJ-10 missed -> 0  => 25 + 20 + 0.35 * 68.52 + 0 = 68.98.
+    # D-70 (K1B): pace (108/3285) / (3/365) = 4 -> adoption 93.52; no K1B objective due yet
+    #   -> roi null  => (2500 + 25 * 80 + 35 * 93.52) / 85 = 91.45: +22.5 >= 15 -> raised.
+    # The rule fires again at D-63, D-56, D-49 (changes of 22.5, 25.3, 24.3 against the K1A
+    # snapshots) but inside the 28-day cooldown, so nothing more is raised; from D-42 on the
+    # 28-day changes are small. No other offense rule: 9/10 seats < 0.95, no ID issued in any
+    # window, 1 device per user-day, export 1 event a week (< 20), no marketing events.
+    assert raised(ctas, THRIVE) == {("health_jump", days(-70)), ("quota_80", D)}
+
+
 def test_failing_account_raises_the_defense_ctas(ctas) -> None:
     # renewal_low_consumption: days to renewal at D-7k = 120 + 7k is within 90..180 first at
     #   k = 8 (D-56, 176 days); consumption <= 18/1000 < 0.4 -> raised D-56; it fires again
