@@ -11,6 +11,7 @@ unchanged copy is not re-read.
 from __future__ import annotations
 
 import os
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,14 +50,22 @@ class ServingMissing(RuntimeError):
     """The serving copy has not been published yet."""
 
 
+# One connection at a time in this process. DuckDB keeps one database instance per path
+# while any connection to it is open; a connection opened after a publish while another
+# session still held the old file would be handed the OLD instance and cache stale rows
+# under the new version. Queries here take milliseconds, so serialising them costs nothing.
+_CONNECT = threading.Lock()
+
+
 @st.cache_data(show_spinner=False, max_entries=512)
 def _run(path: str, ver: Version, sql: str, params: tuple) -> pd.DataFrame:
     del ver  # part of the cache key only
-    con = duckdb.connect(path, read_only=True)
-    try:
-        return con.execute(sql, list(params)).fetchdf()
-    finally:
-        con.close()
+    with _CONNECT:
+        con = duckdb.connect(path, read_only=True)
+        try:
+            return con.execute(sql, list(params)).fetchdf()
+        finally:
+            con.close()
 
 
 def query(sql: str, params: tuple | list = ()) -> pd.DataFrame:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+import duckdb
 import pytest
 from streamlit.testing.v1 import AppTest
 
@@ -250,3 +251,31 @@ def test_new_publish_shows_without_restart(env, serving, tmp_path, monkeypatch) 
     at.run()
     assert not at.exception
     assert as_int(metric(at, "Active customers")) == before + 1000
+
+
+def test_account_360_opens_the_linked_account(env, serving) -> None:
+    skip_unless_published(serving, "account")
+    (account_id, name) = query(
+        serving,
+        "select account_id, account_name from marts.dim_accounts order by account_id desc limit 1",
+    )[0]
+    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at.run()
+    at.query_params["account"] = account_id  # the CTA queue's and health lists' "open" links
+    at.switch_page(PAGES["account"]).run()
+    assert not at.exception
+    assert at.header[0].value == name
+
+
+@pytest.mark.parametrize("page", [p for p in PAGES if p != "data-quality"])
+def test_copy_without_marts_names_what_is_missing(page, tmp_path, monkeypatch) -> None:
+    early = tmp_path / "early.duckdb"  # published before any mart was built
+    con = duckdb.connect(str(early))
+    con.execute("create schema dq")
+    con.execute(
+        "create table dq.publish_log (run_id varchar, published_at timestamp, as_of_date date)"
+    )
+    con.close()
+    monkeypatch.setenv("CSWH_SERVING", str(early))
+    at = open_page(page)
+    assert any("does not hold" in w.value and "marts." in w.value for w in at.warning)

@@ -5,6 +5,7 @@ the session's `tiny_zone`, in a temporary root. It runs once per test session (b
 modules share it). Set CSWH_DASHBOARD_FIXTURE=dev to use the hand-made development copy
 from dashboards/devdata.py instead (random numbers, contract column names) — only for
 working on the pages while the marts are not built; never a substitute for the real run.
+CSWH_DASHBOARD_FIXTURE=/path/to/serving.duckdb tests a copy of an existing published copy.
 """
 
 from __future__ import annotations
@@ -51,9 +52,12 @@ def published_serving(tmp_path_factory: pytest.TempPathFactory, tiny_zone: Path)
     mode = os.environ.get("CSWH_DASHBOARD_FIXTURE", "pipeline")
     if mode in _CACHE:
         return _CACHE[mode]
-    root = tmp_path_factory.mktemp(f"dashboard-{mode}")
+    root = tmp_path_factory.mktemp("dashboard-" + ("copy" if mode.endswith(".duckdb") else mode))
     serving = root / "warehouse" / "serving.duckdb"
-    if mode == "dev":
+    if mode.endswith(".duckdb"):
+        serving.parent.mkdir(parents=True)
+        shutil.copyfile(mode, serving)
+    elif mode == "dev":
         sys.path.insert(0, str(PROJECT_ROOT / "dashboards"))
         from devdata import build
 

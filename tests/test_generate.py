@@ -342,4 +342,45 @@ def test_emails_need_normalising_and_some_do_not_match(zone):
     assert any(e in contacts for e in norm) and any(e not in contacts for e in norm)
     leads = read_csv(out / "marketing/leads.csv")
     assert "trial" in {r["lead_source"] for r in leads}
+    for r in leads:
+        if r["converted_at"] and r["created_at"] not in ("2025-02-30 10:00:00", "不明"):
+            assert r["converted_at"] > r["created_at"], r
     assert any(r["status"] == "converted" and r["account_id"] for r in leads)
+
+
+def test_nothing_happens_after_the_end_date(zone):
+    """Only contract ends and objective targets may lie in the future (as of END)."""
+    out, _ = zone
+    future_ok = {("crm__contracts", "end_date"), ("crm__success_plans", "target_date")}
+    limit = datetime.combine(END + timedelta(days=1), datetime.min.time())
+    checked = 0
+    for e in ENTITIES:
+        if e.format == "parquet":
+            continue
+        cols = [c.name for c in e.all_columns if c.type in ("date", "timestamp")]
+        cols = [c for c in cols if (e.table, c) not in future_ok]
+        for path in files(out, e):
+            if e.format == "csv":
+                recs = read_csv(path)
+            else:
+                recs = []
+                for rec in read_jsonl(path):
+                    recs.append(rec)
+                    if e.nested:
+                        recs.extend(rec[e.nested])
+            for rec in recs:
+                for col in cols:
+                    v = rec.get(col)
+                    if not v or v in ("2025-02-30 10:00:00", "不明"):
+                        continue
+                    assert ts(v) < limit, (path.name, col, v)
+                    checked += 1
+    assert checked > 1000
+    con = _duck(out)
+    lo, hi = con.execute("select min(activity_date), max(activity_date) from usage").fetchone()
+    assert lo >= START and hi == END
+    users_max = con.execute(
+        "select max(greatest(created_at, coalesce(first_login_at, created_at), "
+        "coalesce(deactivated_at, created_at))) from users"
+    ).fetchone()[0]
+    assert users_max < limit

@@ -192,9 +192,10 @@ def build_quality_checks(
     return checks
 
 
-def failed_checks(events: Iterable) -> list[str]:
-    """Names of failed asset checks in a run's events, e.g. for `cswh run`'s summary:
-    ``marts/fct_account_health:critical_expectations (ERROR): 1 of 12 critical ...``."""
+def failed_checks(events: Iterable, severity: str | None = None) -> list[str]:
+    """Failed asset checks in a run's events, for `cswh run`'s summary, e.g.
+    ``marts/fct_account_health:critical_expectations (ERROR): 1 of 12 critical ...``.
+    ``severity``: "ERROR" or "WARN" to keep only those."""
     out = []
     for event in events:
         if getattr(event, "event_type_value", None) != "ASSET_CHECK_EVALUATION":
@@ -203,7 +204,9 @@ def failed_checks(events: Iterable) -> list[str]:
         if evaluation.passed:
             continue
         key = "/".join(evaluation.asset_key.path)
-        severity = getattr(evaluation.severity, "value", str(evaluation.severity))
-        text = evaluation.description or ""
-        out.append(f"{key}:{evaluation.check_name} ({severity}){': ' + text if text else ''}")
+        level = getattr(evaluation.severity, "value", str(evaluation.severity))
+        if severity is not None and level != severity:
+            continue
+        text = getattr(evaluation, "description", None) or ""
+        out.append(f"{key}:{evaluation.check_name} ({level}){': ' + text if text else ''}")
     return out

@@ -149,10 +149,6 @@ def _datasource(context, warehouse: Path):
     )
 
 
-def _table_ref(suite: Suite) -> str:
-    return f'"{suite.schema}"."{suite.table}"'
-
-
 def _gx_suite(context, suite: Suite):
     import great_expectations as gx
 
@@ -180,7 +176,7 @@ def _validation_definition(context, ds, suite: Suite):
     try:
         asset = ds.get_asset(suite.name)
     except LookupError:
-        asset = ds.add_query_asset(name=suite.name, query=f"select * from {_table_ref(suite)}")
+        asset = ds.add_query_asset(name=suite.name, query=suite.batch_query)
     try:
         batch_definition = asset.get_batch_definition("whole_table")
     except KeyError:
@@ -359,7 +355,7 @@ def _run_pandas(warehouse, suites, run_id, checked_at, log) -> list[SuiteOutcome
             if any(e.expectation_type == "expect_table_columns_to_match_set" for e in expectations):
                 needed = ["*"]
             select = ", ".join("*" if c == "*" else f'"{c}"' for c in needed) or "*"
-            frame = con.execute(f"select {select} from {_table_ref(suite)}").df()
+            frame = con.execute(f"select {select} from ({suite.batch_query})").df()
             asset = ds.add_dataframe_asset(name=suite.name)
             batch = asset.add_batch_definition_whole_dataframe("frame").get_batch(
                 batch_parameters={"dataframe": frame}
@@ -460,9 +456,7 @@ def _add_samples(warehouse: Path, outcomes: list[SuiteOutcome]) -> None:
     con = duckdb.connect(str(warehouse), read_only=True, config=_duckdb_config())
     try:
         for suite, e, r in todo:
-            query = e.unexpected_rows_query.replace(
-                "{batch}", f"(select * from {_table_ref(suite)})"
-            )
+            query = e.unexpected_rows_query.replace("{batch}", f"({suite.batch_query})")
             try:
                 cur = con.execute(f"select * from ({query}) limit {SAMPLE_ROWS}")
                 names = [d[0] for d in cur.description]

@@ -30,10 +30,11 @@ CRITICAL, WARNING = "critical", "warning"
 # --- thresholds (judgement calls, reviewed with CS Ops) --------------------------------
 # usage/daily: the latest activity_date may lag the as-of date D by at most this many days.
 USAGE_MAX_LAG_DAYS = 3
-# Volume: the latest delivery of an entity should hold between 1/VOLUME_FACTOR and
-# VOLUME_FACTOR times the median rows of the deliveries before it (up to VOLUME_HISTORY).
-VOLUME_FACTOR = 5.0
-VOLUME_HISTORY = 5
+# Volume: the rows of the latest delivery of an entity lie within the range of the
+# VOLUME_HISTORY deliveries before it (a week of daily files, so weekends compare with
+# weekends), widened by VOLUME_FACTOR each way.
+VOLUME_FACTOR = 3.0
+VOLUME_HISTORY = 7
 VOLUME_MIN_ROWS = 20  # deliveries smaller than this on both sides are not compared
 # Share of records whose e-mail matches no CRM contact (and that carry no account_id).
 # Leads are mostly prospects, so a high share is normal there.
@@ -41,7 +42,7 @@ MAX_UNMATCHED_EMAIL_SHARE: dict[str, float] = {
     "marketing__leads": 0.95,
     "marketing__engagements": 0.5,
     "seminars__registrations": 0.6,
-    "nps__responses": 0.2,
+    "nps__responses": 0.3,
 }
 # Tolerance for "contributions sum to the health score" (points on 0-100).
 CONTRIBUTION_TOLERANCE = 0.01
@@ -84,6 +85,20 @@ class Suite:
     @property
     def name(self) -> str:
         return f"{self.schema}.{self.table}"
+
+    @property
+    def batch_query(self) -> str:
+        """The rows a validation reads. Raw tables are append-only and grow with every
+        delivery: their suites validate the rows of the table's latest load (the rows this
+        run added; the previous load when this run added none), so a daily run does not
+        re-read years of usage. Marts are rebuilt every run and are validated whole."""
+        table = f'"{self.schema}"."{self.table}"'
+        if self.schema == "raw":
+            return (
+                f"select * from {table} where _run_id = "
+                f"(select max_by(_run_id, _loaded_at) from {table})"
+            )
+        return f"select * from {table}"
 
     @property
     def layer(self) -> str:
@@ -138,6 +153,20 @@ def _sql_list(values: Iterable[str]) -> str:
     return ", ".join(_lit(v) for v in values)
 
 
+def _unique(s: Suite, severity: str, cols: list[str], why: str) -> None:
+    """Uniqueness as a grouped SQL query: DuckDB hashes it in one pass (GX's compound
+    uniqueness took 40 s on 9M usage rows, this takes well under one)."""
+    listed = ", ".join(cols)
+    not_null = " and ".join(f"{c} is not null" for c in cols)
+    s.rows(
+        severity,
+        f"unique_{'__'.join(c.strip('_') for c in cols)}",
+        f"select {listed}, count(*) as copies from {{batch}} where {not_null} "
+        f"group by {listed} having count(*) > 1",
+        why,
+    )
+
+
 # --- raw layer --------------------------------------------------------------------------
 
 
@@ -175,10 +204,10 @@ def raw_suite(entity: Entity, as_of: date | None = None) -> Suite:
     for col in entity.key:
         if col not in nested:
             s.critical(gxe.ExpectColumnValuesToNotBeNull(column=col), "a record needs its key")
-    s.warning(
-        gxe.ExpectCompoundColumnsToBeUnique(
-            column_list=[*entity.key, "_source_file"], ignore_row_if="any_value_is_missing"
-        ),
+    _unique(
+        s,
+        WARNING,
+        [*entity.key, "_source_file"],
         "a key appears once per delivery file (later deliveries may repeat it: staging picks "
         "the winner)",
     )
@@ -248,8 +277,8 @@ def raw_suite(entity: Entity, as_of: date | None = None) -> Suite:
         WARNING,
         "volume_change",
         _volume_query(entity),
-        f"the latest delivery holds between 1/{VOLUME_FACTOR:g} and {VOLUME_FACTOR:g} times the "
-        f"median rows of the {VOLUME_HISTORY} deliveries before it (dq.load_manifest)",
+        f"the latest delivery's rows lie within the range of the {VOLUME_HISTORY} deliveries "
+        f"before it, widened {VOLUME_FACTOR:g}x each way (dq.load_manifest)",
     )
     return s
 
@@ -264,14 +293,15 @@ def _volume_query(entity: Entity) -> str:
         f" where source = {_lit(entity.source)} and entity = {_lit(entity.name)}"
         " and status = 'loaded'"
         " and exists (select 1 from {batch})),"
-        f" history as (select median(rows_loaded) as median_rows, count(*) as n"
+        " history as (select min(rows_loaded) as low, max(rows_loaded) as high, count(*) as n"
         f" from deliveries where recency between 2 and {VOLUME_HISTORY + 1})"
-        " select d.file as latest_file, d.rows_loaded, h.median_rows as previous_median"
+        " select d.file as latest_file, d.rows_loaded, h.low as previous_min,"
+        " h.high as previous_max"
         " from deliveries d cross join history h"
         " where d.recency = 1 and h.n > 0"
-        f" and greatest(d.rows_loaded, h.median_rows) >= {VOLUME_MIN_ROWS}"
-        f" and (d.rows_loaded > h.median_rows * {VOLUME_FACTOR}"
-        f" or d.rows_loaded < h.median_rows / {VOLUME_FACTOR})"
+        f" and greatest(d.rows_loaded, h.high) >= {VOLUME_MIN_ROWS}"
+        f" and (d.rows_loaded > h.high * {VOLUME_FACTOR}"
+        f" or d.rows_loaded < h.low / {VOLUME_FACTOR})"
     )
 
 
@@ -309,16 +339,8 @@ def _in_set(s: Suite, severity: str, col: str, values: Iterable[str], why: str =
 
 
 def _key(s: Suite, cols: list[str]) -> None:
-    import great_expectations.expectations as gxe
-
     _not_null(s, CRITICAL, cols, "part of the key")
-    if len(cols) == 1:
-        s.critical(gxe.ExpectColumnValuesToBeUnique(column=cols[0]), "the key is unique")
-    else:
-        s.critical(
-            gxe.ExpectCompoundColumnsToBeUnique(column_list=cols),
-            f"one row per {', '.join(cols)}",
-        )
+    _unique(s, CRITICAL, cols, f"one row per {', '.join(cols)}")
 
 
 def _refers_to(s: Suite, severity: str, col: str, target: str, target_col: str) -> None:
@@ -460,10 +482,7 @@ def mart_suites() -> list[Suite]:
     _not_null(s, CRITICAL, ["cta_type", "segment", "owner_role", "sla_days"])
     _in_set(s, CRITICAL, "segment", SEGMENTS)
     _between(s, WARNING, ["sla_days"], 0, 365, "an SLA of days")
-    s.critical(
-        gxe.ExpectCompoundColumnsToBeUnique(column_list=["cta_type", "segment"]),
-        "one playbook per CTA type and segment",
-    )
+    _unique(s, CRITICAL, ["cta_type", "segment"], "one playbook per CTA type and segment")
     suites.append(s)
 
     s = Suite("marts", "mart_kpi_monthly", "KPIs per month and segment (section 7).")

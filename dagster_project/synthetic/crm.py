@@ -268,7 +268,7 @@ def write_activities(w: World, c: Contacts, rng: np.random.Generator, out: Path)
             ),
             "call": np.select(
                 [hi, po & has_csm, po, te],
-                [0.15 + 0.6 * (1 - h), 0.1 + 0.4 * (1 - h), 0.05, 0.02],
+                [0.15 + 0.6 * (1 - h), 0.1 + 0.4 * (1 - h), 0.05, 0.03 + 0.08 * h],
                 0.0,
             ),
             "email": np.select([hi, po, te], [3.0, 1.8, 2.2], 0.0),
@@ -287,8 +287,8 @@ def write_activities(w: World, c: Contacts, rng: np.random.Generator, out: Path)
             u = rng.random(len(accts))
             rnd = c.offset[accts] + (rng.random(len(accts)) * c.count[accts]).astype(np.int64)
             if typ == "email":
-                contact = np.where(u < 0.1, c.dm[accts], rnd)
-                contact = np.where(te[accts] & (rng.random(len(accts)) < 0.5), -1, contact)
+                contact = np.where(u < 0.03, c.dm[accts], rnd)
+                contact = np.where(te[accts] & (rng.random(len(accts)) < 0.8), -1, contact)
             else:
                 contact = np.where(
                     u < 0.12 + 0.4 * hh, c.dm[accts], np.where(u < 0.85, c.champ[accts], rnd)
@@ -298,6 +298,26 @@ def write_activities(w: World, c: Contacts, rng: np.random.Generator, out: Path)
             rows_acct.append(accts)
             rows_type.append(np.full(len(accts), typ))
             rows_contact.append(contact)
+    # a kick-off meeting after the first contract starts; a renewal conversation before the
+    # end (a meeting with the decision maker where a CSM owns the account, else a call)
+    ev: list[tuple[int, int, str, int]] = []
+    for ct in w.contracts:
+        a = ct.acct
+        if ct.start == w.customer_since[a] and first <= ct.start < w.days:
+            ev.append((ct.start + int(rng.integers(3, 21)), a, "meeting", int(c.dm[a])))
+        d = ct.end - int(rng.integers(45, 100))
+        if first <= d < w.days and d >= ct.start:
+            if seg[a] == HIGH or has_csm[a]:
+                if rng.random() < 0.85:
+                    ev.append((d, a, "meeting", int(c.dm[a])))
+            elif rng.random() < 0.3 + 0.5 * w.h(a, d):
+                ev.append((d, a, "call", int(c.dm[a]) if rng.random() < 0.5 else -1))
+    if ev:
+        e_day = np.array([e[0] for e in ev], dtype=np.int64)
+        rows_day.append(np.clip(_business_day(e_day, w.start.weekday()), first, w.days - 1))
+        rows_acct.append(np.array([e[1] for e in ev], dtype=np.int64))
+        rows_type.append(np.array([e[2] for e in ev]))
+        rows_contact.append(np.array([e[3] for e in ev], dtype=np.int64))
     day = np.concatenate(rows_day)
     acct = np.concatenate(rows_acct)
     typ = np.concatenate(rows_type)
@@ -371,7 +391,7 @@ def write_success_plans(w: World, rng: np.random.Generator, out: Path) -> int:
                     status = "in_progress" if target - end_known < 120 else "planned"
                     achieved = None
             if achieved is not None:
-                achieved = max(achieved, ct.start + 14)
+                achieved = min(max(achieved, ct.start + 14), end_known)
             rows.append((a, target, text, status, achieved))
     rows.sort(key=lambda r: (r[0], r[1]))
     tds = dates(w.start, np.array([r[1] for r in rows], dtype=np.int64))

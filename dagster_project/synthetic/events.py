@@ -139,7 +139,10 @@ def write_leads(w: World, c: Contacts, rng: np.random.Generator, out: Path) -> t
     csec = rng.integers(8 * 3600, 21 * 3600, m)
     cts = timestamps(w.start, cdays, csec)
     vdays = np.array([r[7] if r[7] is not None else r[0] for r in rows], dtype=np.int64)
-    vts = timestamps(w.start, vdays, np.maximum(csec, rng.integers(9 * 3600, 19 * 3600, m)))
+    vsec = rng.integers(9 * 3600, 19 * 3600, m)
+    vsec = np.where(vdays <= cdays, np.maximum(csec + 600, vsec), vsec)  # after creation
+    vdays = np.maximum(vdays, cdays)
+    vts = timestamps(w.start, vdays, vsec)
     emails = email_variant(rng, [r[2] for r in rows], 0.05, 0.02)
     # defects (quarantine fodder): two leads with impossible created_at values
     bad = {int(m * 0.31): "2025-02-30 10:00:00", int(m * 0.77): "不明"} if m >= 10 else {}
@@ -334,7 +337,7 @@ def write_seminars(
             live = w.active[c.acct, held + PRE] & (c.created_day <= held)
             age = held - w.customer_since[c.acct]
             if cat == "onboarding":
-                p = np.where((age >= 0) & (age <= 75), np.where(key_role, 0.45, 0.1), 0.003)
+                p = np.where((age >= 0) & (age <= 75), np.where(key_role, 0.55, 0.1) * h, 0.003)
             elif cat == "training":
                 p = 0.02 * (0.3 + h) * np.where(key_role, 2.0, 1.0)
             elif cat == "webinar":
@@ -406,7 +409,7 @@ def write_tickets(w: World, c: Contacts, rng: np.random.Generator, out: Path) ->
         act = w.active[:, mid + PRE]
         seats = w.seats[:, mid + PRE]
         new = (mid - w.customer_since >= 0) & (mid - w.customer_since < 60)
-        lam = (0.12 + 0.035 * np.sqrt(seats)) * (0.5 + 2.2 * (1 - h) ** 2) + 0.6 * new
+        lam = (0.12 + 0.035 * np.sqrt(seats)) * (0.5 + 2.2 * (1 - h) ** 2) + 0.8 * h * new
         k = rng.poisson(np.where(act, lam * span / 30, 0))
         t_acct.append(np.repeat(np.arange(w.n), k))
         t_day.append(lo + rng.integers(0, span, int(k.sum())))
@@ -451,6 +454,11 @@ def write_tickets(w: World, c: Contacts, rng: np.random.Generator, out: Path) ->
     t_open = created + rng.exponential(4 * 3600 * speed).astype(np.int64) + 300
     has_pending = rng.random(k) < 0.35
     t_pending = t_open + rng.exponential(20 * 3600, k).astype(np.int64)
+    # escalated problems (bugs, integrations) wait for engineering, longer when unhealthy
+    escalated = (prio <= 1) & (rng.random(k) < 0.25 * (1.2 - h))
+    has_pending |= escalated
+    t_pending = np.where(escalated, t_open + 3600, t_pending)
+    t_pending += np.where(escalated, rng.exponential(12 * 86_400, k), 0).astype(np.int64)
     t_solved = (
         np.where(has_pending, t_pending, t_open)
         + rng.exponential(40 * 3600 * speed * (1.5 - h)).astype(np.int64)

@@ -1,13 +1,20 @@
 """`cswh generate`: a realistic, deterministic synthetic landing zone.
 
 Each account has a hidden true health (a mean-reverting random walk in logit space with
-occasional shocks) that drives everything observable: ID issuance and logins, daily usage
+occasional shocks; half of the drops are lasting and heal only over months) that drives
+everything observable: ID issuance and logins, daily usage
 intensity and feature mix (mobile, core actions, advanced features), CSM touches and
 decision-maker meetings, seminar attendance, tickets (more and more urgent when health is
 low, bursts after a sharp drop), NPS scores, success-plan attainment, renewals versus churn
-at contract end (low health churns at 40-60%, healthy at ~5%) and expansions (seat_add,
-upgrade, cross_sell; larger renewals), which are preceded by seat pressure, shared IDs,
-feature bursts, content interest and trials. Same seed -> byte-identical files.
+at contract end (low health churns at 40-65%, healthy at ~5%) and expansions (seat_add,
+upgrade, cross_sell; larger renewals), which are preceded by seat pressure (IDs up to the
+seats), shared IDs (devices >= 3), bursts of export/share, an API integration switched on,
+white-paper / pricing-page interest and trials. Same seed -> byte-identical files (no wall
+clock anywhere; fixed Parquet writer settings; one RNG stream per component and per day).
+
+Scale: about 16-18 usage rows per account and day on average (~9M rows for 1,000 accounts
+over the default 18 months, ~95M for 10,000); usage is drawn and written one day at a time,
+vectorised over all users, so memory stays bounded (~0.5 GB at 10,000 accounts).
 
 Layout written under ``out`` (globs of ``dagster_project.sources``)::
 

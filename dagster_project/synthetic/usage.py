@@ -13,6 +13,7 @@ health on that day, the weekday and Japanese holidays. Memory stays bounded by o
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -35,7 +36,7 @@ FEATURES = (
 NEVER = 10**7  # "no such day"
 PARQUET_OPTS = dict(
     compression="zstd",
-    compression_level=3,
+    compression_level=1,
     use_dictionary=True,
     write_statistics=True,
     version="2.6",
@@ -91,6 +92,7 @@ class Users:
     engage_rank: np.ndarray  # float32: disengages when above the account's engaged share
     mobile: np.ndarray  # float32 mobile affinity
     shared: np.ndarray  # bool: an ID shared by several people
+    viewer: np.ndarray  # bool: never does the core action
 
     def __len__(self) -> int:
         return len(self.acct)
@@ -198,7 +200,9 @@ def simulate_users(w: World, rng: np.random.Generator) -> Users:
 
     # first login: most within days, admins at once; some never (more when unhealthy)
     hc = w.health[acct, np.clip(cday + PRE, 0, PRE + days - 1)]
-    never = rng.random(m) < np.where(admin, 0.005, 0.03 + 0.3 * (1 - hc) ** 2)
+    never = rng.random(m) < np.where(admin, 0.005, 0.03 + 0.5 * (1 - hc) ** 2)
+    # viewers only read and approve: they never do the core action (more when unhealthy)
+    viewer = ~admin & (rng.random(m) < 0.04 + 0.45 * (1 - hc) ** 2)
     delay = np.floor(rng.exponential(0.6 + 5.0 * (1 - hc))).astype(np.int64)
     delay = np.where(admin, 0, delay)
     lday = cday + delay
@@ -217,8 +221,8 @@ def simulate_users(w: World, rng: np.random.Generator) -> Users:
     def o(x: np.ndarray) -> np.ndarray:
         return x[order]
 
-    acct, admin, cday, csec, lday, lsec, deact, dsec = map(
-        o, (acct, admin, cday, csec, lday, lsec, deact, dsec)
+    acct, admin, cday, csec, lday, lsec, deact, dsec, viewer = map(
+        o, (acct, admin, cday, csec, lday, lsec, deact, dsec, viewer)
     )
     uid_num = uid_num[order]
     propensity = np.where(admin, rng.beta(5, 1.5, m), rng.beta(2.2, 1.4, m)).astype(np.float32)
@@ -242,6 +246,7 @@ def simulate_users(w: World, rng: np.random.Generator) -> Users:
         engage_rank=engage,
         mobile=mobile,
         shared=shared,
+        viewer=viewer,
     )
 
 
@@ -297,6 +302,10 @@ def write_daily(
     total = 0
     month_rows = 0
     month_days = 0
+    # Parquet encoding releases the GIL: write day d on a thread while day d+1 is drawn
+    # (at most two days in memory).
+    pool = ThreadPoolExecutor(max_workers=1)
+    pending: Future | None = None
     for d in range(days):
         day = w.start + timedelta(days=d)
         rng = np.random.default_rng([seed, 0xDA17, d])
@@ -322,11 +331,11 @@ def write_daily(
         probs = np.empty((k, 7), dtype=np.float64)
         probs[:, 0] = 0.93
         probs[:, 1] = np.minimum(u.mobile[idx] * w.mobile_mult[a] * (0.35 + 0.65 * h), 0.95)
-        probs[:, 2] = 0.3 + 0.6 * h
+        probs[:, 2] = np.where(u.viewer[idx], 0.0, 0.3 + 0.6 * h)
         probs[:, 3] = 0.35 + 0.2 * h
         probs[:, 4] = np.minimum(adv_a[a] * 0.10, 0.9)
         probs[:, 5] = np.minimum(adv_a[a] * 0.08, 0.9)
-        probs[:, 6] = np.minimum(adv_a[a] * np.where(u.role_admin[idx], 0.25, 0.01), 0.9)
+        probs[:, 6] = np.where(u.role_admin[idx] & (d >= w.integration_from[a]), 0.9, 0.0)
         used = rng.random((k, 7)) < probs
         used[:, 0] |= ~used.any(axis=1)
         ri, fi = np.nonzero(used)
@@ -352,7 +361,9 @@ def write_daily(
         )
         path = out / "usage" / "daily" / f"{day:%Y}" / f"{day:%m}" / f"usage_{day:%Y-%m-%d}.parquet"
         path.parent.mkdir(parents=True, exist_ok=True)
-        pq.write_table(table, path, **PARQUET_OPTS)
+        if pending is not None:
+            pending.result()
+        pending = pool.submit(pq.write_table, table, path, **PARQUET_OPTS)
         total += m
         month_rows += m
         month_days += 1
@@ -360,4 +371,7 @@ def write_daily(
         if nxt.month != day.month or d == days - 1:
             progress(f"usage {day:%Y-%m}: {month_days} days, {month_rows / 1e6:.2f}M rows")
             month_rows = month_days = 0
+    if pending is not None:
+        pending.result()
+    pool.shutdown()
     return total

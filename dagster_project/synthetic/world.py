@@ -82,6 +82,7 @@ class World:
     mobile_mult: np.ndarray = field(default_factory=lambda: np.empty(0))
     adv_base: np.ndarray = field(default_factory=lambda: np.empty(0))
     shared_prone: np.ndarray = field(default_factory=lambda: np.empty(0))
+    integration_from: np.ndarray = field(default_factory=lambda: np.empty(0))  # day index
     # (acct, from_day, to_day, factor): advanced-feature bursts (feature_spike signal)
     adv_bursts: list[tuple[int, int, int, float]] = field(default_factory=list)
     # (acct, from_day, to_day): seat pressure before a seat_add (IDs issued up to the seats)
@@ -108,6 +109,7 @@ def expected_core_per_seat_year(h: float, activity_mult: float, core_lambda: flo
     accounts consume roughly 60-110% of their annual quota.
     """
     issue = min(1.0, max(0.15, 0.7 + 0.9 * (h - 0.5))) * 0.92  # IDs per seat, logged in
+    issue *= 1 - (0.04 + 0.45 * (1 - h) ** 2)  # viewers never do the core action
     engaged = min(0.97, max(0.03, 1.4 * h - 0.2))
     p_day = min(0.95, activity_mult * 0.62 * (0.4 + 0.5 * h))
     days = 245 + 120 * 0.06
@@ -159,9 +161,15 @@ def build_world(rng: np.random.Generator, n: int, start: date, end: date, seed: 
     ).astype(np.float32)
     shocks = np.where(shock_mask, shock_size, 0).astype(np.float32)
     del shock_size
+    # half of the drops are lasting (a champion leaves, a competitor moves in): they also
+    # lower the level the walk reverts to, which heals only over months
+    lasting = (shocks < 0) & (rng.random((n, T)) < 0.5)
+    level = base.copy()
     for t in range(T):
-        cur = cur + 0.02 * (base - cur) + eps[:, t] + shocks[:, t]
+        level = level + 0.003 * (base - level) + 0.8 * shocks[:, t] * lasting[:, t]
+        cur = cur + 0.02 * (level - cur) + eps[:, t] + shocks[:, t]
         z[:, t] = cur
+    del lasting
     health = _sigmoid(z).astype(np.float32)
     del z, eps
     neg = np.argwhere(shocks < -0.8)
@@ -175,6 +183,8 @@ def build_world(rng: np.random.Generator, n: int, start: date, end: date, seed: 
     mobile_mult = np.exp(rng.normal(0, 0.5, n))
     adv_base = rng.uniform(0.1, 1.0, n)
     shared_prone = rng.random(n) < 0.15
+    # an API integration runs from some day on (machine events under an admin ID)
+    integration_from = np.where(rng.random(n) < 0.3, -(10**6), 10**6).astype(np.int64)
 
     # --- contracts ------------------------------------------------------------------------
     is_customer = rng.random(n) >= 0.05
@@ -215,6 +225,7 @@ def build_world(rng: np.random.Generator, n: int, start: date, end: date, seed: 
         mobile_mult=mobile_mult,
         adv_base=adv_base,
         shared_prone=shared_prone,
+        integration_from=integration_from,
         csm_high=csm_high,
         csm_pooled=csm_pooled,
     )
@@ -231,10 +242,10 @@ def build_world(rng: np.random.Generator, n: int, start: date, end: date, seed: 
 
 def _seat_count(rng: np.random.Generator, seg: int, emp: int) -> int:
     if seg == TECH:
-        return max(3, round(emp * rng.uniform(0.3, 0.8)))
+        return max(3, round(emp * rng.uniform(0.35, 0.9)))
     if seg == POOLED:
-        return max(10, round(emp * rng.uniform(0.06, 0.2)))
-    return int(min(1200, max(50, round(emp * rng.uniform(0.012, 0.05)))))
+        return max(10, round(emp * rng.uniform(0.07, 0.23)))
+    return int(min(1400, max(50, round(emp * rng.uniform(0.014, 0.057)))))
 
 
 def _contracts(
@@ -312,7 +323,7 @@ def _contracts(
                     ctype = "seat_remove" if (rng.random() < 0.7 or cur_plan == 0) else "downgrade"
                 if ctype is None:
                     continue
-                cday = c + int(rng.integers(-10, 11))
+                cday = min(c + int(rng.integers(-10, 11)), days - 1)
                 if ctype == "seat_add":
                     ds = max(2, int(np.ceil(cur_seats * rng.uniform(0.1, 0.4))))
                     da = ds * cur_unit
@@ -329,6 +340,9 @@ def _contracts(
                     ds, da = 0, cur_seats * (new_unit - cur_unit)
                     cur_plan, cur_unit = cur_plan + 1, new_unit
                     w.adv_bursts.append((a, cday - 28, cday + 60, 4.0))
+                    if rng.random() < 0.6:
+                        start_api = cday - int(rng.integers(14, 35))
+                        w.integration_from[a] = min(w.integration_from[a], start_api)
                 elif ctype == "downgrade":
                     new_unit = int(round(vocab.PLAN_PRICE[cur_plan - 1] * disc[a], -2))
                     ds, da = 0, cur_seats * (new_unit - cur_unit)
@@ -340,6 +354,9 @@ def _contracts(
                     )
                     addon += da
                     w.adv_bursts.append((a, cday - 28, cday + 60, 4.0))
+                    if rng.random() < 0.6:
+                        start_api = cday - int(rng.integers(14, 35))
+                        w.integration_from[a] = min(w.integration_from[a], start_api)
                 chg += 1
                 w.changes.append(Change(f"CH{chg:07d}", a, cid, cday, ctype, ds, da))
                 cur_seats += ds

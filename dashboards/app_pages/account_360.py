@@ -41,8 +41,9 @@ ids = (
     if only_active
     else []
 )
-ids = ids or list(accounts["account_id"])
 wanted = st.query_params.get("account")
+if not ids or (wanted in names and wanted not in ids):  # a link to an inactive account
+    ids = list(accounts["account_id"])
 account_id = st.sidebar.selectbox(
     "Account / 顧客",
     ids,
@@ -141,7 +142,20 @@ else:
         .encode(
             x=alt.X("snapshot_date:T", title=None),
             y=alt.Y("value:Q", title="score (0-100)", scale=alt.Scale(domain=[0, 100])),
-            color=alt.Color("score:N", title=None),
+            color=alt.Color(
+                "score:N",
+                title=None,
+                scale=alt.Scale(
+                    domain=[
+                        "health_score",
+                        "deployment_score",
+                        "engagement_score",
+                        "adoption_score",
+                        "roi_score",
+                    ],
+                    range=["#222222", "#4c78a8", "#f58518", "#54a24b", "#b279a2"],
+                ),
+            ),
             strokeWidth=alt.condition(
                 "datum.score == 'health_score'", alt.value(3), alt.value(1.2)
             ),

@@ -17,6 +17,9 @@ kit.require_tables("marts.mart_health_calibration")
 
 cal = data.query("select * from marts.mart_health_calibration")
 tiers = data.health_tiers()
+cal = cal.drop(
+    columns=[c for c in ("label_ja", "colour", "sort_order", "tier") if c in cal.columns]
+)
 cal = cal.merge(tiers, left_on="health_tier", right_on="tier", how="left").sort_values("sort_order")
 cal["tier_label"] = cal.apply(
     lambda r: (

@@ -76,6 +76,7 @@ kit.table(
     shown,
     "cta_queue.csv",
     columns,
+    account_link=True,
     column_config={
         "reason": st.column_config.TextColumn("reason", width="large"),
         "action": st.column_config.TextColumn("playbook action", width="large"),
@@ -88,7 +89,7 @@ if shown.empty:
     st.info("No open CTA matches the filters.")
 else:
     labels = {
-        r.cta_id: f"[{r.priority}] {r.account_name if not kit.is_missing(r.account_name) else r.account_id} — {r.cta_type} — {r.triggered_on}"
+        r.cta_id: f"[{r.priority}] {r.account_name if not kit.is_missing(r.account_name) else r.account_id} — {r.cta_type} — {str(r.triggered_on)[:10]}"
         for r in shown.assign(
             account_name=shown.get("account_name", shown["account_id"])
         ).itertuples()

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import altair as alt
 import page_kit as kit
 import serving_data as data
 import streamlit as st
+
+QUARANTINE_ROWS = 5000
 
 st.title("Can we trust the latest data?")
 st.caption(
@@ -16,15 +16,19 @@ st.caption(
 kit.require_serving()
 
 docs = data.docs_dir()
-index = next(
-    (p for p in (docs / "data_docs" / "index.html", docs / "index.html") if p.is_file()), None
-)
-if index is None and docs.is_dir():
-    index = next(iter(sorted(docs.rglob("index.html"), key=lambda p: len(p.parts))), None)
-if index is not None:
+sites = [
+    (
+        "Data Docs (Great Expectations: every suite and validation run)",
+        docs / "data_docs" / "index.html",
+    ),
+    ("dbt docs (models, tests, lineage)", docs / "dbt" / "index.html"),
+    ("Docs index", docs / "index.html"),
+]
+found = [(name, path) for name, path in sites if path.is_file()]
+if found:
     st.markdown(
-        f"Data Docs (Great Expectations report): [{index}]({Path(index).resolve().as_uri()}) — "
-        "open it from this machine, or `cswh docs` to rebuild it."
+        "Reports for auditors (static HTML on this machine; `cswh docs` rebuilds them):\n"
+        + "\n".join(f"- [{name}]({path.resolve().as_uri()}) — `{path}`" for name, path in found)
     )
 else:
     st.caption(f"No Data Docs under `{docs}` yet: run `cswh docs` to build them.")
@@ -140,8 +144,12 @@ else:
     if kit.has("dq.quarantine"):
         quarantine = data.query(
             "select source, file, row_number, reason, raw_record, run_id from dq.quarantine"
-            " order by source, file, row_number"
+            " order by run_id desc, source, file, row_number limit ?",
+            (QUARANTINE_ROWS,),
         )
+        total_q = data.scalar("select count(*) from dq.quarantine")
+        if total_q > QUARANTINE_ROWS:
+            st.caption(f"Showing the latest {QUARANTINE_ROWS:,} of {total_q:,} quarantined rows.")
         quarantine = kit.apply_filter(quarantine, "source", sources)
         reasons = (
             quarantine.groupby("source").size().reset_index(name="rows")

@@ -119,10 +119,10 @@ else:
     left, right = st.columns(2)
     with left:
         st.markdown(f"**Dropped a tier / ダウン: {len(dropped)}**")
-        kit.table(dropped, "health_dropped.csv", cols)
+        kit.table(dropped, "health_dropped.csv", cols, account_link=True)
     with right:
         st.markdown(f"**Jumped a tier / アップ: {len(jumped)}**")
-        kit.table(jumped, "health_jumped.csv", cols)
+        kit.table(jumped, "health_jumped.csv", cols, account_link=True)
 
 with st.expander("All accounts at the latest snapshot"):
     kit.table(

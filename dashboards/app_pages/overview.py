@@ -77,13 +77,15 @@ for i, (col, label, kind, good_up) in enumerate(KPIS):
     value = now[col] if now is not None else None
     before = prev[col] if prev is not None else None
     with cols[i % 4]:
+        change = kit.delta(
+            value, before, "pct" if kind == "pct" else ("score" if kind == "score" else "num")
+        )
         st.metric(
             label,
             show(value, kind),
-            delta=kit.delta(
-                value, before, "pct" if kind == "pct" else ("score" if kind == "score" else "num")
-            ),
-            delta_color="normal" if good_up else "inverse",
+            delta=change,
+            delta_color="off" if change == "±0" else ("normal" if good_up else "inverse"),
+            delta_arrow="off" if change == "±0" else "auto",
             help=f"vs last month ({last_month:%Y-%m}); FY start {fy_start:%Y-%m}: "
             + show(start[col] if start is not None else None, kind),
             border=True,

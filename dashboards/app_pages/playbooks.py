@@ -74,6 +74,13 @@ st.altair_chart(
     .properties(height=max(200, 36 * len(eff))),
     width="stretch",
 )
+if {"baseline_churn_rate_180d", "baseline_expansion_rate_180d"} <= set(
+    eff.columns
+) and not eff.empty:
+    st.markdown(
+        f"Baseline (any active account, same window): churn **{kit.pct(eff['baseline_churn_rate_180d'].iloc[0])}**, "
+        f"expansion **{kit.pct(eff['baseline_expansion_rate_180d'].iloc[0])}**."
+    )
 st.caption(
     "A defense rule earns its place when its accounts churn more than average; an offense rule "
     "when they expand more. A rule that predicts nothing shows flat bars here."
