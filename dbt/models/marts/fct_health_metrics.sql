@@ -2,20 +2,13 @@
 -- snapshot date and enabled metric, with the metric's value, score, effective weight
 -- (its share of the health score after re-normalisation; 0 without a value) and
 -- contribution (score * weight; the contributions of a snapshot sum to health_score),
--- and how the score moved over the last 28 days.
+-- and how the score moved over the last 28 days. Labels, thresholds and seed weights
+-- of each metric: dim_health_metrics.
 
 with
 
 metric_scores as (
     select * from {{ ref('int_health_metric_scores') }}
-),
-
-health_metrics as (
-    select * from {{ ref('health_metrics') }}
-),
-
-health_dimensions as (
-    select * from {{ ref('health_dimensions') }}
 ),
 
 final as (
@@ -32,15 +25,7 @@ final as (
         current_scores.value - earlier_scores.value as value_change_28d,
         current_scores.contribution - earlier_scores.contribution as contribution_change_28d,
         100.0 * current_scores.weight - current_scores.contribution as points_missing,
-        current_scores.dimension_score,
-        current_scores.red_at,
-        current_scores.green_at,
-        current_scores.metric_weight,
-        current_scores.dimension_weight,
-        health_metrics.label_en as metric_label_en,
-        health_metrics.label_ja as metric_label_ja,
-        health_metrics.unit as metric_unit,
-        health_dimensions.label_ja as dimension_label_ja
+        current_scores.dimension_score
     from metric_scores as current_scores
     left join metric_scores as earlier_scores
         on
@@ -50,10 +35,6 @@ final as (
                 {{ dbt.dateadd('day', '-' ~ health_change_days(), 'current_scores.snapshot_date') }}
                 as date
             )
-    left join health_metrics
-        on current_scores.metric = health_metrics.metric
-    left join health_dimensions
-        on current_scores.dimension = health_dimensions.dimension
 )
 
 select * from final

@@ -1,0 +1,22 @@
+-- The health tiers as published for the dashboard and analysts (the serving copy holds
+-- marts, not seeds): code, lower bound, labels, chart colour, order.
+
+with
+
+health_tiers as (
+    select * from {{ ref('health_tiers') }}
+),
+
+final as (
+    select
+        tier,
+        min_score,
+        label_en,
+        label_ja,
+        colour,
+        sort_order,
+        description
+    from health_tiers
+)
+
+select * from final
