@@ -76,36 +76,108 @@ amendments_at_snapshot as (
     group by active_contracts.account_id, active_contracts.snapshot_date
 ),
 
+-- User-ID counts at S without pairing every ID with every snapshot: each ID adds one
+-- from created_on and removes one from its deactivation (reading 4); the changes are
+-- bucketed to the first snapshot on or after their date and summed cumulatively.
+user_events as (
+    select
+        account_id,
+        created_on as event_on,
+        1 as id_delta,
+        case when role = 'admin' then 1 else 0 end as admin_delta
+    from users
+    union all
+    select
+        account_id,
+        case when deactivated_on < created_on then created_on else deactivated_on end as event_on,
+        -1 as id_delta,
+        case when role = 'admin' then -1 else 0 end as admin_delta
+    from users
+    where deactivated_on is not null
+),
+
+event_dates as (
+    select distinct event_on from user_events
+),
+
+event_snapshots as (
+    -- the first snapshot on or after each event date (events after D fall out)
+    select
+        event_dates.event_on,
+        min(snapshot_dates.snapshot_date) as snapshot_date
+    from event_dates
+    inner join snapshot_dates
+        on snapshot_dates.snapshot_date >= event_dates.event_on
+    group by event_dates.event_on
+),
+
+id_changes as (
+    select
+        user_events.account_id,
+        event_snapshots.snapshot_date,
+        sum(user_events.id_delta) as id_delta,
+        sum(user_events.admin_delta) as admin_delta
+    from user_events
+    inner join event_snapshots
+        on user_events.event_on = event_snapshots.event_on
+    group by user_events.account_id, event_snapshots.snapshot_date
+),
+
+id_grid as (
+    select
+        accounts_with_ids.account_id,
+        snapshot_dates.snapshot_date
+    from (select distinct account_id from id_changes) as accounts_with_ids
+    cross join snapshot_dates
+),
+
 user_ids_at_snapshot as (
     select
-        active_contracts.account_id,
-        active_contracts.snapshot_date,
-        count(
-            case
-                when users.deactivated_on is null or users.deactivated_on > active_contracts.snapshot_date
-                    then users.user_id
-            end
+        id_grid.account_id,
+        id_grid.snapshot_date,
+        sum(coalesce(id_changes.id_delta, 0)) over (
+            partition by id_grid.account_id
+            order by id_grid.snapshot_date
+            rows between unbounded preceding and current row
         ) as active_ids,
-        count(
-            case
-                when
-                    users.role = 'admin'
-                    and (users.deactivated_on is null or users.deactivated_on > active_contracts.snapshot_date)
-                    then users.user_id
-            end
-        ) as active_admin_ids,
-        count(
-            case
-                when users.created_on >= cast({{ dbt.dateadd('day', -29, 'active_contracts.snapshot_date') }} as date)
-                    then users.user_id
-            end
-        ) as ids_issued_30d
-    from active_contracts
-    inner join users
+        sum(coalesce(id_changes.admin_delta, 0)) over (
+            partition by id_grid.account_id
+            order by id_grid.snapshot_date
+            rows between unbounded preceding and current row
+        ) as active_admin_ids
+    from id_grid
+    left join id_changes
         on
-            active_contracts.account_id = users.account_id
-            and users.created_on <= active_contracts.snapshot_date
-    group by active_contracts.account_id, active_contracts.snapshot_date
+            id_grid.account_id = id_changes.account_id
+            and id_grid.snapshot_date = id_changes.snapshot_date
+),
+
+created_dates as (
+    select distinct created_on from users
+),
+
+issue_windows as (
+    -- the snapshots whose last 30 days (S-29..S) hold each creation date
+    select
+        created_dates.created_on,
+        snapshot_dates.snapshot_date
+    from created_dates
+    inner join snapshot_dates
+        on
+            created_dates.created_on <= snapshot_dates.snapshot_date
+            and created_dates.created_on
+            >= cast({{ dbt.dateadd('day', -29, 'snapshot_dates.snapshot_date') }} as date)
+),
+
+ids_issued as (
+    select
+        users.account_id,
+        issue_windows.snapshot_date,
+        count(*) as ids_issued_30d
+    from users
+    inner join issue_windows
+        on users.created_on = issue_windows.created_on
+    group by users.account_id, issue_windows.snapshot_date
 ),
 
 contract_years as (
@@ -154,7 +226,7 @@ final as (
         {{ dbt.datediff('active_contracts.snapshot_date', 'active_contracts.end_date', 'day') }} as days_to_renewal,
         coalesce(user_ids_at_snapshot.active_ids, 0) as active_ids,
         coalesce(user_ids_at_snapshot.active_admin_ids, 0) as active_admin_ids,
-        coalesce(user_ids_at_snapshot.ids_issued_30d, 0) as ids_issued_30d
+        coalesce(ids_issued.ids_issued_30d, 0) as ids_issued_30d
     from active_contracts
     left join accounts
         on active_contracts.account_id = accounts.account_id
@@ -172,6 +244,10 @@ final as (
         on
             active_contracts.account_id = user_ids_at_snapshot.account_id
             and active_contracts.snapshot_date = user_ids_at_snapshot.snapshot_date
+    left join ids_issued
+        on
+            active_contracts.account_id = ids_issued.account_id
+            and active_contracts.snapshot_date = ids_issued.snapshot_date
     left join contract_year_starts
         on
             active_contracts.account_id = contract_year_starts.account_id

@@ -1,3 +1,7 @@
+-- A table, not a view: the identity lookup joined by every people-level staging model and many marts,
+-- so its dedup runs once per build.
+{{ config(materialized='table') }}
+
 -- One row per e-mail address: the identity map used to resolve people to contacts and
 -- accounts (reading 21). When an e-mail belongs to several contacts (possibly of
 -- different accounts), the contact with the latest created_at wins, then the smallest

@@ -1,3 +1,7 @@
+-- A table, not a view: read by most usage, health and CTA models,
+-- so its dedup runs once per build.
+{{ config(materialized='table') }}
+
 with
 
 source as (
