@@ -8,6 +8,7 @@ from dagster_dbt import DbtCliResource
 from dagster_project.automation import build_landing_zone_sensor, build_schedule
 from dagster_project.config import Settings
 from dagster_project.extract.assets import extract_assets
+from dagster_project.freshness import build_freshness_checks
 from dagster_project.publish import build_publish_asset
 from dagster_project.resources import LandingZone, ServingCopy, Warehouse
 from dagster_project.sources import SOURCES
@@ -39,6 +40,7 @@ cswh_job = dg.define_asset_job(
 
 defs = dg.Definitions(
     assets=all_assets,
+    asset_checks=build_freshness_checks(),
     jobs=[cswh_job],
     schedules=[build_schedule(cswh_job)],
     sensors=[build_landing_zone_sensor(cswh_job, selection_by_source)],

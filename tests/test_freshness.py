@@ -107,3 +107,12 @@ def test_a_late_nps_delivery_fails_the_freshness_check(
         assert "nps is LATE" in evaluation.description
         assert observed["latest"] < "2026-04-01"
         assert observed["age_days"] > CADENCES["nps"].max_age_days
+
+
+def test_every_source_with_a_cadence_has_a_check_in_the_code_location() -> None:
+    from dagster_project.definitions import defs
+
+    checks = {k for k in defs.resolve_asset_graph().asset_check_keys if k.name == "freshness"}
+    assert checks == {
+        dg.AssetCheckKey(dg.AssetKey(["raw", c.table]), "freshness") for c in CADENCES.values()
+    }
