@@ -154,14 +154,19 @@ def _sql_list(values: Iterable[str]) -> str:
 
 
 def _unique(s: Suite, severity: str, cols: list[str], why: str) -> None:
-    """Uniqueness as a grouped SQL query: DuckDB hashes it in one pass (GX's compound
-    uniqueness took 40 s on 9M usage rows, this takes well under one)."""
+    """Uniqueness as SQL: first group the rows by a 64-bit hash of the key (a small hash
+    table), then group exactly only the rows whose hash repeats (collisions cannot cause a
+    false failure). On 87M usage rows this takes about half the time of grouping by the
+    key columns, and a small fraction of GX's compound-uniqueness metric."""
     listed = ", ".join(cols)
     not_null = " and ".join(f"{c} is not null" for c in cols)
     s.rows(
         severity,
         f"unique_{'__'.join(c.strip('_') for c in cols)}",
+        f"with repeated as (select hash({listed}) as h from {{batch}} where {not_null} "
+        f"group by h having count(*) > 1) "
         f"select {listed}, count(*) as copies from {{batch}} where {not_null} "
+        f"and hash({listed}) in (select h from repeated) "
         f"group by {listed} having count(*) > 1",
         why,
     )
