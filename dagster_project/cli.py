@@ -195,7 +195,19 @@ def cmd_ui(args: argparse.Namespace) -> int:
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
-    raise UsageError("the dashboard is not built yet (issue 5)")
+    settings = _apply_flags(args)
+    app = PROJECT_ROOT / "dashboards" / "streamlit_app.py"
+    cmd = [
+        sys.executable, "-m", "streamlit", "run", str(app),
+        "--server.port", str(args.port),
+        "--server.headless", "true",
+        "--browser.gatherUsageStats", "false",
+        # Without it Streamlit looks up an external IP at start-up (no internet here).
+        "--browser.serverAddress", "localhost",
+        "--client.toolbarMode", "minimal",
+    ]  # fmt: skip
+    print(f"dashboard on http://localhost:{args.port} (serving copy {settings.serving})")
+    return subprocess.call(cmd, cwd=PROJECT_ROOT)
 
 
 def cmd_docs(args: argparse.Namespace) -> int:

@@ -10,7 +10,7 @@ from dagster_project.config import Settings
 from dagster_project.extract.assets import extract_assets
 from dagster_project.freshness import build_freshness_checks
 from dagster_project.publish import build_publish_asset
-from dagster_project.resources import LandingZone, ServingCopy, Warehouse
+from dagster_project.resources import AppStore, LandingZone, ServingCopy, Warehouse
 from dagster_project.sources import SOURCES
 from dagster_project.transform.assets import dbt_models
 from dagster_project.transform.project import dbt_project
@@ -48,6 +48,7 @@ defs = dg.Definitions(
         "warehouse": Warehouse(path=dg.EnvVar("CSWH_WAREHOUSE")),
         "landing_zone": LandingZone(path=dg.EnvVar("CSWH_DATA_DIR")),
         "serving": ServingCopy(path=dg.EnvVar("CSWH_SERVING")),
+        "app_store_db": AppStore(path=dg.EnvVar("CSWH_APP_DB")),
         "dbt": DbtCliResource(project_dir=dbt_project, profiles_dir=str(dbt_project.project_dir)),
     },
 )

@@ -62,6 +62,12 @@ class LandingZone(dg.ConfigurableResource):
     path: str
 
 
+class AppStore(dg.ConfigurableResource):
+    """The dashboard's SQLite store of CTA outcomes (read by the cta_actions extraction)."""
+
+    path: str
+
+
 class ServingCopy(dg.ConfigurableResource):
     """The published, read-only copy that analysts, the dashboard and auditors read."""
 

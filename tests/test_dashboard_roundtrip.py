@@ -20,10 +20,6 @@ from tests.test_dashboard_support import published_serving, query, skip_unless_p
 pytestmark = pytest.mark.slow
 
 
-@pytest.mark.xfail(
-    reason="needs the pipeline to ingest the app store into raw.cta_actions__outcomes (lead)",
-    strict=False,
-)
 def test_outcome_recorded_in_the_app_updates_status_on_the_next_run(
     tmp_path_factory: pytest.TempPathFactory, tiny_zone: Path
 ) -> None:

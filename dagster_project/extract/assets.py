@@ -5,8 +5,9 @@ from pathlib import Path
 
 import dagster as dg
 
+from dagster_project import app_store
 from dagster_project.extract import ensure_schemas, load_source
-from dagster_project.resources import LandingZone, Warehouse
+from dagster_project.resources import AppStore, LandingZone, Warehouse
 from dagster_project.sources import SOURCES, Entity, entities_of
 
 GROUP = "extract"
@@ -32,12 +33,20 @@ def _build(source: str) -> dg.AssetsDefinition:
         can_subset=False,
     )
     def _extract(
-        context: dg.AssetExecutionContext, warehouse: Warehouse, landing_zone: LandingZone
+        context: dg.AssetExecutionContext,
+        warehouse: Warehouse,
+        landing_zone: LandingZone,
+        app_store_db: AppStore,
     ):
         data_dir = Path(landing_zone.path)
+        from_app = 0
         with warehouse.connect() as con:
             ensure_schemas(con)
             result = load_source(con, data_dir, source, context.run_id, log=context.log.info)
+            if source == "cta_actions":
+                # Outcomes recorded in the dashboard join those dropped into the landing zone.
+                from_app = app_store.load_into_raw(con, context.run_id, app_store_db.path)
+                context.log.info(f"cta_actions: {from_app} new outcome(s) from the dashboard store")
         for f in result.files:
             if f.status == "failed":
                 context.log.warning(f"rejected: {f.error}")  # the error names the file
@@ -52,6 +61,7 @@ def _build(source: str) -> dg.AssetsDefinition:
                     "files_failed": sum(f.status == "failed" for f in files),
                     "rows_loaded": sum(f.rows_loaded or 0 for f in files),
                     "rows_quarantined": sum(f.rows_quarantined or 0 for f in files),
+                    **({"rows_from_dashboard": from_app} if source == "cta_actions" else {}),
                 },
             )
 
