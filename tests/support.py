@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from dagster_project.config import PROJECT_ROOT
@@ -32,3 +34,46 @@ def run_cswh(*args: str, env: dict[str, str], timeout: int = 900) -> subprocess.
     return subprocess.run(
         [*CSWH, *args], env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=timeout
     )
+
+
+@dataclass(frozen=True)
+class PublishedRun:
+    root: Path  # holds raw/, warehouse/, dagster_home/ ... (see cswh_env)
+    env: dict[str, str]
+    result: subprocess.CompletedProcess
+
+    @property
+    def serving(self) -> Path:
+        return Path(self.env["CSWH_SERVING"])
+
+    @property
+    def warehouse(self) -> Path:
+        return Path(self.env["CSWH_WAREHOUSE"])
+
+
+_PUBLISHED: dict[Path, PublishedRun] = {}
+
+
+def published_tiny(tmp_path_factory, zone: Path) -> PublishedRun:
+    """One real `cswh run` on ``zone``, made once per test session and shared by every
+    test that only reads its results. Tests that run the pipeline again use clone_root."""
+    if zone not in _PUBLISHED:
+        root = tmp_path_factory.mktemp("published")
+        shutil.copytree(zone, root / "raw")
+        env = cswh_env(root)
+        result = run_cswh("run", env=env)
+        assert result.returncode == 0, (
+            f"cswh run failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+        )
+        _PUBLISHED[zone] = PublishedRun(root, env, result)
+    return _PUBLISHED[zone]
+
+
+def clone_root(published: PublishedRun, root: Path) -> dict[str, str]:
+    """A private copy of a published run's files (landing zone, warehouse, Dagster history)
+    to run the pipeline on again without disturbing the shared one."""
+    for name in ("raw", "warehouse", "dagster_home", "app"):
+        src = published.root / name
+        if src.exists():
+            shutil.copytree(src, root / name, ignore=shutil.ignore_patterns("*.lock"))
+    return cswh_env(root)

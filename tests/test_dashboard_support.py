@@ -19,7 +19,7 @@ import duckdb
 import pytest
 
 from dagster_project.config import PROJECT_ROOT
-from tests.support import cswh_env, run_cswh
+from tests.support import published_tiny
 
 APP = PROJECT_ROOT / "dashboards" / "streamlit_app.py"
 PAGES = {
@@ -64,14 +64,7 @@ def published_serving(tmp_path_factory: pytest.TempPathFactory, tiny_zone: Path)
         serving.parent.mkdir(parents=True)
         build(serving)
     else:
-        shutil.copytree(tiny_zone, root / "raw")
-        env = cswh_env(root)
-        # dagster-dbt looks for `dbt` on PATH: the venv's bin, whatever the caller's PATH.
-        env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"
-        result = run_cswh("run", env=env)
-        assert result.returncode == 0 and serving.exists(), (
-            f"cswh run failed ({result.returncode}):\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
-        )
+        serving = published_tiny(tmp_path_factory, tiny_zone).serving
     _CACHE[mode] = serving
     return serving
 

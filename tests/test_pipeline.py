@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import time
 from pathlib import Path
@@ -10,18 +9,15 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from tests.support import CSWH, PROJECT_ROOT, cswh_env, run_cswh
+from tests.support import CSWH, PROJECT_ROOT, clone_root, cswh_env, published_tiny, run_cswh
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def first_run(tmp_path_factory: pytest.TempPathFactory, tiny_zone: Path):
-    root = tmp_path_factory.mktemp("pipeline")
-    shutil.copytree(tiny_zone, root / "raw")
-    env = cswh_env(root)
-    result = run_cswh("run", env=env)
-    return root, env, result
+    published = published_tiny(tmp_path_factory, tiny_zone)
+    return published.root, published.env, published.result
 
 
 def _query(db: Path, sql: str, params: list | None = None) -> list[tuple]:
@@ -63,25 +59,30 @@ def test_manifest_accounts_for_every_file_and_row(first_run) -> None:
     assert quarantined_rows == sum(r[4] or 0 for r in rows)
 
 
-def test_second_run_loads_nothing_and_readers_never_block(first_run) -> None:
-    root, env, _ = first_run
+def test_second_run_loads_nothing_and_readers_never_block(
+    first_run, tmp_path_factory: pytest.TempPathFactory, tiny_zone: Path
+) -> None:
+    root = tmp_path_factory.mktemp("second-run")
+    env = clone_root(published_tiny(tmp_path_factory, tiny_zone), root)
     serving = root / "warehouse" / "serving.duckdb"
     before = _query(serving, "select count(*) from dq.load_manifest")[0][0]
-    proc = subprocess.Popen(
-        [*CSWH, "run"],
-        env=env,
-        cwd=PROJECT_ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    reads = 0
-    while proc.poll() is None:
-        # A reader during the run: opens read-only, never meets the pipeline's lock.
-        assert _query(serving, "select count(*) from staging.stg_crm__accounts")[0][0] == 40
-        reads += 1
-        time.sleep(0.05)
-    output = proc.stdout.read()
+    log = root / "second-run.log"
+    with log.open("w") as out:  # a file, not a pipe: a full pipe would block the run
+        proc = subprocess.Popen(
+            [*CSWH, "run"],
+            env=env,
+            cwd=PROJECT_ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        reads = 0
+        while proc.poll() is None:
+            # A reader during the run: opens read-only, never meets the pipeline's lock.
+            assert _query(serving, "select count(*) from staging.stg_crm__accounts")[0][0] == 40
+            reads += 1
+            time.sleep(0.05)
+    output = log.read_text()
     assert proc.returncode == 0, output
     assert reads > 5
     assert _query(serving, "select count(*) from dq.load_manifest")[0][0] == before
