@@ -161,7 +161,7 @@ def test_segments_lifecycle_and_adoption_stage(serving) -> None:
     assert got[THRIVE]["contract_id"] == "K1B"
     assert got[THRIVE]["csm_owner"] == z.CSM_THRIVE
     prospect = got[PROSPECT]
-    assert prospect["is_active_customer"] is False or prospect["is_active_customer"] == 0
+    assert prospect["is_active_customer"] is False
     assert prospect["contract_id"] is None and prospect["customer_since"] is None
     assert all(got[a]["is_active_customer"] for a in ACTIVE)
     # adoption stage (section 5, reading 29):
