@@ -5,6 +5,11 @@ The run is recorded in the persistent DAGSTER_HOME, so `cswh ui` shows it with i
 
 from __future__ import annotations
 
+import fcntl
+import os
+import socket
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -13,6 +18,8 @@ import duckdb
 from dagster_project.config import Settings
 
 PUBLISH_STEP = "publish_serving_copy"
+# Tags on every run `cswh run` starts: which process on which machine executes it.
+PID_TAG, HOST_TAG = "cswh/pid", "cswh/host"
 
 
 @dataclass
@@ -60,17 +67,19 @@ def _run_config() -> dict:
 
 def run_pipeline(settings: Settings, select: str | None = None) -> RunOutcome:
     """Run the whole job, or with ``select`` one source system and what depends on it."""
-    import dagster as dg
 
     from dagster_project.definitions import defs, selection_by_source
 
     job = defs.resolve_job_def("cswh_job")
-    with dg.DagsterInstance.get() as instance:
+    with _instance() as instance:
+        for run_id, pid in close_orphaned_runs(instance):
+            print(f"run {run_id} was left unfinished by process {pid} (killed?): marked failed")
         result = job.execute_in_process(
             instance=instance,
             raise_on_error=False,
             run_config=_run_config(),
             asset_selection=selection_by_source[select] if select else None,
+            tags={PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()},
         )
         failures = [
             event.step_key or "run"
@@ -90,15 +99,96 @@ def run_pipeline(settings: Settings, select: str | None = None) -> RunOutcome:
         serving=settings.serving,
         failures=sorted(set(failures)),
     )
-    _add_load_summary(outcome, settings.warehouse)
+    _add_load_summary(outcome, settings.warehouse, settings.serving)
     return outcome
 
 
-def _add_load_summary(outcome: RunOutcome, warehouse: Path) -> None:
+@contextmanager
+def _instance() -> Iterator:
+    """The DagsterInstance of DAGSTER_HOME. Its first use creates the SQLite storage, and two
+    `cswh run` started together on a new DAGSTER_HOME race at that: one fails with "table
+    runs already exists". A file lock serialises the set-up (cheap once the tables exist)."""
+    import dagster as dg
+
+    home = Path(os.environ["DAGSTER_HOME"])
+    home.mkdir(parents=True, exist_ok=True)
+    with open(home / ".cswh-instance.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        instance = dg.DagsterInstance.get()
+    with instance:
+        yield instance
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # the pid may have been reused by an unrelated process
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return True
+    return b"cswh" in cmdline or b"dagster" in cmdline
+
+
+def close_orphaned_runs(instance) -> list[tuple[str, int]]:
+    """A `cswh run` killed mid-run (SIGKILL, power loss) leaves its run STARTED in the history
+    forever. Mark such runs failed -- only runs this machine's `cswh run` started (pid and host
+    tags) whose process is gone; runs launched from the UI are left to Dagster. Their work
+    needs no clean-up: each file loads in one transaction and the serving copy is replaced
+    atomically, so the next run simply loads what the killed one did not commit."""
+    import dagster as dg
+
+    host = socket.gethostname()
+    closed = []
+    unfinished = instance.get_runs(
+        filters=dg.RunsFilter(
+            job_name="cswh_job",
+            statuses=[dg.DagsterRunStatus.STARTING, dg.DagsterRunStatus.STARTED],
+        )
+    )
+    for run in unfinished:
+        pid = run.tags.get(PID_TAG)
+        if pid is None or run.tags.get(HOST_TAG) != host or _process_alive(int(pid)):
+            continue
+        instance.report_run_failed(
+            run,
+            f"The cswh run process (pid {pid} on {host}) ended before this run finished "
+            "(killed or crashed). Unfinished transactions were rolled back; the next run "
+            "loads whatever this one did not commit. The serving copy kept its last good state.",
+        )
+        closed.append((run.run_id, int(pid)))
+    return closed
+
+
+def _add_load_summary(outcome: RunOutcome, warehouse: Path, serving: Path) -> None:
+    """This run's rows of dq.load_manifest. The run has released the warehouse lock by now,
+    and a run waiting for it may already be writing: a read-only connection here would make
+    that run fail on DuckDB's file lock. So read the serving copy when this run published it
+    (its manifest travelled there; the pipeline never locks it), else the warehouse only while
+    holding the writer lock (without waiting for it)."""
+    if outcome.published and serving.exists():
+        _read_load_summary(outcome, serving)
+        return
     if not warehouse.exists():
         return
+    with open(f"{warehouse}.lock", "a") as lock:  # the lock of resources.Warehouse
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            outcome.failures.append(
+                "load summary unavailable: the next run is already writing the warehouse "
+                "(see this run in `cswh ui`)"
+            )
+            return
+        _read_load_summary(outcome, warehouse)
+
+
+def _read_load_summary(outcome: RunOutcome, db: Path) -> None:
     try:
-        con = duckdb.connect(str(warehouse), read_only=True)
+        con = duckdb.connect(str(db), read_only=True)
     except duckdb.IOException as exc:  # e.g. a dbt process of a failed step still exiting
         outcome.failures.append(f"load summary unavailable: {exc}")
         return
