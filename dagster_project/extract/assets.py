@@ -45,7 +45,10 @@ def _build(source: str) -> dg.AssetsDefinition:
             result = load_source(con, data_dir, source, context.run_id, log=context.log.info)
             if source == "cta_actions":
                 # Outcomes recorded in the dashboard join those dropped into the landing zone.
-                from_app = app_store.load_into_raw(con, context.run_id, app_store_db.path)
+                # A cursor of its own: DuckDB 2.0 refuses register() on a connection that
+                # still holds an unfetched result.
+                with con.cursor() as cur:
+                    from_app = app_store.load_into_raw(cur, context.run_id, app_store_db.path)
                 context.log.info(f"cta_actions: {from_app} new outcome(s) from the dashboard store")
         for f in result.files:
             if f.status == "failed":
