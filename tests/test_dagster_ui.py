@@ -28,6 +28,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SHOTS = PROJECT_ROOT / "test-artifacts" / "dagster"
+LOCATION = "dagster_project.definitions"  # `dagster dev -m dagster_project.definitions`
 GROUPS = ("extract", "staging", "intermediate", "marts", "publish")
 START_TIMEOUT = 300  # s: loading the code location imports dagster-dbt and the manifest
 PAGE_TIMEOUT_MS = 120_000
@@ -149,6 +150,16 @@ def test_asset_graph_screenshot(dagster_ui) -> None:
             time.sleep(2)  # let the graph finish its layout animation
             page.screenshot(path=str(shot))
             text = page.inner_text("body")
+            # One group opened as a list: the extraction assets, one per raw table.
+            page.goto(
+                f"http://127.0.0.1:{port}/locations/{LOCATION}/asset-groups/extract/list",
+                wait_until="domcontentloaded",
+            )
+            page.get_by_text("usage__daily").first.wait_for(state="visible")
+            page.wait_for_load_state("networkidle")
+            time.sleep(2)
+            page.screenshot(path=str(SHOTS / "extract_group.png"))
+            group_text = page.inner_text("body")
         finally:
             browser.close()
     assert shot.stat().st_size > 20_000
@@ -156,4 +167,5 @@ def test_asset_graph_screenshot(dagster_ui) -> None:
         assert group in text
     for bad in ("Python error", "could not be loaded", "Something went wrong"):
         assert bad not in text
+    assert "usage__daily" in group_text and "crm__accounts" in group_text
     assert not errors, errors
