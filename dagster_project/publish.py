@@ -27,23 +27,38 @@ class Publication:
     rows: int
 
 
-def record_publication(con: duckdb.DuckDBPyConnection, run_id: str, as_of: str | None) -> None:
-    """Append to dq.publish_log in the warehouse (it travels into the copy with dq)."""
+def record_publication(
+    con: duckdb.DuckDBPyConnection,
+    run_id: str,
+    as_of: str | None,
+    catalog: str | None = None,
+    published_at: datetime | None = None,
+) -> None:
+    """Append to ``dq.publish_log`` (of ``catalog``, default the connection's database)."""
+    table = f'"{catalog}".dq.publish_log' if catalog else "dq.publish_log"
     con.execute(
-        "create table if not exists dq.publish_log ("
+        f"create table if not exists {table} ("
         "run_id varchar, published_at timestamp, as_of_date date)"
     )
     con.execute(
-        "insert into dq.publish_log values (?, ?, ?)",
-        [run_id, datetime.now(UTC).replace(tzinfo=None), as_of],
+        f"insert into {table} values (?, ?, ?)",
+        [run_id, published_at or datetime.now(UTC).replace(tzinfo=None), as_of],
     )
 
 
-def publish(warehouse: Path, serving: Path) -> Publication:
-    """Copy the published schemas of ``warehouse`` to ``serving``, atomically."""
+def publish(
+    warehouse: Path, serving: Path, run_id: str | None = None, as_of: str | None = None
+) -> Publication:
+    """Copy the published schemas of ``warehouse`` to ``serving``, atomically.
+
+    With ``run_id``, the publication is logged in ``dq.publish_log``: first in the new copy
+    (before the swap), then in the warehouse (after it), so a publish killed mid-copy never
+    appears in the log as published (the next copy takes the log from the warehouse)."""
     serving.parent.mkdir(parents=True, exist_ok=True)
     tmp = serving.with_name(f".{serving.name}.{os.getpid()}.tmp")
-    for leftover in (tmp, Path(f"{tmp}.wal")):
+    # A publish killed mid-copy leaves its half-written file (named after its pid) behind.
+    # Only one run publishes at a time (the warehouse lock), so every such file is garbage.
+    for leftover in serving.parent.glob(f".{serving.name}.*.tmp*"):
         leftover.unlink(missing_ok=True)
     tables = rows = 0
     con = duckdb.connect(str(warehouse), config={"preserve_insertion_order": False})
@@ -67,6 +82,9 @@ def publish(warehouse: Path, serving: Path) -> Publication:
                 0
             ]
             tables += 1
+        published_at = datetime.now(UTC).replace(tzinfo=None)
+        if run_id is not None:
+            record_publication(con, run_id, as_of, catalog="serving_tmp", published_at=published_at)
         con.execute("detach serving_tmp")
         con.close()
         _fsync(tmp)
@@ -77,6 +95,12 @@ def publish(warehouse: Path, serving: Path) -> Publication:
             leftover.unlink(missing_ok=True)
         raise
     _fsync(serving.parent)
+    if run_id is not None:
+        con = duckdb.connect(str(warehouse))
+        try:
+            record_publication(con, run_id, as_of, published_at=published_at)
+        finally:
+            con.close()
     return Publication(serving, tables, rows)
 
 
@@ -108,9 +132,9 @@ def build_publish_asset(upstream: list):
         context: dg.AssetExecutionContext, warehouse: Warehouse, serving: ServingCopy
     ) -> dg.MaterializeResult:
         as_of = resolve_as_of(warehouse)
-        with warehouse.connect() as con:
-            record_publication(con, context.run_id, as_of)
-        result = publish(Path(warehouse.path), Path(serving.path))
+        result = publish(
+            Path(warehouse.path), Path(serving.path), run_id=context.run.run_id, as_of=as_of
+        )
         context.log.info(f"published {result.tables} tables ({result.rows} rows) to {result.path}")
         return dg.MaterializeResult(
             metadata={
