@@ -137,7 +137,9 @@ class Suite:
         """A SQL rule: ``query`` returns the offending rows (``{batch}`` = this table)."""
         import great_expectations.expectations as gxe
 
-        e = gxe.UnexpectedRowsExpectation(unexpected_rows_query=query, description=why)
+        e = gxe.UnexpectedRowsExpectation(
+            unexpected_rows_query=query, description=f"[{severity}] {why}"
+        )
         self.add(severity, e, why)
         e.meta["check"] = check
 
