@@ -13,7 +13,7 @@ import duckdb
 import pytest
 
 from dagster_project.freshness import CADENCES, SUITE, build_freshness_checks, evaluate
-from dagster_project.resources import LandingZone, Warehouse
+from dagster_project.resources import AppStore, LandingZone, Warehouse
 
 
 def test_every_cadence_names_a_raw_table_column() -> None:
@@ -55,6 +55,7 @@ def _run_nps(zone: Path, warehouse: Path) -> dg.ExecuteInProcessResult:
         resources={
             "warehouse": Warehouse(path=str(warehouse)),
             "landing_zone": LandingZone(path=str(zone)),
+            "app_store_db": AppStore(path=str(warehouse.parent / "app.sqlite")),
         },
         raise_on_error=False,
     )
