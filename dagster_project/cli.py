@@ -5,6 +5,7 @@ the generator, dbt or Streamlit. Exit status of `cswh run`: 0 published, 1 not p
 from __future__ import annotations
 
 import argparse
+import fcntl
 import os
 import shutil
 import subprocess
@@ -181,6 +182,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     # warehouse; see resources.Warehouse.
     outcome = run_pipeline(settings, select=args.select)
     print(outcome.summary())
+    try:
+        from dagster_project.quality import refresh_data_docs
+
+        print(f"  data quality report: {refresh_data_docs(settings)}")
+    except Exception as exc:  # the report is a courtesy; the run's outcome stands
+        print(f"  data quality report not refreshed: {exc}", file=sys.stderr)
     return EXIT_OK if outcome.published else EXIT_NOT_PUBLISHED
 
 
@@ -211,7 +218,17 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 
 
 def cmd_docs(args: argparse.Namespace) -> int:
-    raise UsageError("the documentation sites are not built yet (issue 4)")
+    settings = _apply_flags(args)
+    from dagster_project.quality import build_docs
+
+    settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
+    with open(f"{settings.warehouse}.lock", "w") as lock:
+        # The same lock as a run holds (resources.Warehouse): dbt docs reads the catalog.
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        paths = build_docs(settings)
+    for name, path in paths.items():
+        print(f"{name}: {path}")
+    return EXIT_OK
 
 
 COMMANDS = {

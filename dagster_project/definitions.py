@@ -10,6 +10,7 @@ from dagster_project.config import Settings
 from dagster_project.extract.assets import extract_assets
 from dagster_project.freshness import build_freshness_checks
 from dagster_project.publish import build_publish_asset
+from dagster_project.quality import build_quality_checks
 from dagster_project.resources import AppStore, LandingZone, ServingCopy, Warehouse
 from dagster_project.sources import SOURCES
 from dagster_project.transform.assets import dbt_models
@@ -20,6 +21,8 @@ Settings.from_env().export()
 
 publish_asset = build_publish_asset([k for k in dbt_models.keys if k.path[0] == "marts"])
 all_assets = [*extract_assets, dbt_models, publish_asset]
+# Great Expectations suites on every raw table and contract mart; critical ones block publish.
+quality_checks = build_quality_checks([key for a in all_assets for key in a.keys])
 
 # One source and everything downstream of it (`cswh run --select`, the landing-zone sensor).
 selection_by_source: dict[str, list[dg.AssetKey]] = {
@@ -40,7 +43,7 @@ cswh_job = dg.define_asset_job(
 
 defs = dg.Definitions(
     assets=all_assets,
-    asset_checks=build_freshness_checks(),
+    asset_checks=[*build_freshness_checks(), *quality_checks],
     jobs=[cswh_job],
     schedules=[build_schedule(cswh_job)],
     sensors=[build_landing_zone_sensor(cswh_job, selection_by_source)],

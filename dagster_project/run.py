@@ -33,6 +33,7 @@ class RunOutcome:
     rows_quarantined: int = 0
     rejected: list[tuple[str, str]] = field(default_factory=list)  # (file, error)
     failures: list[str] = field(default_factory=list)  # failed steps / checks
+    warnings: list[str] = field(default_factory=list)  # warning-level checks that failed
 
     def summary(self) -> str:
         lines = [
@@ -51,6 +52,7 @@ class RunOutcome:
         ]
         lines += [f"  rejected {file}: {error}" for file, error in self.rejected]
         lines += [f"  failed: {name}" for name in self.failures]
+        lines += [f"  warning: {name}" for name in self.warnings]
         if self.published:
             lines.append(f"  serving copy published: {self.serving}")
         else:
@@ -86,6 +88,10 @@ def run_pipeline(settings: Settings, select: str | None = None) -> RunOutcome:
             for event in result.all_events
             if event.event_type_value in ("STEP_FAILURE", "PIPELINE_FAILURE", "RUN_FAILURE")
         ]
+        from dagster_project.quality import failed_checks
+
+        failures += failed_checks(result.all_events, severity="ERROR")
+        warnings = failed_checks(result.all_events, severity="WARN")
         published = any(
             event.event_type_value == "ASSET_MATERIALIZATION"
             and event.asset_key is not None
@@ -98,6 +104,7 @@ def run_pipeline(settings: Settings, select: str | None = None) -> RunOutcome:
         published=published,
         serving=settings.serving,
         failures=sorted(set(failures)),
+        warnings=warnings,
     )
     _add_load_summary(outcome, settings.warehouse, settings.serving)
     return outcome
