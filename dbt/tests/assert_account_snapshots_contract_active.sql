@@ -1,6 +1,9 @@
 -- Reading 1: the contract on a snapshot row is active at S, no other contract of the
 -- account active at S starts later (or on the same day with a larger contract_id), and
 -- the contract year starts within the contract, at most 365 days before S.
+-- Reported in Dagster as a check on the model it guards (it reads several).
+{{ config(meta={'dagster': {'ref': {'name': 'int_account_snapshots'}}}) }}
+
 with
 
 snapshots as (

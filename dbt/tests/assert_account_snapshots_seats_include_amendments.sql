@@ -1,5 +1,8 @@
 -- Reading 2/24: seats and ARR at S = the active contract's base values plus the
 -- amendments of that contract changed on or before S.
+-- Reported in Dagster as a check on the model it guards (it reads several).
+{{ config(meta={'dagster': {'ref': {'name': 'int_account_snapshots'}}}) }}
+
 with
 
 snapshots as (

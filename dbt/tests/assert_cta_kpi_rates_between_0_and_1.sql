@@ -1,6 +1,9 @@
 -- Every rate of the CTA / KPI / calibration marts is a ratio in [0, 1] (nps excepted:
 -- -100..100), and counts are consistent (renewed <= renewals_due, won <= actioned <=
 -- raised, backtest_raised <= raised, at_risk_accounts <= active_customers).
+-- Reported in Dagster as a check on the model it guards (it reads several).
+{{ config(meta={'dagster': {'ref': {'name': 'mart_kpi_monthly'}}}) }}
+
 with
 
 kpi as (

@@ -1,6 +1,9 @@
 -- CTAs are routed by the segment of the account's employee_count (seed segments:
 -- < 50 tech_touch, 50-999 pooled, >= 1000 high_touch), and engagement_gap only fires for
 -- the segments its rule lists.
+-- Reported in Dagster as a check on the model it guards (it reads several).
+{{ config(meta={'dagster': {'ref': {'name': 'fct_cta_candidates'}}}) }}
+
 with
 
 ctas as (

@@ -1,5 +1,8 @@
 -- Every CTA is routed: its playbook exists and is the one for its type and the account's
 -- segment at triggered_on; csm-owned CTAs of accounts with a CSM name that CSM.
+-- Reported in Dagster as a check on the model it guards (it reads several).
+{{ config(meta={'dagster': {'ref': {'name': 'fct_cta_candidates'}}}) }}
+
 with
 
 ctas as (

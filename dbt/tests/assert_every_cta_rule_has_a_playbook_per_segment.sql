@@ -1,4 +1,7 @@
 -- Every enabled CTA rule has a playbook for every segment, so every CTA can be routed.
+-- Reported in Dagster as a check on the model it guards (it reads several).
+{{ config(meta={'dagster': {'ref': {'name': 'playbooks'}}}) }}
+
 with
 
 rules as (

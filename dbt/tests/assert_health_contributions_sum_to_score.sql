@@ -1,5 +1,8 @@
 -- fct_health_metrics explains fct_account_health: per account and snapshot the metric
 -- contributions sum to the health score (0 when there is no score). Rows returned fail.
+-- Reported in Dagster as a check on the model it guards (it reads several).
+{{ config(meta={'dagster': {'ref': {'name': 'fct_health_metrics'}}}) }}
+
 with
 
 contributions as (

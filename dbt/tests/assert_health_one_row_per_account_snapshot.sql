@@ -1,6 +1,9 @@
 -- fct_account_health has exactly one row per active account and snapshot date (every
 -- row of int_account_snapshots, nothing else), and fct_health_metrics one row per
 -- enabled metric for each of them. Rows returned fail.
+-- Reported in Dagster as a check on the model it guards (it reads several).
+{{ config(meta={'dagster': {'ref': {'name': 'fct_account_health'}}}) }}
+
 with
 
 active as (

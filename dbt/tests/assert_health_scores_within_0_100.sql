@@ -1,5 +1,8 @@
 -- Every score is within 0..100 and every weight within 0..1 (nulls allowed where nothing
 -- could be measured). Rows returned fail.
+-- Reported in Dagster as a check on the model it guards (it reads several).
+{{ config(meta={'dagster': {'ref': {'name': 'fct_account_health'}}}) }}
+
 select
     'fct_account_health' as model,
     account_id,

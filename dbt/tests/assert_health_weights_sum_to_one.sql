@@ -1,6 +1,9 @@
 -- Re-normalisation: where any metric of an account snapshot has a score, the effective
 -- weights sum to 1; where none has, they are all 0 and the tier is unknown. Rows
 -- returned fail.
+-- Reported in Dagster as a check on the model it guards (it reads several).
+{{ config(meta={'dagster': {'ref': {'name': 'fct_health_metrics'}}}) }}
+
 with
 
 weights as (

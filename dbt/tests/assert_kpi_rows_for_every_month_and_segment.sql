@@ -1,5 +1,8 @@
 -- Reading 27: mart_kpi_monthly has a row for every month of the KPI calendar and every
 -- segment of the seed plus `all` (and nothing else).
+-- Reported in Dagster as a check on the model it guards (it reads several).
+{{ config(meta={'dagster': {'ref': {'name': 'mart_kpi_monthly'}}}) }}
+
 with
 
 months as (

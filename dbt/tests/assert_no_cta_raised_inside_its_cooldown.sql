@@ -1,5 +1,8 @@
 -- Reading 10: two CTAs of the same type for the same account are at least the rule's
 -- cooldown_days apart.
+-- Reported in Dagster as a check on the model it guards (it reads several).
+{{ config(meta={'dagster': {'ref': {'name': 'fct_cta_candidates'}}}) }}
+
 with
 
 ctas as (

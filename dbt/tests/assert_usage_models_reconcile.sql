@@ -1,6 +1,9 @@
 -- The incremental usage models must add up to the deduplicated usage, day by day and
 -- week by week: a mismatch means an incremental run missed or double-counted a day.
 -- Checked over the days (and their weeks) written by the latest build.
+-- Reported in Dagster as a check on the model it guards (it reads several).
+{{ config(meta={'dagster': {'ref': {'name': 'fct_usage_weekly'}}}) }}
+
 {%- set week_of_activity = dbt.date_trunc('week', 'activity_date') %}
 
 with

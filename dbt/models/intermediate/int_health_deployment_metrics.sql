@@ -28,13 +28,6 @@ user_days as (
 
 -- each snapshot owns the days after the previous snapshot up to itself; the first one
 -- owns everything before it
-snapshot_periods as (
-    select
-        snapshot_date,
-        lag(snapshot_date) over (order by snapshot_date) as previous_snapshot_date
-    from snapshot_dates
-),
-
 first_core_actions as (
     select
         user_id,
@@ -98,17 +91,7 @@ interval_events as (
 -- each event day mapped to the snapshot whose period holds it: a small day x snapshot
 -- map, so the events themselves need only an equality join
 interval_events_day_periods as (
-    select
-        event_days.event_on,
-        snapshot_periods.snapshot_date
-    from (select distinct event_on from interval_events) as event_days
-    inner join snapshot_periods
-        on
-            event_days.event_on <= snapshot_periods.snapshot_date
-            and (
-                snapshot_periods.previous_snapshot_date is null
-                or event_days.event_on > snapshot_periods.previous_snapshot_date
-            )
+    {{ snapshot_period_map('interval_events', 'event_on') }}
 ),
 
 period_deltas as (

@@ -31,13 +31,6 @@ contract_year as (
     from health_metrics
 ),
 
-snapshot_periods as (
-    select
-        snapshot_date,
-        lag(snapshot_date) over (order by snapshot_date) as previous_snapshot_date
-    from snapshot_dates
-),
-
 core_days as (
     select
         account_id,
@@ -51,17 +44,7 @@ core_days as (
 -- each event day mapped to the snapshot whose period holds it: a small day x snapshot
 -- map, so the events themselves need only an equality join
 core_days_day_periods as (
-    select
-        event_days.activity_date,
-        snapshot_periods.snapshot_date
-    from (select distinct activity_date from core_days) as event_days
-    inner join snapshot_periods
-        on
-            event_days.activity_date <= snapshot_periods.snapshot_date
-            and (
-                snapshot_periods.previous_snapshot_date is null
-                or event_days.activity_date > snapshot_periods.previous_snapshot_date
-            )
+    {{ snapshot_period_map('core_days', 'activity_date') }}
 ),
 
 period_events as (

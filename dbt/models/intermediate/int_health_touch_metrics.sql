@@ -33,13 +33,6 @@ decision_maker_window as (
     from health_metrics
 ),
 
-snapshot_periods as (
-    select
-        snapshot_date,
-        lag(snapshot_date) over (order by snapshot_date) as previous_snapshot_date
-    from snapshot_dates
-),
-
 touches as (
     select
         activities.account_id,
@@ -59,17 +52,7 @@ touches as (
 -- each event day mapped to the snapshot whose period holds it: a small day x snapshot
 -- map, so the events themselves need only an equality join
 touches_day_periods as (
-    select
-        event_days.occurred_on,
-        snapshot_periods.snapshot_date
-    from (select distinct occurred_on from touches) as event_days
-    inner join snapshot_periods
-        on
-            event_days.occurred_on <= snapshot_periods.snapshot_date
-            and (
-                snapshot_periods.previous_snapshot_date is null
-                or event_days.occurred_on > snapshot_periods.previous_snapshot_date
-            )
+    {{ snapshot_period_map('touches', 'occurred_on') }}
 ),
 
 period_touches as (

@@ -41,13 +41,6 @@ metric_windows as (
     from health_metrics
 ),
 
-snapshot_periods as (
-    select
-        snapshot_date,
-        lag(snapshot_date) over (order by snapshot_date) as previous_snapshot_date
-    from snapshot_dates
-),
-
 -- seminars: each attended seminar counts at the snapshots whose window holds its day
 attended_seminars as (
     select distinct
@@ -173,17 +166,7 @@ ticket_events as (
 -- each event day mapped to the snapshot whose period holds it: a small day x snapshot
 -- map, so the events themselves need only an equality join
 ticket_events_day_periods as (
-    select
-        event_days.event_on,
-        snapshot_periods.snapshot_date
-    from (select distinct event_on from ticket_events) as event_days
-    inner join snapshot_periods
-        on
-            event_days.event_on <= snapshot_periods.snapshot_date
-            and (
-                snapshot_periods.previous_snapshot_date is null
-                or event_days.event_on > snapshot_periods.previous_snapshot_date
-            )
+    {{ snapshot_period_map('ticket_events', 'event_on') }}
 ),
 
 ticket_period_deltas as (
