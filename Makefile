@@ -32,6 +32,10 @@ generate: $(STAMP)
 
 run: dbt-manifest generate
 	$(BIN)/cswh run
+	@echo
+	@echo "next:  $(BIN)/cswh dashboard   # KPI pages on http://localhost:8501"
+	@echo "       $(BIN)/cswh ui          # Dagster: runs, logs, checks, schedule"
+	@echo "       $(BIN)/cswh docs        # Data Docs and dbt docs under data/docs/"
 
 # Browser tests drive Debian's Chromium through Playwright (Playwright cannot download
 # its own browser here). Installed once, by the project, never by hand.
