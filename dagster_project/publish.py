@@ -104,6 +104,44 @@ def publish(
     return Publication(serving, tables, rows)
 
 
+def headline(serving: Path) -> dict:
+    """What CS Ops want to see on the publish materialization: open CTAs, at-risk accounts
+    at D and a preview of this month's KPIs (read from the new copy, which nothing locks)."""
+    import dagster as dg
+
+    con = duckdb.connect(str(serving), read_only=True)
+    try:
+        (open_ctas,) = con.execute(
+            "select count(*) from marts.fct_cta_candidates where status = 'open'"
+        ).fetchone()
+        (at_risk,) = con.execute(
+            "select count(*) from marts.fct_account_health "
+            "where snapshot_date = (select max(snapshot_date) from marts.fct_account_health) "
+            "and health_tier in ('at_risk', 'critical')"
+        ).fetchone()
+        kpis = con.execute(
+            "select segment, active_customers, renewal_rate, avg_health_score, at_risk_accounts, "
+            "reaction_rate, nps, ctas_raised from marts.mart_kpi_monthly "
+            "where month = (select max(month) from marts.mart_kpi_monthly) order by segment"
+        ).fetchall()
+    except duckdb.Error:  # a partial build (e.g. `--select`) may lack a mart
+        return {}
+    finally:
+        con.close()
+    header = "| segment | active | renewal rate | avg health | at risk | reaction | NPS | CTAs |"
+    rows = [
+        "| "
+        + " | ".join("" if v is None else f"{v:.2f}" if isinstance(v, float) else str(v) for v in r)
+        + " |"
+        for r in kpis
+    ]
+    return {
+        "open_ctas": int(open_ctas),
+        "at_risk_accounts": int(at_risk),
+        "kpi_this_month": dg.MetadataValue.md("\n".join([header, "|---" * 8 + "|", *rows])),
+    }
+
+
 def _fsync(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
@@ -142,6 +180,7 @@ def build_publish_asset(upstream: list):
                 "tables": result.tables,
                 "rows": result.rows,
                 "as_of_date": as_of or "",
+                **headline(result.path),
             }
         )
 
