@@ -82,7 +82,9 @@ def _phases(dagster_home: Path) -> dict[str, float]:
     """Seconds per phase of the latest run, from Dagster's own step statistics."""
     import dagster as dg
 
-    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+    from dagster_project.run import open_instance
+
+    with open_instance(dagster_home) as instance:
         run = instance.get_runs(limit=1)[0]
         if run.status != dg.DagsterRunStatus.SUCCESS:
             raise BenchError(f"run {run.run_id} ended {run.status}")

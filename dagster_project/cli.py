@@ -33,6 +33,13 @@ telemetry:
   enabled: false
 run_queue:
   max_concurrent_runs: 1
+# The default SQLite event log, reusing its connections (see dagster_project/event_log.py).
+event_log_storage:
+  module: dagster_project.event_log
+  class: PooledSqliteEventLogStorage
+  config:
+    dagster_home:
+      env: DAGSTER_HOME
 """
 
 
@@ -117,7 +124,9 @@ def _dagster_home(settings: Settings) -> Path:
     home = settings.dagster_home
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
-    if not config.exists():
+    # Ours (first line) is kept current; a dagster.yaml written by someone else is left alone.
+    current = config.read_text() if config.exists() else None
+    if current is None or (current.startswith(_DAGSTER_YAML[:20]) and current != _DAGSTER_YAML):
         config.write_text(_DAGSTER_YAML)
     return home
 

@@ -126,6 +126,24 @@ def _instance() -> Iterator:
         yield instance
 
 
+@contextmanager
+def open_instance(home: Path) -> Iterator:
+    """Read the Dagster history of another home (tests, benchmark): its dagster.yaml names
+    DAGSTER_HOME, which is set to `home` while the instance is opened."""
+    import dagster as dg
+
+    previous = os.environ.get("DAGSTER_HOME")
+    os.environ["DAGSTER_HOME"] = str(home)
+    try:
+        with dg.DagsterInstance.from_config(str(home)) as instance:
+            yield instance
+    finally:
+        if previous is None:
+            os.environ.pop("DAGSTER_HOME", None)
+        else:
+            os.environ["DAGSTER_HOME"] = previous
+
+
 def _process_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)

@@ -59,7 +59,9 @@ def _assert_runs_did_not_overlap(dagster_home: Path) -> None:
     lock is taken when that step initialises the warehouse resource.)"""
     import dagster as dg
 
-    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+    from dagster_project.run import open_instance
+
+    with open_instance(dagster_home) as instance:
         runs = instance.get_runs()
         assert len(runs) == 2
         assert all(r.status == dg.DagsterRunStatus.SUCCESS for r in runs)

@@ -155,7 +155,9 @@ def test_sigkill_then_rerun(
 def _assert_history(dagster_home: Path) -> None:
     import dagster as dg
 
-    with dg.DagsterInstance.from_config(str(dagster_home)) as instance:
+    from dagster_project.run import open_instance
+
+    with open_instance(dagster_home) as instance:
         statuses = [r.status for r in reversed(instance.get_runs())]  # oldest first
     assert statuses == [
         dg.DagsterRunStatus.SUCCESS,  # baseline

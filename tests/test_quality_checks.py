@@ -23,8 +23,10 @@ DIM = dg.AssetKey(["marts", "dim_accounts"])
 ACCOUNTS = dg.AssetKey(["raw", "crm__accounts"])
 
 
-def _run(tmp_path: Path, monkeypatch, **broken) -> tuple[dg.ExecuteInProcessResult, Path]:
-    wh = build_warehouse(tmp_path / "wh.duckdb", **broken)
+def _run(
+    tmp_path: Path, monkeypatch, wh: Path | None = None, **broken
+) -> tuple[dg.ExecuteInProcessResult, Path]:
+    wh = wh or build_warehouse(tmp_path / "wh.duckdb", **broken)
     monkeypatch.setenv("CSWH_DOCS_DIR", str(tmp_path / "docs"))
     monkeypatch.setenv("CSWH_AS_OF", "2026-10-31")
     published = tmp_path / "published"
@@ -115,3 +117,54 @@ def test_warning_failure_still_publishes(tmp_path: Path, monkeypatch) -> None:
     ).fetchone()
     con.close()
     assert n == 1
+
+
+def _raw_accounts_results(wh: Path, run_id: str) -> int:
+    con = duckdb.connect(str(wh), read_only=True)
+    (n,) = con.execute(
+        "select count(*) from dq.check_results where run_id = ? "
+        "and table_name = 'raw.crm__accounts'",
+        [run_id],
+    ).fetchone()
+    con.close()
+    return n
+
+
+@pytest.mark.timeout(600)
+def test_unchanged_clean_raw_table_is_not_validated_again(tmp_path: Path, monkeypatch) -> None:
+    first, wh = _run(tmp_path, monkeypatch)
+    assert _evaluations(first)[("raw/crm__accounts", CRITICAL_CHECK)].passed
+    assert _raw_accounts_results(wh, first.run_id) > 0
+
+    second, _ = _run(tmp_path, monkeypatch, wh=wh)  # nothing loaded in between
+    for check in (CRITICAL_CHECK, WARNING_CHECK):
+        evaluation = _evaluations(second)[("raw/crm__accounts", check)]
+        assert evaluation.passed
+        assert "not re-validated" in evaluation.description
+        assert first.run_id in evaluation.description
+    assert _raw_accounts_results(wh, second.run_id) == 0
+    # Marts are rebuilt every run: always validated.
+    assert (
+        "not re-validated"
+        not in _evaluations(second)[("marts/dim_accounts", CRITICAL_CHECK)].description
+    )
+
+
+@pytest.mark.timeout(600)
+def test_unchanged_raw_table_that_failed_is_validated_again(tmp_path: Path, monkeypatch) -> None:
+    wh = build_warehouse(tmp_path / "wh.duckdb")
+    con = duckdb.connect(str(wh))
+    con.execute(  # a null account_name: critical in the raw suite
+        "insert into raw.crm__accounts (account_id, account_name, industry, employee_count,"
+        " region, created_at, _run_id, _source_file, _row_number, _loaded_at) values"
+        " ('A9', null, 'it', 5, 'kanto', date '2025-01-01', 'r0', 'crm/accounts_2026-10-01.csv',"
+        " 99, now())"
+    )
+    con.close()
+    first, _ = _run(tmp_path, monkeypatch, wh=wh)
+    second, _ = _run(tmp_path, monkeypatch, wh=wh)
+    for result in (first, second):
+        critical = _evaluations(result)[("raw/crm__accounts", CRITICAL_CHECK)]
+        assert not critical.passed
+        assert "account_name" in critical.description
+    assert _raw_accounts_results(wh, second.run_id) > 0

@@ -494,6 +494,56 @@ def ensure_check_results(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(CHECK_RESULTS_DDL)
 
 
+@dataclass(frozen=True)
+class CleanValidation:
+    """The last validation of a raw table, when every expectation of it passed."""
+
+    run_id: str
+    checked_at: datetime
+    expectations: int
+
+
+def unchanged_since_clean_validation(
+    warehouse: Path, suites: Sequence[Suite], run_id: str
+) -> dict[str, CleanValidation]:
+    """Raw suites that need no new validation: this run loaded no rows into their table nor
+    into any table their rules read (`Suite.reads`), D is not set by hand for a rule that uses
+    it, and the table's last recorded validation passed every expectation. A table whose last
+    validation failed anything is validated again, so a failure cannot be outrun by a run with
+    nothing new. Marts are rebuilt every run and never qualify."""
+    raw = [s for s in suites if s.schema == "raw"]
+    tables = existing_tables(warehouse)
+    if not raw or "dq.check_results" not in tables:
+        return {}
+    con = duckdb.connect(str(warehouse), read_only=True, config=_duckdb_config())
+    try:
+        changed = {
+            t
+            for t in {t for s in raw for t in (s.name, *s.reads)}
+            if t in tables
+            and con.execute(
+                f"select count(*) from (select 1 from {t} where _run_id = ? limit 1)", [run_id]
+            ).fetchone()[0]
+        }
+        clean: dict[str, CleanValidation] = {}
+        for s in raw:
+            if s.name not in tables or changed & {s.name, *s.reads}:
+                continue
+            if s.uses_as_of and os.environ.get("CSWH_AS_OF"):
+                continue
+            last = con.execute(
+                "select run_id, max(checked_at), count(*), bool_and(success) "
+                "from dq.check_results where table_name = ? "
+                "group by run_id order by max(checked_at) desc limit 1",
+                [s.name],
+            ).fetchone()
+            if last and last[3]:
+                clean[s.name] = CleanValidation(last[0], last[1], last[2])
+    finally:
+        con.close()
+    return clean
+
+
 def resolve_as_of(warehouse: Path) -> date | None:
     """D: CSWH_AS_OF, else the latest usage activity_date (None without usage data)."""
     value = os.environ.get("CSWH_AS_OF")

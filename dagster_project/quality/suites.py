@@ -81,6 +81,10 @@ class Suite:
     table: str
     description: str
     expectations: list = field(default_factory=list)
+    # What its rules read besides the table itself (a result can change without new rows in
+    # the table when these change): other raw tables, and whether the as-of date D.
+    reads: set[str] = field(default_factory=set)
+    uses_as_of: bool = False
 
     @property
     def name(self) -> str:
@@ -250,6 +254,7 @@ def raw_suite(entity: Entity, as_of: date | None = None) -> Suite:
             f"group by 1 order by 2 desc",
             f"every {account_col} refers to an account in raw.crm__accounts",
         )
+        s.reads.add("raw.crm__accounts")
     if entity.table in MAX_UNMATCHED_EMAIL_SHARE:
         share = MAX_UNMATCHED_EMAIL_SHARE[entity.table]
         has_account = "account_id" in {c.name for c in entity.all_columns}
@@ -269,8 +274,10 @@ def raw_suite(entity: Entity, as_of: date | None = None) -> Suite:
             f"at most {share:.0%} of e-mails match no CRM contact (unmatched records are kept "
             "with a null account and counted)",
         )
+        s.reads.add("raw.crm__contacts")
     if entity.table == "usage__daily":
         d = f"date '{as_of.isoformat()}'" if as_of else "(select max(activity_date) from {batch})"
+        s.uses_as_of = True
         s.rows(
             WARNING,
             "usage_freshness",
