@@ -1,7 +1,9 @@
 """dbt models as Dagster assets: one `dbt build` per run, so dbt tests arrive as asset checks."""
 
+import os
 import shutil
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import dagster as dg
@@ -66,11 +68,29 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse
     write_run_context(warehouse, context.run_id, as_of)
     # Unit tests check the SQL, not the data: they run in `make test` (tests/test_dbt.py),
     # not in every production build.
-    yield from dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context).stream()
+    invocation = dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context)
+    yield from invocation.stream()
+    keep_partial_parse(invocation.target_path)
     prune_target_dirs()
 
 
 KEEP_TARGET_DIRS = 5
+
+
+def keep_partial_parse(invocation_target: Path) -> None:
+    """Make this build's parse state the one the next build starts from.
+
+    dagster-dbt seeds every invocation with dbt/target/partial_parse.msgpack, but dbt throws a
+    parse state away when the profile differs (the warehouse path, the memory limit), as it
+    does for the one `cswh prepare` wrote: every run re-parsed the whole project (~5 s). The
+    next run on the same warehouse now parses only what changed."""
+    produced = invocation_target / "partial_parse.msgpack"
+    if not produced.exists():
+        return
+    shared = dbt_project.project_dir / dbt_project.target_path / "partial_parse.msgpack"
+    tmp = shared.with_suffix(f".{os.getpid()}.tmp")
+    shutil.copyfile(produced, tmp)
+    os.replace(tmp, shared)
 
 
 def prune_target_dirs() -> None:
