@@ -2,10 +2,15 @@
 engine's own limit for the same data. Prints a table; refuses to print figures of a run
 that failed.
 
-    python bench/bench.py --accounts 10000 [--repeats 1] [--markdown bench/RESULTS.md]
+    python bench/bench.py --accounts 10000 [--repeats 1] [--daily-repeats 3]
+                          [--markdown bench/RESULTS.md]
 
-The landing zone is generated once per scale and seed and cached under bench/.cache/.
-Each measured run starts from an empty warehouse so that it is a full run.
+The landing zone is generated once per scale and seed and cached under bench/.cache/ (its
+generation time is kept with it). Each full run starts from an empty warehouse. Each daily
+run starts from a copy of the last full run's warehouse, with one more day landed. Peak RSS
+is the largest sum of the resident memory of `cswh run` and all its children (dbt), sampled
+every 0.2 s. The overview page is run headless (Streamlit AppTest) on the serving copy with
+empty caches, as a manager's first visit after a publish.
 """
 
 from __future__ import annotations
@@ -14,7 +19,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import resource
 import shutil
 import statistics
 import subprocess
@@ -55,27 +59,56 @@ def _env(root: Path, zone: Path) -> dict[str, str]:
     return env
 
 
-def _run(cmd: list[str], env: dict[str, str] | None = None) -> float:
+def _tree_rss(root_pid: int) -> int:
+    """Resident bytes of a process and all its descendants (Linux /proc)."""
+    parents: dict[int, int] = {}
+    rss: dict[int, int] = {}
+    page = os.sysconf("SC_PAGE_SIZE")
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # ended between listing and reading
+        pid = int(stat.parent.name)
+        parents[pid] = int(fields[1])  # ppid
+        rss[pid] = int(fields[21]) * page  # rss in pages
+    tree, frontier = {root_pid}, [root_pid]
+    while frontier:
+        parent = frontier.pop()
+        children = [pid for pid, ppid in parents.items() if ppid == parent]
+        tree.update(children)
+        frontier += children
+    return sum(rss.get(pid, 0) for pid in tree)
+
+
+def _run(cmd: list[str], env: dict[str, str] | None = None) -> tuple[float, float]:
+    """Run a command to its end: (wall seconds, peak RSS of its process tree in MB)."""
     t0 = time.perf_counter()
-    proc = subprocess.run(cmd, env=env, cwd=ROOT, capture_output=True, text=True)
+    with open(CACHE / "last-command.log", "w") as log:
+        proc = subprocess.Popen(cmd, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
+        peak = 0
+        while proc.poll() is None:
+            peak = max(peak, _tree_rss(proc.pid))
+            time.sleep(0.2)
     elapsed = time.perf_counter() - t0
     if proc.returncode != 0:
-        tail = "\n".join((proc.stdout + proc.stderr).splitlines()[-25:])
+        lines = (CACHE / "last-command.log").read_text(errors="replace").splitlines()
+        tail = "\n".join(lines[-25:])
         raise BenchError(f"{' '.join(cmd[2:4])} exited {proc.returncode}:\n{tail}")
-    return elapsed
+    return elapsed, peak / 2**20
 
 
-def generated_zone(accounts: int, seed: int) -> tuple[Path, float | None]:
-    """The cached landing zone, generated if missing (its generation time if it was)."""
+def generated_zone(accounts: int, seed: int) -> tuple[Path, float, bool]:
+    """The cached landing zone, generated if missing: (zone, generation seconds, cached)."""
     zone = CACHE / f"zone-{accounts}-{seed}"
     if (zone / ".complete").exists():
-        return zone, None
+        return zone, json.loads((zone / ".complete").read_text())["seconds"], True
     shutil.rmtree(zone, ignore_errors=True)
-    elapsed = _run(
+    elapsed, _ = _run(
         [*CSWH, "generate", "--out", str(zone), "--accounts", str(accounts), "--seed", str(seed)]
     )
     (zone / ".complete").write_text(json.dumps({"seconds": elapsed}))
-    return zone, elapsed
+    return zone, elapsed, False
 
 
 def _phases(dagster_home: Path) -> dict[str, float]:
@@ -122,34 +155,65 @@ def _slowest_models(n: int = 5) -> list[tuple[str, float]]:
     return sorted(timed, key=lambda t: -t[1])[:n]
 
 
-def measured_run(root: Path, zone: Path, fresh: bool) -> RunFigures:
-    if fresh:
-        shutil.rmtree(root, ignore_errors=True)
+def measured_run(root: Path, zone: Path) -> RunFigures:
+    """`cswh run` on the warehouse under root (whatever state it is in) and the zone."""
     root.mkdir(parents=True, exist_ok=True)
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    wall = _run([*CSWH, "run"], env=_env(root, zone))
-    peak_kb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    wall, peak_mb = _run([*CSWH, "run"], env=_env(root, zone))
     return RunFigures(
         wall_s=wall,
-        # ru_maxrss of children is the largest single descendant (the pipeline or dbt).
-        peak_rss_mb=max(peak_kb, before) / 1024,
+        peak_rss_mb=peak_mb,
         phases=_phases(root / "dagster_home"),
         slowest_models=_slowest_models(),
     )
 
 
-def floor_seconds(zone: Path) -> tuple[float, int]:
-    """The engine's limit: one DuckDB query that scans and aggregates the same usage files."""
-    con = duckdb.connect()
-    t0 = time.perf_counter()
-    (rows,) = con.execute(
-        "select sum(n) from (select account_id, activity_date, count(*) as n, "
-        "sum(event_count) as events from read_parquet(?) group by all)",
-        [str(zone / "usage" / "daily" / "**" / "*.parquet")],
-    ).fetchone()
-    elapsed = time.perf_counter() - t0
-    con.close()
-    return elapsed, int(rows or 0)
+def copy_state(source: Path, target: Path) -> None:
+    """The warehouse, serving copy and Dagster history of a finished run, copied."""
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    for name in ("warehouse.duckdb", "serving.duckdb"):
+        shutil.copy2(source / name, target / name)
+    shutil.copytree(source / "dagster_home", target / "dagster_home")
+
+
+def overview_page_seconds(serving: Path, repeats: int = 5) -> list[float]:
+    """The dashboard's overview page computed on the serving copy, caches emptied each time."""
+    import streamlit as st
+    from streamlit.testing.v1 import AppTest
+
+    os.environ["CSWH_SERVING"] = str(serving)
+    app = str(ROOT / "dashboards" / "streamlit_app.py")
+    AppTest.from_file(app, default_timeout=120).run()  # imports, warm
+    times = []
+    for _ in range(repeats):
+        st.cache_data.clear()
+        st.cache_resource.clear()
+        at = AppTest.from_file(app, default_timeout=120)
+        t0 = time.perf_counter()
+        at.run()  # the default page: overview
+        times.append(time.perf_counter() - t0)
+        if at.exception:
+            raise BenchError(f"overview page raised: {[e.value for e in at.exception]}")
+        if not at.metric:
+            raise BenchError("overview page showed no KPI")
+    return times
+
+
+def floor_seconds(zone: Path, repeats: int = 3) -> tuple[float, int]:
+    """The engine's limit: one DuckDB query that scans and aggregates the same usage files
+    (median of `repeats`)."""
+    times = []
+    for _ in range(repeats):
+        con = duckdb.connect()
+        t0 = time.perf_counter()
+        (rows,) = con.execute(
+            "select sum(n) from (select account_id, activity_date, count(*) as n, "
+            "sum(event_count) as events from read_parquet(?) group by all)",
+            [str(zone / "usage" / "daily" / "**" / "*.parquet")],
+        ).fetchone()
+        times.append(time.perf_counter() - t0)
+        con.close()
+    return statistics.median(times), int(rows or 0)
 
 
 def append_day(zone: Path, work: Path) -> Path:
@@ -198,60 +262,99 @@ def _append_text_delivery(folder: Path, stem: str, suffix: str, day: dt.date) ->
     (folder / f"{stem}_{day}_bench{suffix}").write_bytes(b"".join(head + body[-5:]))
 
 
+def _memory_gb() -> float:
+    return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
+
+
+def _median_run(runs: list[RunFigures]) -> RunFigures:
+    return sorted(runs, key=lambda r: r.wall_s)[len(runs) // 2]
+
+
 def main() -> int:
     p = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     p.add_argument("--accounts", type=int, default=1000)
     p.add_argument("--seed", type=int, default=42)
-    p.add_argument("--repeats", type=int, default=1, help="full runs to take the median of")
+    p.add_argument("--repeats", type=int, default=1, help="full runs (median reported)")
+    p.add_argument("--daily-repeats", type=int, default=3, help="daily runs (median reported)")
     p.add_argument("--markdown", type=Path, help="also write the table to this file")
     args = p.parse_args()
     CACHE.mkdir(parents=True, exist_ok=True)
     work = CACHE / f"work-{args.accounts}"
     try:
-        zone, gen_s = generated_zone(args.accounts, args.seed)
-        runs = [measured_run(work / f"full-{i}", zone, fresh=True) for i in range(args.repeats)]
+        zone, gen_s, cached = generated_zone(args.accounts, args.seed)
+        full_runs = []
+        for i in range(args.repeats):
+            shutil.rmtree(work / f"full-{i}", ignore_errors=True)
+            full_runs.append(measured_run(work / f"full-{i}", zone))
+        last = work / f"full-{args.repeats - 1}"
+        page_s = overview_page_seconds(last / "serving.duckdb")
         floor_s, usage_rows = floor_seconds(zone)
         day_zone = append_day(zone, work)
-        # The daily run continues the last full run's warehouse with one more day landed.
-        last = work / f"full-{args.repeats - 1}"
-        daily = RunFigures(wall_s=_run([*CSWH, "run"], env=_env(last, day_zone)), peak_rss_mb=0)
-        daily.phases = _phases(last / "dagster_home")
+        daily_runs = []
+        for i in range(args.daily_repeats):
+            copy_state(last, work / f"daily-{i}")
+            daily_runs.append(measured_run(work / f"daily-{i}", day_zone))
     except BenchError as exc:
         print(f"benchmark failed; no figures printed.\n{exc}", file=sys.stderr)
         return 1
-    full = statistics.median(r.wall_s for r in runs)
-    rep = runs[len(runs) // 2]
+    full, daily = _median_run(full_runs), _median_run(daily_runs)
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
     ).stdout.strip()
-    lines = [
-        f"cswh benchmark — {args.accounts:,} accounts, {usage_rows:,} usage rows — "
-        f"{dt.date.today()} — commit {commit} — {os.cpu_count()} cores",
-        "",
-        "| figure | value |",
-        "|---|---|",
-        f"| generation (cached: {'no' if gen_s else 'yes'}) | {f'{gen_s:.1f} s' if gen_s else 'cached'} |",
-        f"| full run, end to end (median of {len(runs)}) | {full:.1f} s |",
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    table = render(args, zone, gen_s, cached, full, len(full_runs), daily, len(daily_runs))
+    table += [
+        f"| overview page, computed on the serving copy (median of {len(page_s)}) "
+        f"| {statistics.median(page_s):.2f} s |",
+        f"| floor: one DuckDB scan + aggregate of the usage files (median of 3) "
+        f"| {floor_s:.1f} s |",
+        f"| full run / floor | {full.wall_s / floor_s:.0f}x |",
+        f"| usage rows per second, full run | {usage_rows / full.wall_s:,.0f} |",
     ]
-    lines += [f"| — {name} | {sec:.1f} s |" for name, sec in sorted(rep.phases.items())]
-    lines += [f"| — — dbt model {name} | {sec:.1f} s |" for name, sec in rep.slowest_models]
-    lines += [
-        f"| peak RSS (largest process) | {rep.peak_rss_mb:,.0f} MB |",
-        f"| usage rows per second (full run) | {usage_rows / full:,.0f} |",
-        f"| floor: one DuckDB scan + aggregate of the usage files | {floor_s:.1f} s |",
-        f"| full run / floor | {full / floor_s:.1f}x |",
-        f"| incremental day (one new day, a few tickets and NPS) | {daily.wall_s:.1f} s |",
-        f"| incremental day / full run | {daily.wall_s / full:.1%} |",
-    ]
-    table = "\n".join(lines)
-    print(table)
+    head = (
+        f"cswh benchmark: {args.accounts:,} accounts, {usage_rows:,} usage rows, "
+        f"{dt.date.today()}, commit {commit}{' (with local changes)' if dirty else ''}, "
+        f"{os.cpu_count()} cores, {_memory_gb():.0f} GB"
+    )
+    text = "\n".join([head, "", *table])
+    print(text)
     if args.markdown:
         args.markdown.write_text(
-            f"# Benchmark results\n\nLatest run on this machine (`make bench SCALE={args.accounts}`).\n\n{table}\n"
+            "# Benchmark results\n\nLatest run on this machine "
+            f"(`make bench SCALE={args.accounts}`).\n\n{text}\n"
         )
     return 0
+
+
+def render(args, zone, gen_s, cached, full, n_full, daily, n_daily) -> list[str]:
+    rows = [
+        "| figure | value |",
+        "|---|---|",
+        f"| generation of the landing zone{' (cached; time of its generation)' if cached else ''} "
+        f"| {gen_s:.1f} s |",
+        f"| **full run**, end to end (median of {n_full}) | **{full.wall_s:.1f} s** |",
+    ]
+    rows += [f"| — {name} | {sec:.1f} s |" for name, sec in sorted(full.phases.items())]
+    rows += [f"| — — dbt model {name} | {sec:.1f} s |" for name, sec in full.slowest_models]
+    rows += [
+        f"| peak RSS, full run (cswh and its children) | {full.peak_rss_mb:,.0f} MB |",
+        f"| **incremental day**: one new day of usage, 5 tickets, 5 NPS answers "
+        f"(median of {n_daily}) | **{daily.wall_s:.1f} s** |",
+    ]
+    rows += [f"| — {name} | {sec:.1f} s |" for name, sec in sorted(daily.phases.items())]
+    rows += [f"| — — dbt model {name} | {sec:.1f} s |" for name, sec in daily.slowest_models]
+    rows += [
+        f"| peak RSS, incremental day | {daily.peak_rss_mb:,.0f} MB |",
+        f"| **incremental day / full run** | **{daily.wall_s / full.wall_s:.1%}** |",
+    ]
+    return rows
 
 
 if __name__ == "__main__":

@@ -194,7 +194,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     try:
         from dagster_project.quality import refresh_data_docs
 
-        print(f"  data quality report: {refresh_data_docs(settings)}")
+        print(f"  data quality report: {refresh_data_docs(settings, outcome.run_id)}")
     except Exception as exc:  # the report is a courtesy; the run's outcome stands
         print(f"  data quality report not refreshed: {exc}", file=sys.stderr)
     return EXIT_OK if outcome.published else EXIT_NOT_PUBLISHED

@@ -24,6 +24,16 @@ _DEFAULTS = {
 }
 
 
+# DuckDB's memory limit for every connection that writes the warehouse (extraction, dbt,
+# checks, publish). DuckDB spills above it; 5 GB keeps a 10,000-account run under 8 GB of
+# resident memory at no measured cost in speed (bench/). dbt/profiles.yml repeats the default.
+DUCKDB_MEMORY_DEFAULT = "5GB"
+
+
+def duckdb_memory_limit() -> str:
+    return os.environ.get("CSWH_DUCKDB_MEMORY") or DUCKDB_MEMORY_DEFAULT
+
+
 def _path(var: str) -> Path:
     value = os.environ.get(var) or _DEFAULTS[var]
     path = Path(value).expanduser()

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import duckdb
 
+from dagster_project.config import duckdb_memory_limit
+
 # Schemas an analyst or the dashboard reads. `staging` is published as tables so that
 # analysts can trace a mart back to its typed, deduplicated source rows.
 PUBLISHED_SCHEMAS = ("marts", "dq", "staging", "seeds")
@@ -61,7 +63,10 @@ def publish(
     for leftover in serving.parent.glob(f".{serving.name}.*.tmp*"):
         leftover.unlink(missing_ok=True)
     tables = rows = 0
-    con = duckdb.connect(str(warehouse), config={"preserve_insertion_order": False})
+    con = duckdb.connect(
+        str(warehouse),
+        config={"preserve_insertion_order": False, "memory_limit": duckdb_memory_limit()},
+    )
     try:
         relations = con.execute(
             "select table_schema, table_name from information_schema.tables "
@@ -96,7 +101,7 @@ def publish(
         raise
     _fsync(serving.parent)
     if run_id is not None:
-        con = duckdb.connect(str(warehouse))
+        con = duckdb.connect(str(warehouse), config={"memory_limit": duckdb_memory_limit()})
         try:
             record_publication(con, run_id, as_of, published_at=published_at)
         finally:

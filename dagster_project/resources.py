@@ -12,6 +12,8 @@ import dagster as dg
 import duckdb
 from pydantic import PrivateAttr
 
+from dagster_project.config import duckdb_memory_limit
+
 
 class Warehouse(dg.ConfigurableResource):
     """The working DuckDB warehouse.
@@ -23,7 +25,7 @@ class Warehouse(dg.ConfigurableResource):
     """
 
     path: str
-    memory_limit: str = "8GB"
+    memory_limit: str | None = None  # None: CSWH_DUCKDB_MEMORY or the default (config.py)
     _lock: IO | None = PrivateAttr(default=None)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
@@ -48,7 +50,10 @@ class Warehouse(dg.ConfigurableResource):
         con = duckdb.connect(
             self.path,
             read_only=read_only,
-            config={"memory_limit": self.memory_limit, "preserve_insertion_order": False},
+            config={
+                "memory_limit": self.memory_limit or duckdb_memory_limit(),
+                "preserve_insertion_order": False,
+            },
         )
         try:
             yield con

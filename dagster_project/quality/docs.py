@@ -22,6 +22,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from dagster_project.config import DBT_PROJECT_DIR, Settings
@@ -64,7 +65,11 @@ def _ensure_site(context, site_dir: Path) -> None:
     config = {
         "class_name": "SiteBuilder",
         "show_how_to_buttons": False,
-        "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        # The index lists the latest validations (about 45 runs); dq.check_results keeps all.
+        "site_index_builder": {
+            "class_name": "DefaultSiteIndexBuilder",
+            "validation_results_limit": 1000,
+        },
         "store_backend": {
             "class_name": "TupleFilesystemStoreBackend",
             "base_directory": str(site_dir),
@@ -99,9 +104,9 @@ def _register_missing_suites(context) -> None:
         context.suites.add(gx_suite)
 
 
-def localize_html(site_dir: Path) -> int:
-    """Copy the vendored assets into the site and point every page at them. Returns the
-    number of pages rewritten."""
+def localize_html(site_dir: Path, changed_since: float | None = None) -> int:
+    """Copy the vendored assets into the site and point every page (written at or after
+    `changed_since`, if given) at them. Returns the number of pages rewritten."""
     vendor = site_dir / "static" / "vendor"
     if vendor.exists():
         shutil.rmtree(vendor)
@@ -109,6 +114,8 @@ def localize_html(site_dir: Path) -> int:
     logo = site_dir / "static" / "images"
     pages = 0
     for page in site_dir.rglob("*.html"):
+        if changed_since is not None and page.stat().st_mtime < changed_since - 1:
+            continue
         text = page.read_text(encoding="utf-8")
         rel_vendor = Path(os.path.relpath(vendor, page.parent)).as_posix()
         rel_images = Path(os.path.relpath(logo, page.parent)).as_posix()
@@ -146,19 +153,34 @@ def remote_references(site_dir: Path) -> list[str]:
     return sorted(found)
 
 
-def refresh_data_docs(settings: Settings | None = None) -> Path:
-    """Rebuild the Data Docs site from the stored suites and validation results (call
-    after every run). Returns the site's index.html."""
+def refresh_data_docs(settings: Settings | None = None, run_id: str | None = None) -> Path:
+    """Update the Data Docs site from the stored suites and validation results (call after
+    every run). With `run_id`, only that run's validation pages, the suite pages and the
+    index are rendered: the site keeps every earlier page, and a daily run does not
+    re-render a history that grows by ~20 pages a run. Returns the site's index.html."""
+    from great_expectations.data_context.types.resource_identifiers import (
+        ExpectationSuiteIdentifier,
+    )
+
     from dagster_project.quality.runner import gx_context
 
     settings = settings or Settings.from_env()
     docs_dir = settings.docs_dir
     site_dir = _site_dir(docs_dir)
+    started = time.time()
     context = gx_context(docs_dir)
+    fresh_site = not (site_dir / "index.html").exists()
     _ensure_site(context, site_dir)
     _register_missing_suites(context)
-    context.build_data_docs(site_names=[SITE_NAME])
-    localize_html(site_dir)
+    resources = None
+    if run_id and not fresh_site:
+        resources = [
+            key
+            for key in context.validation_results_store.list_keys()
+            if key.run_id.run_name == run_id
+        ] + [ExpectationSuiteIdentifier(name=s.name) for s in context.suites.all()]
+    context.build_data_docs(site_names=[SITE_NAME], resource_identifiers=resources)
+    localize_html(site_dir, changed_since=None if resources is None else started)
     return site_dir / "index.html"
 
 

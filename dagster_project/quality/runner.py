@@ -24,6 +24,7 @@ from pathlib import Path
 
 import duckdb
 
+from dagster_project.config import duckdb_memory_limit
 from dagster_project.quality.suites import CRITICAL, WARNING, Suite
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # no telemetry, no internet
@@ -136,7 +137,7 @@ def gx_context(project_dir: Path | None = None):
 
 def _duckdb_config() -> dict[str, str | bool]:
     return {
-        "memory_limit": os.environ.get("CSWH_DUCKDB_MEMORY", "8GB"),
+        "memory_limit": duckdb_memory_limit(),
         "preserve_insertion_order": False,
     }
 
