@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
 
 from dagster_project.automation import build_landing_zone_sensor, build_schedule
 from dagster_project.config import Settings
@@ -15,6 +14,7 @@ from dagster_project.resources import AppStore, LandingZone, ServingCopy, Wareho
 from dagster_project.sources import SOURCES
 from dagster_project.transform.assets import dbt_models
 from dagster_project.transform.project import dbt_project
+from dagster_project.transform.resource import CswhDbtCliResource
 
 # Fill in defaults for unset variables so EnvVar below always resolves to absolute paths.
 Settings.from_env().export()
@@ -52,6 +52,8 @@ defs = dg.Definitions(
         "landing_zone": LandingZone(path=dg.EnvVar("CSWH_DATA_DIR")),
         "serving": ServingCopy(path=dg.EnvVar("CSWH_SERVING")),
         "app_store_db": AppStore(path=dg.EnvVar("CSWH_APP_DB")),
-        "dbt": DbtCliResource(project_dir=dbt_project, profiles_dir=str(dbt_project.project_dir)),
+        "dbt": CswhDbtCliResource(
+            project_dir=dbt_project, profiles_dir=str(dbt_project.project_dir)
+        ),
     },
 )

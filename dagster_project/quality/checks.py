@@ -27,9 +27,9 @@ from dagster_project.quality.runner import (
     run_suites,
     unchanged_since_clean_validation,
 )
-from dagster_project.quality.suites import Suite, mart_suites, raw_suites
+from dagster_project.quality.suites import Suite, mart_suites, raw_suite, raw_suites
 from dagster_project.resources import Warehouse
-from dagster_project.sources import SOURCES
+from dagster_project.sources import SOURCES, entity
 
 CRITICAL_CHECK = "critical_expectations"
 WARNING_CHECK = "warning_expectations"
@@ -164,9 +164,13 @@ def _multi_check(name: str, suites: list[Suite], description: str) -> dg.AssetCh
         keys = {k.asset_key for k in selected}
         path = Path(warehouse.path)
         as_of = resolve_as_of(path)
-        # Rebuild the suites for this run (the freshness rule needs the as-of date).
-        fresh = {s.name: s for s in (raw_suites(as_of) + mart_suites())}
-        todo = [fresh[by_key[k].name] for k in by_key if k in keys]
+        # Rebuild the selected suites for this run (the freshness rule needs the as-of date).
+        wanted = [by_key[k] for k in by_key if k in keys]
+        marts = {m.name: m for m in mart_suites()} if any(w.schema != "raw" for w in wanted) else {}
+        todo = [
+            raw_suite(entity(w.table), as_of) if w.schema == "raw" else marts[w.name]
+            for w in wanted
+        ]
         clean = unchanged_since_clean_validation(path, todo, context.run.run_id)
         for suite in todo:
             if suite.name in clean:
