@@ -167,13 +167,18 @@ def measured_run(root: Path, zone: Path) -> RunFigures:
     )
 
 
+STATE = ("warehouse.duckdb", "serving.duckdb", "dagster_home", "docs")
+
+
 def copy_state(source: Path, target: Path) -> None:
-    """The warehouse, serving copy and Dagster history of a finished run, copied."""
+    """The warehouse, serving copy, Dagster history and reports of a finished run, copied."""
     shutil.rmtree(target, ignore_errors=True)
     target.mkdir(parents=True)
-    for name in ("warehouse.duckdb", "serving.duckdb"):
-        shutil.copy2(source / name, target / name)
-    shutil.copytree(source / "dagster_home", target / "dagster_home")
+    for name in STATE:
+        if (source / name).is_dir():
+            shutil.copytree(source / name, target / name)
+        elif (source / name).exists():
+            shutil.copy2(source / name, target / name)
 
 
 def overview_page_seconds(serving: Path, repeats: int = 5) -> list[float]:
@@ -292,10 +297,13 @@ def main() -> int:
         page_s = overview_page_seconds(last / "serving.duckdb")
         floor_s, usage_rows = floor_seconds(zone)
         day_zone = append_day(zone, work)
+        # Each daily run continues the full run's state in the same place, as the next day's
+        # scheduled run would (same warehouse path: dbt keeps its parse state).
+        copy_state(last, work / "after-full")
         daily_runs = []
-        for i in range(args.daily_repeats):
-            copy_state(last, work / f"daily-{i}")
-            daily_runs.append(measured_run(work / f"daily-{i}", day_zone))
+        for _ in range(args.daily_repeats):
+            copy_state(work / "after-full", last)
+            daily_runs.append(measured_run(last, day_zone))
     except BenchError as exc:
         print(f"benchmark failed; no figures printed.\n{exc}", file=sys.stderr)
         return 1
@@ -326,11 +334,25 @@ def main() -> int:
     text = "\n".join([head, "", *table])
     print(text)
     if args.markdown:
-        args.markdown.write_text(
-            "# Benchmark results\n\nLatest run on this machine "
-            f"(`make bench SCALE={args.accounts}`).\n\n{text}\n"
-        )
+        write_section(args.markdown, args.accounts, text)
     return 0
+
+
+def write_section(markdown: Path, accounts: int, text: str) -> None:
+    """Replace this scale's section of the results file, keeping the other scales'."""
+    title = f"## {accounts:,} accounts (`make bench SCALE={accounts}`)"
+    sections: dict[str, str] = {}
+    if markdown.exists():
+        for block in markdown.read_text().split("\n## ")[1:]:
+            heading, _, body = block.partition("\n")
+            sections["## " + heading] = body.strip("\n")
+    sections[title] = text
+    order = sorted(sections, key=lambda h: int("".join(c for c in h.split("(")[0] if c.isdigit())))
+    body = "\n\n".join(f"{h}\n\n{sections[h]}" for h in order)
+    markdown.write_text(
+        "# Benchmark results\n\nThe latest run of each scale on this machine; "
+        "see bench/bench.py for what each figure measures.\n\n" + body + "\n"
+    )
 
 
 def render(args, zone, gen_s, cached, full, n_full, daily, n_daily) -> list[str]:
