@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from . import vocab
-from .io import dates, timestamps, write_csv
+from .io import contract_header, dates, timestamps, write_csv
 from .world import HIGH, POOLED, PRE, TECH, World
 
 ROLES = ("decision_maker", "admin", "champion", "end_user")
@@ -136,15 +136,7 @@ def write_accounts(w: World, out: Path) -> int:
     # Japanese Excel / CRM export: CP932 with CRLF
     return write_csv(
         out / "crm" / "accounts.csv",
-        (
-            "account_id",
-            "account_name",
-            "industry",
-            "employee_count",
-            "region",
-            "csm_owner",
-            "created_at",
-        ),
+        contract_header("crm__accounts"),
         rows(),
         encoding="cp932",
         crlf=True,
@@ -168,7 +160,7 @@ def write_contacts(w: World, c: Contacts, out: Path) -> int:
     # UTF-8 with BOM and CRLF, as "CSV UTF-8" from Excel
     return write_csv(
         out / "crm" / "contacts.csv",
-        ("contact_id", "account_id", "full_name", "email", "role", "created_at"),
+        contract_header("crm__contacts"),
         rows,
         encoding="utf-8-sig",
         crlf=True,
@@ -195,18 +187,7 @@ def write_contracts(w: World, out: Path) -> tuple[int, int]:
     )
     n1 = write_csv(
         out / "crm" / "contracts.csv",
-        (
-            "contract_id",
-            "account_id",
-            "product",
-            "plan",
-            "start_date",
-            "end_date",
-            "seats",
-            "annual_quota",
-            "arr_jpy",
-            "status",
-        ),
+        contract_header("crm__contracts"),
         rows,
     )
     cds = dates(w.start, np.array([ch.day for ch in w.changes], dtype=np.int64))
@@ -224,15 +205,7 @@ def write_contracts(w: World, out: Path) -> tuple[int, int]:
     )
     n2 = write_csv(
         out / "crm" / "contract_changes.csv",
-        (
-            "change_id",
-            "account_id",
-            "contract_id",
-            "changed_at",
-            "change_type",
-            "delta_seats",
-            "delta_arr_jpy",
-        ),
+        contract_header("crm__contract_changes"),
         rows2,
     )
     return n1, n2
@@ -354,7 +327,7 @@ def write_activities(w: World, c: Contacts, rng: np.random.Generator, out: Path)
 
     return write_csv(
         out / "crm" / "activities.csv",
-        ("activity_id", "account_id", "contact_id", "activity_type", "occurred_at", "owner"),
+        contract_header("crm__activities"),
         rows(),
     )
 
@@ -409,6 +382,6 @@ def write_success_plans(w: World, rng: np.random.Generator, out: Path) -> int:
     )
     return write_csv(
         out / "crm" / "success_plans.csv",
-        ("objective_id", "account_id", "objective", "target_date", "status", "achieved_at"),
+        contract_header("crm__success_plans"),
         out_rows,
     )

@@ -9,7 +9,7 @@ import numpy as np
 
 from . import vocab
 from .crm import ADMIN, CHAMPION, DM, Contacts, email_variant
-from .io import timestamps, write_csv, write_jsonl
+from .io import contract_header, timestamps, write_csv, write_jsonl
 from .world import HIGH, PRE, World
 
 JST = "+09:00"
@@ -161,16 +161,7 @@ def write_leads(w: World, c: Contacts, rng: np.random.Generator, out: Path) -> t
     )
     n = write_csv(
         out / "marketing" / "leads.csv",
-        (
-            "lead_id",
-            "email",
-            "company_name",
-            "account_id",
-            "lead_source",
-            "created_at",
-            "status",
-            "converted_at",
-        ),
+        contract_header("marketing__leads"),
         out_rows,
     )
     return n, unknown
@@ -599,7 +590,7 @@ def write_nps(w: World, c: Contacts, rng: np.random.Generator, out: Path) -> int
             )
         total += write_csv(
             out / "nps" / f"responses_{label}.csv",
-            ("response_id", "email", "account_id", "sent_at", "responded_at", "score", "comment"),
+            contract_header("nps__responses"),
             rows,
             encoding="utf-8-sig",
             crlf=True,

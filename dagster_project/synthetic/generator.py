@@ -56,7 +56,7 @@ from pathlib import Path
 import numpy as np
 
 from . import crm, events, usage
-from .io import write_csv
+from .io import contract_header, write_csv
 from .world import build_world
 
 DEFAULT_END = date(2026, 10, 31)
@@ -132,7 +132,7 @@ def generate(
     rows["usage__daily"] = usage.write_daily(w, users, out, seed, say)
     rows["cta_actions__outcomes"] = write_csv(
         out / "cta_actions" / "outcomes.csv",
-        ("cta_id", "recorded_at", "recorded_by", "outcome", "note"),
+        contract_header("cta_actions__outcomes"),
         [],
     )
     say(f"done: {sum(rows.values()):,} rows in {time.perf_counter() - t0:.1f}s")

@@ -10,6 +10,13 @@ from pathlib import Path
 
 import numpy as np
 
+from dagster_project.sources import entity
+
+
+def contract_header(table: str) -> list[str]:
+    """A landing-zone CSV's header, in the contract's column order (sources.py holds it)."""
+    return [c.name for c in entity(table).columns]
+
 
 def write_csv(
     path: Path,
