@@ -11,7 +11,7 @@ is still committed on its own, with SQLite's default synchronous setting.
 `dagster.yaml` (written by `cswh`) selects this class; it stores under
 `$DAGSTER_HOME/history/runs`, where the default storage keeps its files, so existing histories
 stay readable. Reading a home from Python therefore needs DAGSTER_HOME set to it
-(`tests.support.dagster_instance`).
+(`dagster_project.run.open_instance`).
 """
 
 from __future__ import annotations

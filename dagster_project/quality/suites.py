@@ -81,8 +81,8 @@ class Suite:
     table: str
     description: str
     expectations: list = field(default_factory=list)
-    # What its rules read besides the table itself (a result can change without new rows in
-    # the table when these change): other raw tables, and whether the as-of date D.
+    # What its rules read besides the table itself, so a result can change without new rows
+    # in the table: other raw tables (`reads`), the as-of date D (`uses_as_of`).
     reads: set[str] = field(default_factory=set)
     uses_as_of: bool = False
 
