@@ -7,7 +7,8 @@ that failed.
 
 The landing zone is generated once per scale and seed and cached under bench/.cache/ (its
 generation time is kept with it). Each full run starts from an empty warehouse. Each daily
-run starts from a copy of the last full run's warehouse, with one more day landed. Peak RSS
+run restores the last full run's state in the same place (the next day's scheduled run sees
+the same paths) and lands one more day. Peak RSS
 is the largest sum of the resident memory of `cswh run` and all its children (dbt), sampled
 every 0.2 s. The overview page is run headless (Streamlit AppTest) on the serving copy with
 empty caches, as a manager's first visit after a publish.
