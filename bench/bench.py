@@ -185,8 +185,11 @@ def copy_state(source: Path, target: Path) -> None:
 def overview_page_seconds(serving: Path, repeats: int = 5) -> list[float]:
     """The dashboard's overview page computed on the serving copy, caches emptied each time."""
     import streamlit as st
+    from streamlit import logger as streamlit_logger
     from streamlit.testing.v1 import AppTest
 
+    # AppTest runs pages without a server; Streamlit warns about that on every cache call.
+    streamlit_logger.set_log_level("error")
     os.environ["CSWH_SERVING"] = str(serving)
     app = str(ROOT / "dashboards" / "streamlit_app.py")
     AppTest.from_file(app, default_timeout=120).run()  # imports, warm
