@@ -3,6 +3,7 @@ the second waits on the warehouse lock with a message instead of failing on Duck
 
 from __future__ import annotations
 
+import re
 import shutil
 import time
 from pathlib import Path
@@ -10,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.crash_support import WatchedRun, query, serving_state
-from tests.support import cswh_env
+from tests.support import PROJECT_ROOT, cswh_env
 
 pytestmark = pytest.mark.slow
 
@@ -51,6 +52,10 @@ def test_two_runs_started_together_both_succeed_in_turn(tiny_zone: Path, tmp_pat
     assert len(manifest) == len(landed)
     assert {n for _, n in manifest} == {1}
     _assert_runs_did_not_overlap(root / "dagster_home")
+    # The second build on this warehouse started from the first one's parse state.
+    second_id = re.search(r"run ([0-9a-f-]{36}): succeeded", waited[0].output).group(1)
+    (dbt_log,) = (PROJECT_ROOT / "dbt" / "target").glob(f"dbt_models-{second_id[:7]}-*/dbt.log")
+    assert "Unable to do partial parsing" not in dbt_log.read_text()
 
 
 def _assert_runs_did_not_overlap(dagster_home: Path) -> None:
