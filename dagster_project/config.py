@@ -34,6 +34,11 @@ def duckdb_memory_limit() -> str:
     return os.environ.get("CSWH_DUCKDB_MEMORY") or DUCKDB_MEMORY_DEFAULT
 
 
+def duckdb_config() -> dict[str, str | bool]:
+    """Settings of every pipeline connection to the warehouse (dbt's are in profiles.yml)."""
+    return {"memory_limit": duckdb_memory_limit(), "preserve_insertion_order": False}
+
+
 def _path(var: str) -> Path:
     value = os.environ.get(var) or _DEFAULTS[var]
     path = Path(value).expanduser()

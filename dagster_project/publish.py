@@ -13,7 +13,7 @@ from pathlib import Path
 
 import duckdb
 
-from dagster_project.config import duckdb_memory_limit
+from dagster_project.config import duckdb_config
 
 # Schemas an analyst or the dashboard reads. `staging` is published as tables so that
 # analysts can trace a mart back to its typed, deduplicated source rows.
@@ -63,10 +63,7 @@ def publish(
     for leftover in serving.parent.glob(f".{serving.name}.*.tmp*"):
         leftover.unlink(missing_ok=True)
     tables = rows = 0
-    con = duckdb.connect(
-        str(warehouse),
-        config={"preserve_insertion_order": False, "memory_limit": duckdb_memory_limit()},
-    )
+    con = duckdb.connect(str(warehouse), config=duckdb_config())
     try:
         relations = con.execute(
             "select table_schema, table_name from information_schema.tables "
@@ -101,7 +98,7 @@ def publish(
         raise
     _fsync(serving.parent)
     if run_id is not None:
-        con = duckdb.connect(str(warehouse), config={"memory_limit": duckdb_memory_limit()})
+        con = duckdb.connect(str(warehouse), config=duckdb_config())
         try:
             record_publication(con, run_id, as_of, published_at=published_at)
         finally:

@@ -12,7 +12,7 @@ import dagster as dg
 import duckdb
 from pydantic import PrivateAttr
 
-from dagster_project.config import duckdb_memory_limit
+from dagster_project.config import duckdb_config
 
 
 class Warehouse(dg.ConfigurableResource):
@@ -25,7 +25,6 @@ class Warehouse(dg.ConfigurableResource):
     """
 
     path: str
-    memory_limit: str | None = None  # None: CSWH_DUCKDB_MEMORY or the default (config.py)
     _lock: IO | None = PrivateAttr(default=None)
 
     def setup_for_execution(self, context: dg.InitResourceContext) -> None:
@@ -50,10 +49,7 @@ class Warehouse(dg.ConfigurableResource):
         con = duckdb.connect(
             self.path,
             read_only=read_only,
-            config={
-                "memory_limit": self.memory_limit or duckdb_memory_limit(),
-                "preserve_insertion_order": False,
-            },
+            config=duckdb_config(),
         )
         try:
             yield con

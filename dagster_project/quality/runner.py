@@ -24,7 +24,7 @@ from pathlib import Path
 
 import duckdb
 
-from dagster_project.config import duckdb_memory_limit
+from dagster_project.config import duckdb_config
 from dagster_project.quality.suites import CRITICAL, WARNING, Suite
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # no telemetry, no internet
@@ -135,18 +135,11 @@ def gx_context(project_dir: Path | None = None):
     return context
 
 
-def _duckdb_config() -> dict[str, str | bool]:
-    return {
-        "memory_limit": duckdb_memory_limit(),
-        "preserve_insertion_order": False,
-    }
-
-
 def _datasource(context, warehouse: Path):
     return context.data_sources.add_or_update_sql(
         name=DATASOURCE,
         connection_string=f"duckdb:///{warehouse}",
-        kwargs={"connect_args": {"read_only": True, "config": _duckdb_config()}},
+        kwargs={"connect_args": {"read_only": True, "config": duckdb_config()}},
     )
 
 
@@ -194,7 +187,7 @@ def _validation_definition(context, ds, suite: Suite):
 def existing_tables(warehouse: Path) -> set[str]:
     if not warehouse.exists():
         return set()
-    con = duckdb.connect(str(warehouse), read_only=True, config=_duckdb_config())
+    con = duckdb.connect(str(warehouse), read_only=True, config=duckdb_config())
     try:
         rows = con.execute(
             "select table_schema || '.' || table_name from information_schema.tables "
@@ -343,7 +336,7 @@ def _run_pandas(warehouse, suites, run_id, checked_at, log) -> list[SuiteOutcome
     context = gx_context(None)
     ds = context.data_sources.add_pandas(name="frames")
     outcomes = []
-    con = duckdb.connect(str(warehouse), read_only=True, config=_duckdb_config())
+    con = duckdb.connect(str(warehouse), read_only=True, config=duckdb_config())
     try:
         for suite in suites:
             t0 = time.perf_counter()
@@ -454,7 +447,7 @@ def _add_samples(warehouse: Path, outcomes: list[SuiteOutcome]) -> None:
         ]
     if not todo:
         return
-    con = duckdb.connect(str(warehouse), read_only=True, config=_duckdb_config())
+    con = duckdb.connect(str(warehouse), read_only=True, config=duckdb_config())
     try:
         for suite, e, r in todo:
             query = e.unexpected_rows_query.replace("{batch}", f"({suite.batch_query})")
@@ -477,7 +470,7 @@ def write_check_results(warehouse: Path, results: Sequence[ExpectationOutcome]) 
     """Append rows to dq.check_results (created if missing). Returns rows written."""
     if not results:
         return 0
-    con = duckdb.connect(str(warehouse), config=_duckdb_config())
+    con = duckdb.connect(str(warehouse), config=duckdb_config())
     try:
         ensure_check_results(con)
         con.executemany(
@@ -516,7 +509,7 @@ def unchanged_since_clean_validation(
     tables = existing_tables(warehouse)
     if not raw or "dq.check_results" not in tables:
         return {}
-    con = duckdb.connect(str(warehouse), read_only=True, config=_duckdb_config())
+    con = duckdb.connect(str(warehouse), read_only=True, config=duckdb_config())
     try:
         changed = {
             t
@@ -552,7 +545,7 @@ def resolve_as_of(warehouse: Path) -> date | None:
         return date.fromisoformat(value)
     if "raw.usage__daily" not in existing_tables(warehouse):
         return None
-    con = duckdb.connect(str(warehouse), read_only=True, config=_duckdb_config())
+    con = duckdb.connect(str(warehouse), read_only=True, config=duckdb_config())
     try:
         latest = con.execute("select max(activity_date) from raw.usage__daily").fetchone()[0]
     finally:
