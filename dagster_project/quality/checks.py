@@ -164,32 +164,28 @@ def _multi_check(name: str, suites: list[Suite], description: str) -> dg.AssetCh
         keys = {k.asset_key for k in selected}
         path = Path(warehouse.path)
         as_of = resolve_as_of(path)
-        # Rebuild the selected suites for this run (the freshness rule needs the as-of date).
-        wanted = [by_key[k] for k in by_key if k in keys]
-        marts = {m.name: m for m in mart_suites()} if any(w.schema != "raw" for w in wanted) else {}
+        # Raw suites are rebuilt for this run (the freshness rule needs the as-of date); mart
+        # suites do not depend on it.
         todo = [
-            raw_suite(entity(w.table), as_of) if w.schema == "raw" else marts[w.name]
-            for w in wanted
+            raw_suite(entity(s.table), as_of) if s.schema == "raw" else s
+            for k, s in by_key.items()
+            if k in keys
         ]
         clean = unchanged_since_clean_validation(path, todo, context.run.run_id)
-        for suite in todo:
-            if suite.name in clean:
-                context.log.info(f"quality: {suite.name}: nothing new loaded; not re-validated")
-                for result in unchanged_results(suite, clean[suite.name]):
-                    if dg.AssetCheckKey(result.asset_key, result.check_name) in selected:
-                        yield result
-        todo = [s for s in todo if s.name not in clean]
+        for suite_name in clean:
+            context.log.info(f"quality: {suite_name}: nothing new loaded; not re-validated")
         outcomes = run_suites(
             path,
-            todo,
+            [s for s in todo if s.name not in clean],
             context.run.run_id,
             gx_dir=Settings.from_env().docs_dir,
             log=context.log.info,
         )
-        for outcome in outcomes:
-            for result in check_results(outcome):
-                if dg.AssetCheckKey(result.asset_key, result.check_name) in selected:
-                    yield result
+        results = [r for s in todo if s.name in clean for r in unchanged_results(s, clean[s.name])]
+        results += [r for outcome in outcomes for r in check_results(outcome)]
+        for result in results:
+            if dg.AssetCheckKey(result.asset_key, result.check_name) in selected:
+                yield result
 
     return _check
 
