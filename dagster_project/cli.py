@@ -26,8 +26,9 @@ _NO_TELEMETRY = {
     "DAGSTER_DISABLE_TELEMETRY": "true",
 }
 
-_DAGSTER_YAML = """\
-# Written by cswh. Runs launched from the UI or by the schedule queue here; DuckDB
+_WRITTEN_BY_CSWH = "# Written by cswh."
+_DAGSTER_YAML = f"""\
+{_WRITTEN_BY_CSWH} Runs launched from the UI or by the schedule queue here; DuckDB
 # allows a single writer, so at most one cswh run executes at a time.
 telemetry:
   enabled: false
@@ -124,9 +125,9 @@ def _dagster_home(settings: Settings) -> Path:
     home = settings.dagster_home
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
-    # Ours (first line) is kept current; a dagster.yaml written by someone else is left alone.
+    # Ours (its first line says so) is kept current; someone else's is left alone.
     current = config.read_text() if config.exists() else None
-    if current is None or (current.startswith(_DAGSTER_YAML[:20]) and current != _DAGSTER_YAML):
+    if current is None or (current.startswith(_WRITTEN_BY_CSWH) and current != _DAGSTER_YAML):
         config.write_text(_DAGSTER_YAML)
     return home
 

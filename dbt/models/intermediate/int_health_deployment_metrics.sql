@@ -26,8 +26,6 @@ user_days as (
     select * from {{ ref('int_usage_user_day') }}
 ),
 
--- each snapshot owns the days after the previous snapshot up to itself; the first one
--- owns everything before it
 first_core_actions as (
     select
         user_id,
