@@ -321,7 +321,7 @@ def main() -> int:
         capture_output=True,
         text=True,
     ).stdout.strip()
-    table = render(args, zone, gen_s, cached, full, len(full_runs), daily, len(daily_runs))
+    table = render(gen_s, cached, full, len(full_runs), daily, len(daily_runs))
     table += [
         f"| overview page, computed on the serving copy (median of {len(page_s)}) "
         f"| {statistics.median(page_s):.2f} s |",
@@ -359,28 +359,32 @@ def write_section(markdown: Path, accounts: int, text: str) -> None:
     )
 
 
-def render(args, zone, gen_s, cached, full, n_full, daily, n_daily) -> list[str]:
-    rows = [
+def _run_rows(title: str, what: str, n: int, run: RunFigures, rss_label: str) -> list[str]:
+    """A measured run: wall time, its phases, its slowest dbt models, its peak RSS."""
+    return [
+        f"| **{title}**{what} (median of {n}) | **{run.wall_s:.1f} s** |",
+        *(f"| — {name} | {sec:.1f} s |" for name, sec in sorted(run.phases.items())),
+        *(f"| — — dbt model {name} | {sec:.1f} s |" for name, sec in run.slowest_models),
+        f"| peak RSS, {rss_label} | {run.peak_rss_mb:,.0f} MB |",
+    ]
+
+
+def render(gen_s, cached, full, n_full, daily, n_daily) -> list[str]:
+    return [
         "| figure | value |",
         "|---|---|",
         f"| generation of the landing zone{' (cached; time of its generation)' if cached else ''} "
         f"| {gen_s:.1f} s |",
-        f"| **full run**, end to end (median of {n_full}) | **{full.wall_s:.1f} s** |",
-    ]
-    rows += [f"| — {name} | {sec:.1f} s |" for name, sec in sorted(full.phases.items())]
-    rows += [f"| — — dbt model {name} | {sec:.1f} s |" for name, sec in full.slowest_models]
-    rows += [
-        f"| peak RSS, full run (cswh and its children) | {full.peak_rss_mb:,.0f} MB |",
-        f"| **incremental day**: one new day of usage, 5 tickets, 5 NPS answers "
-        f"(median of {n_daily}) | **{daily.wall_s:.1f} s** |",
-    ]
-    rows += [f"| — {name} | {sec:.1f} s |" for name, sec in sorted(daily.phases.items())]
-    rows += [f"| — — dbt model {name} | {sec:.1f} s |" for name, sec in daily.slowest_models]
-    rows += [
-        f"| peak RSS, incremental day | {daily.peak_rss_mb:,.0f} MB |",
+        *_run_rows("full run", ", end to end", n_full, full, "full run (cswh and its children)"),
+        *_run_rows(
+            "incremental day",
+            ": one new day of usage, 5 tickets, 5 NPS answers",
+            n_daily,
+            daily,
+            "incremental day",
+        ),
         f"| **incremental day / full run** | **{daily.wall_s / full.wall_s:.1%}** |",
     ]
-    return rows
 
 
 if __name__ == "__main__":
