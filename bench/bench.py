@@ -8,10 +8,16 @@ that failed.
 The landing zone is generated once per scale and seed and cached under bench/.cache/ (its
 generation time is kept with it). Each full run starts from an empty warehouse. Each daily
 run restores the last full run's state in the same place (the next day's scheduled run sees
-the same paths) and lands one more day. Peak RSS
-is the largest sum of the resident memory of `cswh run` and all its children (dbt), sampled
-every 0.2 s. The overview page is run headless (Streamlit AppTest) on the serving copy with
-empty caches, as a manager's first visit after a publish.
+the same paths) and lands one more day. Peak RSS is the largest sum of the resident memory
+of `cswh run` and all its children (dbt), sampled every 0.2 s. The overview page is run
+headless (Streamlit AppTest) on the serving copy with empty caches, as a manager's first
+visit after a publish.
+
+The floor of an incremental day is what a daily run would still cost if every model upstream
+of the marts were free: the snapshot dates are D, D-7, ... (CONTRACT reading 23), so a new
+day replaces every row of the health and CTA marts, which must then be written, tested,
+checked and published again. It adds the daily run's start-up, mart checks and publish to a
+`dbt build` of just those marts on the daily run's final state.
 """
 
 from __future__ import annotations
@@ -45,6 +51,7 @@ class RunFigures:
     peak_rss_mb: float
     phases: dict[str, float] = field(default_factory=dict)
     slowest_models: list[tuple[str, float]] = field(default_factory=list)
+    steps: dict[str, float] = field(default_factory=dict)  # seconds per Dagster step
 
 
 def _env(root: Path, zone: Path) -> dict[str, str]:
@@ -112,8 +119,8 @@ def generated_zone(accounts: int, seed: int) -> tuple[Path, float, bool]:
     return zone, elapsed, False
 
 
-def _phases(dagster_home: Path) -> dict[str, float]:
-    """Seconds per phase of the latest run, from Dagster's own step statistics."""
+def _step_seconds(dagster_home: Path) -> dict[str, float]:
+    """Seconds per step of the latest run, from Dagster's own step statistics."""
     import dagster as dg
 
     from dagster_project.run import open_instance
@@ -122,22 +129,19 @@ def _phases(dagster_home: Path) -> dict[str, float]:
         run = instance.get_runs(limit=1)[0]
         if run.status != dg.DagsterRunStatus.SUCCESS:
             raise BenchError(f"run {run.run_id} ended {run.status}")
-        phases: dict[str, float] = {}
-        for step in instance.get_run_step_stats(run.run_id):
-            if step.start_time is None or step.end_time is None:
-                continue
-            key = step.step_key
-            phase = (
-                "extract"
-                if key.startswith("extract_")
-                else "dbt build"
-                if key.startswith("dbt_models")
-                else "publish"
-                if "publish" in key
-                else "quality checks"
-            )
-            phases[phase] = phases.get(phase, 0.0) + step.end_time - step.start_time
-    return phases
+        return {
+            step.step_key: step.end_time - step.start_time
+            for step in instance.get_run_step_stats(run.run_id)
+            if step.start_time is not None and step.end_time is not None
+        }
+
+
+def _phase(step_key: str) -> str:
+    if step_key.startswith("extract_"):
+        return "extract"
+    if step_key.startswith("dbt_models"):
+        return "dbt build"
+    return "publish" if "publish" in step_key else "quality checks"
 
 
 def _slowest_models(n: int = 5) -> list[tuple[str, float]]:
@@ -160,11 +164,16 @@ def measured_run(root: Path, zone: Path) -> RunFigures:
     """`cswh run` on the warehouse under root (whatever state it is in) and the zone."""
     root.mkdir(parents=True, exist_ok=True)
     wall, peak_mb = _run([*CSWH, "run"], env=_env(root, zone))
+    steps = _step_seconds(root / "dagster_home")
+    phases: dict[str, float] = {}
+    for key, seconds in steps.items():
+        phases[_phase(key)] = phases.get(_phase(key), 0.0) + seconds
     return RunFigures(
         wall_s=wall,
         peak_rss_mb=peak_mb,
-        phases=_phases(root / "dagster_home"),
+        phases=phases,
         slowest_models=_slowest_models(),
+        steps=steps,
     )
 
 
@@ -180,6 +189,62 @@ def copy_state(source: Path, target: Path) -> None:
             shutil.copytree(source / name, target / name)
         elif (source / name).exists():
             shutil.copy2(source / name, target / name)
+
+
+# The marts whose every row moves with D: snapshot dates are D, D-7, ... (CONTRACT reading 23),
+# so a new day replaces all of them however incremental the models upstream are.
+D_SHIFTED_MARTS = "int_snapshot_dates+,path:models/marts"
+MART_CHECKS_STEP = "quality_marts"
+PUBLISH_STEP = "serving__publish"
+
+
+@dataclass
+class DailyFloor:
+    """What an incremental day costs even if every model upstream of the marts were free."""
+
+    outside_steps_s: float  # process start-up, definitions, run machinery between steps
+    marts_s: float  # dbt build of the D-shifted marts and their tests, alone
+    mart_checks_s: float
+    publish_s: float
+
+    @property
+    def total_s(self) -> float:
+        return self.outside_steps_s + self.marts_s + self.mart_checks_s + self.publish_s
+
+
+def daily_floor(root: Path, zone: Path, daily: RunFigures, repeats: int = 3) -> DailyFloor:
+    """The parts of the measured daily run that stay whatever the upstream design: start-up,
+    mart checks and publish from its own steps; the D-shifted marts rebuilt and tested by a
+    separate `dbt build` of just them on its final state (after one warm-up, which leaves dbt
+    its parse state; median of `repeats`)."""
+    missing = {MART_CHECKS_STEP, PUBLISH_STEP} - daily.steps.keys()
+    if missing:
+        raise BenchError(f"daily run has no step {sorted(missing)}")
+    target = CACHE / "floor-target"
+    shutil.rmtree(target, ignore_errors=True)
+    dbt = [
+        str(Path(sys.executable).parent / "dbt"),
+        "build",
+        "--select",
+        D_SHIFTED_MARTS,
+        "--exclude-resource-type",
+        "unit_test",
+        "--project-dir",
+        str(ROOT / "dbt"),
+        "--profiles-dir",
+        str(ROOT / "dbt"),
+        "--target-path",
+        str(target),
+    ]
+    env = _env(root, zone) | {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    _run(dbt, env=env)
+    marts = statistics.median(_run(dbt, env=env)[0] for _ in range(repeats))
+    return DailyFloor(
+        outside_steps_s=daily.wall_s - sum(daily.steps.values()),
+        marts_s=marts,
+        mart_checks_s=daily.steps[MART_CHECKS_STEP],
+        publish_s=daily.steps[PUBLISH_STEP],
+    )
 
 
 def overview_page_seconds(serving: Path, repeats: int = 5) -> list[float]:
@@ -308,10 +373,12 @@ def main() -> int:
         for _ in range(args.daily_repeats):
             copy_state(work / "after-full", last)
             daily_runs.append(measured_run(last, day_zone))
+        daily = _median_run(daily_runs)
+        floor_day = daily_floor(last, day_zone, daily)
     except BenchError as exc:
         print(f"benchmark failed; no figures printed.\n{exc}", file=sys.stderr)
         return 1
-    full, daily = _median_run(full_runs), _median_run(daily_runs)
+    full = _median_run(full_runs)
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
     ).stdout.strip()
@@ -322,6 +389,7 @@ def main() -> int:
         text=True,
     ).stdout.strip()
     table = render(gen_s, cached, full, len(full_runs), daily, len(daily_runs))
+    table += _floor_rows(floor_day, full)
     table += [
         f"| overview page, computed on the serving copy (median of {len(page_s)}) "
         f"| {statistics.median(page_s):.2f} s |",
@@ -366,6 +434,21 @@ def _run_rows(title: str, what: str, n: int, run: RunFigures, rss_label: str) ->
         *(f"| — {name} | {sec:.1f} s |" for name, sec in sorted(run.phases.items())),
         *(f"| — — dbt model {name} | {sec:.1f} s |" for name, sec in run.slowest_models),
         f"| peak RSS, {rss_label} | {run.peak_rss_mb:,.0f} MB |",
+    ]
+
+
+def _floor_rows(floor: DailyFloor, full: RunFigures) -> list[str]:
+    return [
+        f"| **floor of an incremental day**: what stays if every model upstream of the marts "
+        f"cost nothing | **{floor.total_s:.1f} s = {floor.total_s / full.wall_s:.1%} of the "
+        f"full run** |",
+        f"| — start-up and run machinery (daily run, outside its steps) "
+        f"| {floor.outside_steps_s:.1f} s |",
+        f"| — the marts that move with D (`{D_SHIFTED_MARTS}`), rebuilt and tested by dbt "
+        f"alone (median of 3) | {floor.marts_s:.1f} s |",
+        f"| — their data-quality checks (daily run, step {MART_CHECKS_STEP}) "
+        f"| {floor.mart_checks_s:.1f} s |",
+        f"| — publish (daily run) | {floor.publish_s:.1f} s |",
     ]
 
 
