@@ -36,6 +36,8 @@ from pathlib import Path
 
 import duckdb
 
+from dagster_project.config import NO_TELEMETRY
+
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / "bench" / ".cache"
 CSWH = [sys.executable, "-m", "dagster_project.cli"]
@@ -237,7 +239,7 @@ def daily_floor(root: Path, zone: Path, daily: RunFigures, repeats: int = 3) -> 
         "--target-path",
         str(target),
     ]
-    env = _env(root, zone) | {"DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    env = _env(root, zone) | NO_TELEMETRY
     _run(dbt, env=env)
     marts = statistics.median(_run(dbt, env=env)[0] for _ in range(repeats))
     return DailyFloor(

@@ -14,17 +14,10 @@ import time
 from datetime import date
 from pathlib import Path
 
-from dagster_project.config import PROJECT_ROOT, Settings
+from dagster_project.config import NO_TELEMETRY, PROJECT_ROOT, Settings
 from dagster_project.sources import SOURCES
 
 EXIT_OK, EXIT_NOT_PUBLISHED, EXIT_USAGE = 0, 1, 2
-
-# Customer data tools should not phone home, and there is no internet here.
-_NO_TELEMETRY = {
-    "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
-    "GX_ANALYTICS_ENABLED": "false",
-    "DAGSTER_DISABLE_TELEMETRY": "true",
-}
 
 _WRITTEN_BY_CSWH = "# Written by cswh."
 _DAGSTER_YAML = f"""\
@@ -106,7 +99,7 @@ def _apply_flags(args: argparse.Namespace) -> Settings:
             os.environ[var] = str(Path(value).expanduser().resolve())
     if getattr(args, "as_of", None):
         os.environ["CSWH_AS_OF"] = args.as_of
-    os.environ.update(_NO_TELEMETRY)
+    os.environ.update(NO_TELEMETRY)
     settings = Settings.from_env()
     if settings.as_of:
         _date_or_usage_error(settings.as_of)

@@ -14,6 +14,14 @@ from pathlib import Path
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DBT_PROJECT_DIR = PROJECT_ROOT / "dbt"
 
+# Customer data tools should not phone home, and there is no internet here. Set by `cswh` for
+# itself and its dbt subprocesses; anything starting dbt on its own adds them too.
+NO_TELEMETRY = {
+    "DBT_SEND_ANONYMOUS_USAGE_STATS": "false",
+    "GX_ANALYTICS_ENABLED": "false",
+    "DAGSTER_DISABLE_TELEMETRY": "true",
+}
+
 _DEFAULTS = {
     "CSWH_DATA_DIR": "data/raw",
     "CSWH_WAREHOUSE": "data/warehouse/warehouse.duckdb",

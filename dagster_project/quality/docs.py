@@ -25,7 +25,7 @@ import sys
 import time
 from pathlib import Path
 
-from dagster_project.config import DBT_PROJECT_DIR, Settings
+from dagster_project.config import DBT_PROJECT_DIR, NO_TELEMETRY, Settings
 
 VENDOR_DIR = Path(__file__).parent / "static" / "vendor"
 SITE_NAME = "cswh"
@@ -210,7 +210,7 @@ def build_dbt_docs(settings: Settings | None = None) -> Path:
         cmd += ["--vars", f'{{"as_of_date": "{settings.as_of}"}}']
     if not settings.warehouse.exists():
         cmd.append("--empty-catalog")
-    env = {**os.environ, "DBT_SEND_ANONYMOUS_USAGE_STATS": "false"}
+    env = {**os.environ, **NO_TELEMETRY}
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=DBT_PROJECT_DIR)
     if proc.returncode != 0:
         tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-15:])
