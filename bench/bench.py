@@ -31,6 +31,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -167,9 +168,9 @@ def measured_run(root: Path, zone: Path) -> RunFigures:
     root.mkdir(parents=True, exist_ok=True)
     wall, peak_mb = _run([*CSWH, "run"], env=_env(root, zone))
     steps = _step_seconds(root / "dagster_home")
-    phases: dict[str, float] = {}
+    phases: dict[str, float] = defaultdict(float)
     for key, seconds in steps.items():
-        phases[_phase(key)] = phases.get(_phase(key), 0.0) + seconds
+        phases[_phase(key)] += seconds
     return RunFigures(
         wall_s=wall,
         peak_rss_mb=peak_mb,
