@@ -65,6 +65,11 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--warehouse", type=Path, help="working DuckDB file (env CSWH_WAREHOUSE)")
     r.add_argument("--as-of", type=_date, help="as-of date D (env CSWH_AS_OF)")
     r.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild every incremental model and replay the CTA ledger from scratch",
+    )
+    r.add_argument(
         "--select",
         metavar="SOURCE",
         choices=SOURCES,
@@ -183,7 +188,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
     # One writer at a time: the run waits (with a message) while another run holds the
     # warehouse; see resources.Warehouse.
-    outcome = run_pipeline(settings, select=args.select)
+    outcome = run_pipeline(settings, select=args.select, full_refresh=args.full_refresh)
     print(outcome.summary())
     try:
         from dagster_project.quality import refresh_data_docs

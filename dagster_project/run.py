@@ -34,6 +34,8 @@ class RunOutcome:
     rejected: list[tuple[str, str]] = field(default_factory=list)  # (file, error)
     failures: list[str] = field(default_factory=list)  # failed steps / checks
     warnings: list[str] = field(default_factory=list)  # warning-level checks that failed
+    ctas_raised: int | None = None  # CTAs this run added to the ledger
+    orphaned_outcomes: int | None = None  # outcomes whose cta_id is not in the ledger
 
     def summary(self) -> str:
         lines = [
@@ -50,6 +52,13 @@ class RunOutcome:
             f"  rows: {self.rows_loaded:,} loaded, {self.rows_quarantined:,} quarantined "
             "(see dq.quarantine)",
         ]
+        if self.ctas_raised is not None:
+            lines.append(f"  CTAs raised by this run: {self.ctas_raised:,}")
+        if self.orphaned_outcomes:
+            lines.append(
+                f"  orphaned outcomes: {self.orphaned_outcomes:,} recorded against a cta_id that "
+                "is not in the CTA ledger (kept; see dq.orphaned_cta_outcomes)"
+            )
         lines += [f"  rejected {file}: {error}" for file, error in self.rejected]
         lines += [f"  failed: {name}" for name in self.failures]
         lines += [f"  warning: {name}" for name in self.warnings]
@@ -67,10 +76,14 @@ def _run_config() -> dict:
     return {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
 
 
-def run_pipeline(settings: Settings, select: str | None = None) -> RunOutcome:
-    """Run the whole job, or with ``select`` one source system and what depends on it."""
+def run_pipeline(
+    settings: Settings, select: str | None = None, full_refresh: bool = False
+) -> RunOutcome:
+    """Run the whole job, or with ``select`` one source system and what depends on it.
+    ``full_refresh`` rebuilds every incremental model and replays the CTA ledger."""
 
     from dagster_project.definitions import defs, selection_by_source
+    from dagster_project.transform.assets import FULL_REFRESH_TAG
 
     job = defs.resolve_job_def("cswh_job")
     with _instance() as instance:
@@ -81,7 +94,11 @@ def run_pipeline(settings: Settings, select: str | None = None) -> RunOutcome:
             raise_on_error=False,
             run_config=_run_config(),
             asset_selection=selection_by_source[select] if select else None,
-            tags={PID_TAG: str(os.getpid()), HOST_TAG: socket.gethostname()},
+            tags={
+                PID_TAG: str(os.getpid()),
+                HOST_TAG: socket.gethostname(),
+                **({FULL_REFRESH_TAG: "true"} if full_refresh else {}),
+            },
         )
         failures = [
             event.step_key or "run"
@@ -237,5 +254,20 @@ def _read_load_summary(outcome: RunOutcome, db: Path) -> None:
             "order by file",
             [outcome.run_id],
         ).fetchall()
+        tables = {
+            r[0]
+            for r in con.execute(
+                "select table_schema || '.' || table_name from information_schema.tables"
+            ).fetchall()
+        }
+        if "marts.fct_cta_candidates" in tables:
+            (outcome.ctas_raised,) = con.execute(
+                "select count(*) from marts.fct_cta_candidates where raised_in_run_id = ?",
+                [outcome.run_id],
+            ).fetchone()
+        if "dq.orphaned_cta_outcomes" in tables:
+            (outcome.orphaned_outcomes,) = con.execute(
+                "select count(*) from dq.orphaned_cta_outcomes"
+            ).fetchone()
     finally:
         con.close()

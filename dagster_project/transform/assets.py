@@ -59,16 +59,30 @@ def resolve_as_of(warehouse: Warehouse) -> str | None:
     return latest.isoformat() if latest else None
 
 
+# A run tagged so (`cswh run --full-refresh`, or the tag set in the UI's launchpad) rebuilds
+# every incremental model and replays the CTA ledger (CONTRACT section 10).
+FULL_REFRESH_TAG = "cswh/full_refresh"
+
+
+def is_full_refresh(tags: Mapping[str, str]) -> bool:
+    return tags.get(FULL_REFRESH_TAG, "").lower() == "true"
+
+
 @dbt_assets(
     manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=translator
 )
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
     as_of = resolve_as_of(warehouse)
-    context.log.info(f"as-of date D = {as_of or '(no usage data yet)'}")
-    write_run_context(warehouse, context.run_id, as_of)
+    full_refresh = is_full_refresh(context.run.tags)
+    context.log.info(
+        f"as-of date D = {as_of or '(no usage data yet)'}"
+        + ("; full refresh: every model rebuilt, CTA ledger replayed" if full_refresh else "")
+    )
+    write_run_context(warehouse, context.run_id, as_of, full_refresh)
     # Unit tests check the SQL, not the data: they run in `make test` (tests/test_dbt.py),
     # not in every production build.
-    invocation = dbt.cli(["build", "--exclude-resource-type", "unit_test"], context=context)
+    args = ["build", "--exclude-resource-type", "unit_test"]
+    invocation = dbt.cli(args + (["--full-refresh"] if full_refresh else []), context=context)
     yield from invocation.stream()
     keep_partial_parse(invocation.target_path)
     prune_target_dirs()
@@ -104,11 +118,19 @@ def prune_target_dirs() -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def write_run_context(warehouse: Warehouse, run_id: str, as_of: str | None) -> None:
-    """Hand D to dbt as data (meta.run_context, read by the as_of_date() macro) rather
-    than as --vars, which would force dbt to re-parse the whole project on every run."""
+def write_run_context(
+    warehouse: Warehouse, run_id: str, as_of: str | None, full_refresh: bool = False
+) -> None:
+    """Hand D, the run id and the full-refresh flag to dbt as data (meta.run_context, read
+    by the as_of_date() and history-state macros) rather than as --vars, which would force
+    dbt to re-parse the whole project on every run. The table's shape is dbt's
+    (macro create_run_context), so dbt on its own finds it too."""
     with warehouse.connect() as con:
         con.execute("create schema if not exists meta")
         con.execute("create table if not exists meta.run_context (as_of_date date, run_id varchar)")
+        con.execute("alter table meta.run_context add column if not exists full_refresh boolean")
         con.execute("delete from meta.run_context")
-        con.execute("insert into meta.run_context values (?, ?)", [as_of, run_id])
+        con.execute(
+            "insert into meta.run_context (as_of_date, run_id, full_refresh) values (?, ?, ?)",
+            [as_of, run_id, full_refresh],
+        )

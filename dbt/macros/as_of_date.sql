@@ -25,8 +25,18 @@
     {{ api.Relation.create(database=target.database, schema='meta', identifier='run_context') }}
 {%- endmacro %}
 
-{#- on-run-start: the table exists (empty) even when dbt runs outside Dagster. -#}
+{#- The dates the CTA ledger has evaluated (section 10), written by int_cta_ledger's
+    post-hook in the ledger's own transaction. -#}
+{% macro cta_evaluations_relation() -%}
+    {{ api.Relation.create(database=target.database, schema='meta', identifier='cta_evaluations') }}
+{%- endmacro %}
+
+{#- on-run-start: the tables exist (empty) even when dbt runs outside Dagster. -#}
 {% macro create_run_context() -%}
     create schema if not exists {{ target.database }}.meta;
     create table if not exists {{ run_context_relation() }} (as_of_date date, run_id varchar);
+    alter table {{ run_context_relation() }} add column if not exists full_refresh boolean;
+    create table if not exists {{ cta_evaluations_relation() }} (
+        evaluated_on date, as_of_date date, run_id varchar, evaluated_at timestamp
+    );
 {%- endmacro %}

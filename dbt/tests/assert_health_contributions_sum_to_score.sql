@@ -10,7 +10,7 @@ contributions as (
         account_id,
         snapshot_date,
         sum(contribution) as contribution_sum
-    from {{ ref('fct_health_metrics') }}
+    from {{ this_build(ref('fct_health_metrics')) }}
     group by account_id, snapshot_date
 )
 
@@ -19,7 +19,7 @@ select
     account_health.snapshot_date,
     account_health.health_score,
     contributions.contribution_sum
-from {{ ref('fct_account_health') }} as account_health
+from {{ this_build(ref('fct_account_health')) }} as account_health
 left join contributions
     on
         account_health.account_id = contributions.account_id

@@ -1,6 +1,7 @@
--- fct_account_health has exactly one row per active account and snapshot date (every
--- row of int_account_snapshots, nothing else), and fct_health_metrics one row per
--- enabled metric for each of them. Rows returned fail.
+-- This build wrote exactly one fct_account_health row per active account and history
+-- snapshot date of its batch (every history row of int_account_snapshots, nothing else),
+-- and one fct_health_metrics row per enabled metric for each of them; and no snapshot date
+-- outside the history is stored. Rows returned fail.
 -- Reported in Dagster as a check on the model it guards (it reads several).
 {{ config(meta={'dagster': {'ref': {'name': 'fct_account_health'}}}) }}
 
@@ -9,17 +10,18 @@ with
 active as (
     select account_id, snapshot_date
     from {{ ref('int_account_snapshots') }}
+    where is_history
 ),
 
 health_rows as (
     select account_id, snapshot_date, count(*) as health_rows
-    from {{ ref('fct_account_health') }}
+    from {{ this_build(ref('fct_account_health')) }}
     group by account_id, snapshot_date
 ),
 
 metric_rows as (
     select account_id, snapshot_date, count(*) as metric_rows, count(distinct metric) as metrics
-    from {{ ref('fct_health_metrics') }}
+    from {{ this_build(ref('fct_health_metrics')) }}
     group by account_id, snapshot_date
 ),
 
@@ -47,6 +49,18 @@ compared as (
         on
             coalesce(active.account_id, health_rows.account_id) = metric_rows.account_id
             and coalesce(active.snapshot_date, health_rows.snapshot_date) = metric_rows.snapshot_date
+),
+
+outside_history as (
+    select distinct
+        stored.account_id,
+        stored.snapshot_date,
+        false as is_active,
+        0 as health_rows,
+        0 as metric_rows,
+        0 as metrics
+    from {{ ref('fct_account_health') }} as stored
+    where stored.snapshot_date not in (select snapshot_date from {{ ref('int_snapshot_dates') }})
 )
 
 select compared.*
@@ -57,3 +71,7 @@ where
     or compared.health_rows <> 1
     or compared.metric_rows <> enabled.enabled_metrics
     or compared.metrics <> enabled.enabled_metrics
+
+union all
+
+select * from outside_history

@@ -8,7 +8,7 @@ select
     account_id,
     snapshot_date,
     null as metric
-from {{ ref('fct_account_health') }}
+from {{ this_build(ref('fct_account_health')) }}
 where
     health_score < 0 or health_score > 100
     or deployment_score < 0 or deployment_score > 100
@@ -23,7 +23,7 @@ select
     account_id,
     snapshot_date,
     metric
-from {{ ref('fct_health_metrics') }}
+from {{ this_build(ref('fct_health_metrics')) }}
 where
     score < 0 or score > 100
     or dimension_score < 0 or dimension_score > 100

@@ -12,7 +12,7 @@ weights as (
         snapshot_date,
         sum(weight) as weight_sum,
         count(score) as metrics_scored
-    from {{ ref('fct_health_metrics') }}
+    from {{ this_build(ref('fct_health_metrics')) }}
     group by account_id, snapshot_date
 )
 
@@ -20,7 +20,7 @@ select
     weights.*,
     account_health.health_tier
 from weights
-inner join {{ ref('fct_account_health') }} as account_health
+inner join {{ this_build(ref('fct_account_health')) }} as account_health
     on
         weights.account_id = account_health.account_id
         and weights.snapshot_date = account_health.snapshot_date

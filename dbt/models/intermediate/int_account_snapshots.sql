@@ -1,11 +1,16 @@
--- One row per account and snapshot date S at which the account is active (reading 1):
--- the active contract (latest start_date; same start: larger contract_id, reading 24),
+-- One row per pair of this build's batch (int_snapshot_batch: every pair on a full build,
+-- the current snapshot, new dates and changed accounts on a daily one) at which the account
+-- is active (reading 1): the active contract (latest start_date; same start: larger contract_id, reading 24),
 -- its values with amendments up to S (readings 2, 24), the contract year (reading 3) and
 -- the account's user-ID counts at S (reading 4).
 with
 
+batch as (
+    select * from {{ ref('int_snapshot_batch') }}
+),
+
 snapshot_dates as (
-    select * from {{ ref('int_snapshot_dates') }}
+    select * from {{ ref('int_snapshot_batch_dates') }}
 ),
 
 accounts as (
@@ -44,17 +49,22 @@ customer_since as (
 
 contracts_at_snapshot as (
     select
-        snapshot_dates.snapshot_date,
+        batch.snapshot_date,
+        batch.is_history,
+        batch.is_grid_day,
+        batch.is_current_snapshot,
+        batch.reference_snapshot_date,
         contracts.*,
         row_number() over (
-            partition by contracts.account_id, snapshot_dates.snapshot_date
+            partition by contracts.account_id, batch.snapshot_date
             order by contracts.start_date desc, contracts.contract_id desc
         ) as _active_rank
-    from snapshot_dates
+    from batch
     inner join contracts
         on
-            contracts.start_date <= snapshot_dates.snapshot_date
-            and contracts.end_date >= snapshot_dates.snapshot_date
+            batch.account_id = contracts.account_id
+            and contracts.start_date <= batch.snapshot_date
+            and contracts.end_date >= batch.snapshot_date
 ),
 
 active_contracts as (
@@ -207,6 +217,10 @@ final as (
     select
         active_contracts.account_id,
         active_contracts.snapshot_date,
+        active_contracts.is_history,
+        active_contracts.is_grid_day,
+        active_contracts.is_current_snapshot,
+        active_contracts.reference_snapshot_date,
         segments.segment,
         accounts.account_name,
         accounts.employee_count,

@@ -1,13 +1,14 @@
--- Staged success (CONTRACT section 5, reading 29): for every account with user IDs or an
--- active snapshot, and every snapshot date S, the highest stage n such that stages 1..n
--- were each reached at some snapshot on or before S:
---   1 ids_issued       an ID was issued (created_on <= the snapshot)
---   2 core_action      a core_action was done (on or before the snapshot)
---   3 weekly_habit     wau_rate >= threshold in consecutive_snapshots consecutive weekly snapshots
+-- Staged success at D (CONTRACT section 5, reading 29), one row per account with user IDs
+-- or a health history: the highest stage n such that stages 1..n were each reached on or
+-- before D.
+--   1 ids_issued       an ID was issued (created_on <= D), for any account
+--   2 core_action      a core_action was done (on or before D), for any account
+--   3 weekly_habit     wau_rate >= threshold at consecutive_snapshots consecutive grid days
+--                      (the current snapshot does not count)
 --   4 mobile           mobile_wau_rate >= threshold at a snapshot (its 7-day window)
 --   5 advanced_feature export / share / integration used in a snapshot's last window_days days
--- Thresholds from seed adoption_stages. Each stage is reached at its first snapshot; the
--- stage at S follows from which of those dates are <= S. dim_accounts reads S = D.
+-- Thresholds from seed adoption_stages. Stages 3 and 4 read the stored health history
+-- (fct_account_health keeps each snapshot's usage rates), so no snapshot is recomputed.
 
 with
 
@@ -15,8 +16,8 @@ snapshot_dates as (
     select * from {{ ref('int_snapshot_dates') }}
 ),
 
-account_snapshots as (
-    select * from {{ ref('int_account_snapshots') }}
+health as (
+    select * from {{ ref('fct_account_health') }}
 ),
 
 users as (
@@ -27,12 +28,12 @@ user_days as (
     select * from {{ ref('int_usage_user_day') }}
 ),
 
-usage_metrics as (
-    select * from {{ ref('int_health_usage_metrics') }}
-),
-
 adoption_stages as (
     select * from {{ ref('adoption_stages') }}
+),
+
+as_of as (
+    select {{ as_of_date() }} as as_of_date
 ),
 
 stage_rules as (
@@ -45,61 +46,63 @@ stage_rules as (
     from adoption_stages
 ),
 
-ordered_snapshots as (
+grid_days as (
     select
         snapshot_date,
-        row_number() over (order by snapshot_date) as snapshot_number
+        row_number() over (order by snapshot_date) as grid_number
     from snapshot_dates
+    where is_grid_day
 ),
 
 accounts as (
     select account_id from users
     union
-    select account_id from account_snapshots
+    select account_id from health
 ),
 
--- stage 1: the first snapshot on or after the first ID was issued
+-- stage 1: the first ID issued
 first_ids as (
     select
-        account_id,
-        min(created_on) as first_id_issued_on
+        users.account_id,
+        min(users.created_on) as first_id_issued_on
     from users
-    group by account_id
+    cross join as_of
+    where users.created_on <= as_of.as_of_date
+    group by users.account_id
 ),
 
--- stage 2: the first snapshot on or after the first core action
+-- stage 2: the first core action
 first_core_actions as (
     select
-        account_id,
-        min(activity_date) as first_core_action_on
+        user_days.account_id,
+        min(user_days.activity_date) as first_core_action_on
     from user_days
-    where core_action_events > 0
-    group by account_id
+    cross join as_of
+    where user_days.core_action_events > 0
+        and user_days.activity_date <= as_of.as_of_date
+    group by user_days.account_id
 ),
 
--- stage 3: runs of consecutive weekly snapshots with wau_rate at or above the threshold
+-- stage 3: runs of consecutive grid days with wau_rate at or above the threshold
 habit_weeks as (
     select
-        usage_metrics.account_id,
-        usage_metrics.snapshot_date,
-        ordered_snapshots.snapshot_number
-        - row_number() over (
-            partition by usage_metrics.account_id order by usage_metrics.snapshot_date
-        ) as run_id
-    from usage_metrics
-    inner join ordered_snapshots
-        on usage_metrics.snapshot_date = ordered_snapshots.snapshot_date
+        health.account_id,
+        health.snapshot_date,
+        grid_days.grid_number
+        - row_number() over (partition by health.account_id order by health.snapshot_date)
+            as run_id
+    from health
+    inner join grid_days
+        on health.snapshot_date = grid_days.snapshot_date
     cross join stage_rules
-    where usage_metrics.wau_rate >= stage_rules.habit_threshold
+    where health.wau_rate >= stage_rules.habit_threshold
 ),
 
 habit_runs as (
     select
         account_id,
         snapshot_date,
-        row_number() over (
-            partition by account_id, run_id order by snapshot_date
-        ) as run_length
+        row_number() over (partition by account_id, run_id order by snapshot_date) as run_length
     from habit_weeks
 ),
 
@@ -116,12 +119,12 @@ first_habits as (
 -- stage 4: the first snapshot with mobile_wau_rate at or above the threshold
 first_mobile as (
     select
-        usage_metrics.account_id,
-        min(usage_metrics.snapshot_date) as mobile_reached_on
-    from usage_metrics
+        health.account_id,
+        min(health.snapshot_date) as mobile_reached_on
+    from health
     cross join stage_rules
-    where usage_metrics.mobile_wau_rate >= stage_rules.mobile_threshold
-    group by usage_metrics.account_id
+    where health.mobile_wau_rate >= stage_rules.mobile_threshold
+    group by health.account_id
 ),
 
 -- stage 5: the first snapshot whose window holds a day with an advanced feature
@@ -129,13 +132,11 @@ advanced_days as (
     select distinct
         user_days.account_id,
         user_days.activity_date,
-        cast(
-            {{ dbt.dateadd('day', 'stage_rules.advanced_window_days - 1', 'user_days.activity_date') }}
-            as date
-        ) as counts_until
+        {{ add_days('user_days.activity_date', 'stage_rules.advanced_window_days - 1') }} as counts_until
     from user_days
     cross join stage_rules
     where user_days.advanced_events > 0
+        and user_days.activity_date >= {{ add_days('(select min(snapshot_date) from snapshot_dates)', '1 - stage_rules.advanced_window_days') }}
 ),
 
 first_advanced as (
@@ -150,15 +151,25 @@ first_advanced as (
     group by advanced_days.account_id
 ),
 
-reached as (
+staged as (
     select
         accounts.account_id,
+        as_of.as_of_date as snapshot_date,
         first_ids.first_id_issued_on,
         first_core_actions.first_core_action_on,
         first_habits.weekly_habit_reached_on,
         first_mobile.mobile_reached_on,
-        first_advanced.advanced_feature_reached_on
+        first_advanced.advanced_feature_reached_on,
+        case
+            when first_ids.first_id_issued_on is null then 0
+            when first_core_actions.first_core_action_on is null then 1
+            when first_habits.weekly_habit_reached_on is null then 2
+            when first_mobile.mobile_reached_on is null then 3
+            when first_advanced.advanced_feature_reached_on is null then 4
+            else 5
+        end as adoption_stage
     from accounts
+    cross join as_of
     left join first_ids
         on accounts.account_id = first_ids.account_id
     left join first_core_actions
@@ -169,32 +180,6 @@ reached as (
         on accounts.account_id = first_mobile.account_id
     left join first_advanced
         on accounts.account_id = first_advanced.account_id
-),
-
-staged as (
-    select
-        reached.account_id,
-        snapshot_dates.snapshot_date,
-        reached.first_id_issued_on,
-        reached.first_core_action_on,
-        reached.weekly_habit_reached_on,
-        reached.mobile_reached_on,
-        reached.advanced_feature_reached_on,
-        case
-            when not coalesce(reached.first_id_issued_on <= snapshot_dates.snapshot_date, false)
-                then 0
-            when not coalesce(reached.first_core_action_on <= snapshot_dates.snapshot_date, false)
-                then 1
-            when not coalesce(reached.weekly_habit_reached_on <= snapshot_dates.snapshot_date, false)
-                then 2
-            when not coalesce(reached.mobile_reached_on <= snapshot_dates.snapshot_date, false)
-                then 3
-            when not coalesce(reached.advanced_feature_reached_on <= snapshot_dates.snapshot_date, false)
-                then 4
-            else 5
-        end as adoption_stage
-    from reached
-    cross join snapshot_dates
 ),
 
 final as (

@@ -8,11 +8,38 @@
 --                 starting in that window with arr_jpy above the previous contract's
 --                 (with its amendments).
 -- is_observable = S <= D - 180, so the whole window lies in the known past.
+-- The dates judged: every stored health snapshot (is_health_snapshot: calibration and base
+-- rates) and every CTA's triggered_on with the contract active then (the rules' backtest;
+-- a CTA outlives the health history and may date from a past run's current snapshot).
 
 with
 
+probes as (
+    select
+        account_id,
+        snapshot_date,
+        contract_id,
+        true as is_health_snapshot
+    from {{ ref('fct_account_health') }}
+
+    union all
+
+    select
+        account_id,
+        triggered_on as snapshot_date,
+        contract_id_at_trigger as contract_id,
+        false as is_health_snapshot
+    from {{ ref('int_cta_ledger') }}
+),
+
 snapshots as (
-    select * from {{ ref('int_account_snapshots') }}
+    select
+        account_id,
+        snapshot_date,
+        max(contract_id) as contract_id,
+        max(case when is_health_snapshot then 1 else 0 end) = 1 as is_health_snapshot
+    from probes
+    group by account_id, snapshot_date
 ),
 
 contracts as (
@@ -32,6 +59,7 @@ horizon as (
         snapshots.account_id,
         snapshots.snapshot_date,
         snapshots.contract_id,
+        snapshots.is_health_snapshot,
         {{ add_days('snapshots.snapshot_date', 1) }} as window_from,
         {{ add_days('snapshots.snapshot_date', var('outcome_horizon_days', 180)) }} as window_to,
         snapshots.snapshot_date <= {{ add_days('as_of.as_of_date', '0 - ' ~ var('outcome_horizon_days', 180)) }}
@@ -88,6 +116,7 @@ final as (
         horizon.snapshot_date,
         horizon.contract_id,
         horizon.is_observable,
+        horizon.is_health_snapshot,
         churned.churned_on is not null as churned_180d,
         expanded.first_expanded_on is not null as expanded_180d,
         churned.churned_on,

@@ -10,7 +10,7 @@
 with
 
 snapshots as (
-    select * from {{ ref('int_account_snapshots') }}
+    select * from {{ ref('int_cta_evaluation_snapshots') }}
 ),
 
 feature_days as (

@@ -1,16 +1,20 @@
--- CTA rules on the health score (fct_account_health): health_jump, health_drop
--- (reading 13: a drop of the 28-day change, or critical at S with a non-critical row
--- window_days before) and onboarding_90d (customer for day_from..day_to days with an
--- adoption_score below threshold; a null adoption_score does not fire).
+-- CTA rules on the health score (fct_account_health) at the evaluated dates: health_jump,
+-- health_drop (reading 13: a drop of the 28-day change, or critical at S with a
+-- non-critical row at S's 28-day reference snapshot) and onboarding_90d (customer for
+-- day_from..day_to days with an adoption_score below threshold; a null adoption_score does
+-- not fire).
 
 with
 
-health as (
-    select * from {{ ref('fct_account_health') }}
+snapshots as (
+    select * from {{ ref('int_cta_evaluation_snapshots') }}
 ),
 
-snapshots as (
-    select * from {{ ref('int_account_snapshots') }}
+health as (
+    select account_health.*
+    from {{ ref('fct_account_health') }} as account_health
+    inner join {{ ref('int_cta_evaluation_dates') }} as evaluation_dates
+        on account_health.snapshot_date = evaluation_dates.snapshot_date
 ),
 
 rules as (
@@ -48,15 +52,11 @@ health_jump as (
 health_with_before as (
     select
         health.*,
-        before.health_tier as health_tier_before,
+        health.health_tier_28d_ago as health_tier_before,
         drop_rule.cta_type,
         drop_rule.threshold,
-        drop_rule.window_days,
     from health
     cross join drop_rule
-    left join health as before
-        on health.account_id = before.account_id
-        and before.snapshot_date = {{ add_days('health.snapshot_date', '0 - drop_rule.window_days') }}
 ),
 
 health_drop as (
@@ -71,7 +71,7 @@ health_drop as (
                 then 'Health score fell ' || {{ num_text('abs(health_score_change_28d)') }}
                 || ' points in 28 days to ' || {{ num_text('health_score') }} || ' (' || health_tier || ')'
             else 'Health tier became critical (score ' || {{ num_text('health_score') }} || ', was '
-                || health_tier_before || ' ' || cast(window_days as varchar) || ' days before)'
+                || health_tier_before || ' on ' || cast(reference_snapshot_date as varchar) || ')'
         end as reason,
     from health_with_before
     where health_score_change_28d <= threshold

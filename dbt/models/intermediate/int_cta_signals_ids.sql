@@ -4,7 +4,7 @@
 with
 
 snapshots as (
-    select * from {{ ref('int_account_snapshots') }}
+    select * from {{ ref('int_cta_evaluation_snapshots') }}
 ),
 
 users as (

@@ -4,7 +4,7 @@
 with
 
 snapshots as (
-    select * from {{ ref('int_account_snapshots') }}
+    select * from {{ ref('int_cta_evaluation_snapshots') }}
 ),
 
 leads as (
@@ -59,7 +59,7 @@ counted as (
         rules.window_days,
         count(*) as events,
         max(marketing_events.event_on) as last_event_on,
-        string_agg(distinct marketing_events.event_label, ', ') as event_labels,
+        string_agg(distinct marketing_events.event_label, ', ' order by marketing_events.event_label) as event_labels,
     from snapshots
     cross join rules
     inner join marketing_events

@@ -11,7 +11,7 @@
 with
 
 snapshot_dates as (
-    select * from {{ ref('int_snapshot_dates') }}
+    select * from {{ ref('int_snapshot_batch_dates') }}
 ),
 
 account_snapshots as (

@@ -9,6 +9,8 @@
 --               0 for a metric without a score, so the weights sum to 1 wherever any
 --               metric has a score
 --   contribution = score * weight (0 without a score); contributions sum to the health score
+-- Scores and the weights summed are kept at fixed precision (macro fixed_precision), so
+-- the sums below are exact and do not depend on the order of parallel aggregation.
 
 with
 
@@ -33,8 +35,8 @@ scaled as (
         metric_values.value,
         health_metrics.red_at,
         health_metrics.green_at,
-        health_metrics.weight as metric_weight,
-        health_dimensions.weight as dimension_weight,
+        {{ fixed_precision('health_metrics.weight') }} as metric_weight,
+        {{ fixed_precision('health_dimensions.weight') }} as dimension_weight,
         (metric_values.value - health_metrics.red_at)
         / nullif(health_metrics.green_at - health_metrics.red_at, 0) as position
     from metric_values
@@ -47,12 +49,12 @@ scaled as (
 scored as (
     select
         *,
-        case
+        {{ fixed_precision('''case
             when position is null then null
             when position <= 0 then 0.0
             when position >= 1 then 100.0
             else 100.0 * position
-        end as score
+        end''') }} as score
     from scaled
 ),
 
@@ -89,7 +91,7 @@ dimension_shares as (
         dimension_totals.dimension_scored_weight,
         case
             when dimension_totals.dimension_scored_weight > 0
-                then dimension_totals.dimension_weighted_score / dimension_totals.dimension_scored_weight
+                then {{ fixed_precision('dimension_totals.dimension_weighted_score / dimension_totals.dimension_scored_weight') }}
         end as dimension_score,
         account_totals.present_dimension_weight
     from dimension_totals
@@ -126,19 +128,20 @@ final as (
         metric_weight,
         dimension_weight,
         dimension_score,
+        -- per row, so deterministic as they are (no sum to make exact)
         case
             when score is not null and dimension_scored_weight > 0 and present_dimension_weight > 0
                 then
-                    (dimension_weight / present_dimension_weight)
-                    * (metric_weight / dimension_scored_weight)
+                    (cast(dimension_weight as double) / cast(present_dimension_weight as double))
+                    * (cast(metric_weight as double) / cast(dimension_scored_weight as double))
             else 0.0
         end as weight,
         case
             when score is not null and dimension_scored_weight > 0 and present_dimension_weight > 0
                 then
-                    score
-                    * (dimension_weight / present_dimension_weight)
-                    * (metric_weight / dimension_scored_weight)
+                    cast(score as double)
+                    * (cast(dimension_weight as double) / cast(present_dimension_weight as double))
+                    * (cast(metric_weight as double) / cast(dimension_scored_weight as double))
             else 0.0
         end as contribution
     from with_present_weight

@@ -1,8 +1,23 @@
--- The health score (CONTRACT sections 3-4): one row per active account per snapshot date
--- (D, D-7, ... back health_history_weeks), with the four DEAR dimension scores, the
--- health score, its tier (Japanese label and chart colour from seed health_tiers) and
--- its change over 28 days; plus the contract and usage facts at the snapshot that the
--- CTA rules and the dashboard use.
+-- The health score (CONTRACT sections 3-4, 10): one row per active account per history
+-- snapshot date (the grid days on or before D and D itself; int_snapshot_dates), with the
+-- four DEAR dimension scores, the health score, its tier (Japanese label and chart colour
+-- from seed health_tiers) and its change since the 28-day reference snapshot (the latest
+-- snapshot dated on or before S - 28, reading 13); plus the contract and usage facts at the
+-- snapshot that the CTA rules, adoption stages and the dashboard use.
+--
+-- Incremental (strategy history_batch): a build writes only its batch (int_snapshot_batch:
+-- the current snapshot, new grid days, accounts whose inputs changed) and leaves every other
+-- grid day's rows as they are. A reference score outside the batch is read from the rows
+-- already stored. _built_at, _inputs_loaded_at and _seeds_hash are the history's state
+-- (macro health_history_state).
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='history_batch',
+        on_schema_change='sync_all_columns',
+    )
+}}
+-- depends_on: {{ ref('int_snapshot_dates') }}
 
 with
 
@@ -14,20 +29,49 @@ health_scores as (
     select * from {{ ref('int_health_scores') }}
 ),
 
-quota as (
-    select * from {{ ref('int_health_quota_metrics') }}
+usage as (
+    select * from {{ ref('int_health_usage_metrics') }}
 ),
 
-adoption as (
-    select * from {{ ref('int_adoption_stages') }}
+quota as (
+    select * from {{ ref('int_health_quota_metrics') }}
 ),
 
 health_tiers as (
     select * from {{ ref('health_tiers') }}
 ),
 
-latest_snapshot as (
-    select {{ as_of_date() }} as snapshot_date
+batch as (
+    select * from {{ ref('int_snapshot_batch') }}
+),
+
+-- the scores a 28-day change can refer to: this batch's, then the stored ones it leaves
+reference_scores as (
+    select
+        account_id,
+        snapshot_date,
+        health_score,
+        health_tier
+    from health_scores
+    {% if is_incremental() %}
+        union all
+        select
+            stored.account_id,
+            stored.snapshot_date,
+            stored.health_score,
+            stored.health_tier
+        from {{ this }} as stored
+        where not exists (
+            select 1
+            from batch
+            where batch.account_id = stored.account_id
+                and batch.snapshot_date = stored.snapshot_date
+        )
+    {% endif %}
+),
+
+build as (
+    select * from {{ ref('int_health_build') }}
 ),
 
 final as (
@@ -35,22 +79,24 @@ final as (
         account_snapshots.account_id,
         account_snapshots.snapshot_date,
         account_snapshots.segment,
-        health_scores.deployment_score,
-        health_scores.engagement_score,
-        health_scores.adoption_score,
-        health_scores.roi_score,
-        health_scores.health_score,
+        cast(health_scores.deployment_score as double) as deployment_score,
+        cast(health_scores.engagement_score as double) as engagement_score,
+        cast(health_scores.adoption_score as double) as adoption_score,
+        cast(health_scores.roi_score as double) as roi_score,
+        cast(health_scores.health_score as double) as health_score,
         health_scores.health_tier,
         health_tiers.label_ja as health_tier_ja,
-        health_scores.health_score - earlier_scores.health_score as health_score_change_28d,
+        cast(health_scores.health_score - reference_scores.health_score as double)
+            as health_score_change_28d,
         health_tiers.label_en as health_tier_en,
         health_tiers.colour as tier_colour,
         health_tiers.sort_order as tier_sort_order,
-        earlier_scores.health_score as health_score_28d_ago,
-        earlier_scores.health_tier as health_tier_28d_ago,
+        account_snapshots.reference_snapshot_date,
+        cast(reference_scores.health_score as double) as health_score_28d_ago,
+        reference_scores.health_tier as health_tier_28d_ago,
+        not account_snapshots.is_grid_day as is_provisional,
         health_scores.dimensions_scored,
         health_scores.metrics_scored,
-        account_snapshots.snapshot_date = latest_snapshot.snapshot_date as is_latest_snapshot,
         account_snapshots.employee_count,
         account_snapshots.csm_owner,
         account_snapshots.customer_since,
@@ -65,32 +111,34 @@ final as (
         account_snapshots.active_ids,
         account_snapshots.active_admin_ids,
         account_snapshots.ids_issued_30d,
+        usage.wau_rate,
+        usage.mobile_wau_rate,
         quota.contract_year_core_events,
         quota.quota_consumption,
-        adoption.adoption_stage
+        build.built_at as _built_at,
+        build.inputs_loaded_at as _inputs_loaded_at,
+        build.seeds_hash as _seeds_hash
     from account_snapshots
-    cross join latest_snapshot
+    cross join build
     left join health_scores
         on
             account_snapshots.account_id = health_scores.account_id
             and account_snapshots.snapshot_date = health_scores.snapshot_date
-    left join health_scores as earlier_scores
+    left join reference_scores
         on
-            account_snapshots.account_id = earlier_scores.account_id
-            and earlier_scores.snapshot_date = cast(
-                {{ dbt.dateadd('day', '-' ~ health_change_days(), 'account_snapshots.snapshot_date') }}
-                as date
-            )
+            account_snapshots.account_id = reference_scores.account_id
+            and account_snapshots.reference_snapshot_date = reference_scores.snapshot_date
     left join health_tiers
         on health_scores.health_tier = health_tiers.tier
+    left join usage
+        on
+            account_snapshots.account_id = usage.account_id
+            and account_snapshots.snapshot_date = usage.snapshot_date
     left join quota
         on
             account_snapshots.account_id = quota.account_id
             and account_snapshots.snapshot_date = quota.snapshot_date
-    left join adoption
-        on
-            account_snapshots.account_id = adoption.account_id
-            and account_snapshots.snapshot_date = adoption.snapshot_date
+    where account_snapshots.is_history
 )
 
 select * from final

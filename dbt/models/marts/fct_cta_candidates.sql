@@ -1,15 +1,17 @@
--- Every call to action raised (CONTRACT sections 3 and 6): the cooldown replay of
--- int_cta_raised, routed by the playbook of the rule and the account's segment at
--- triggered_on, with its status from the latest recorded outcome.
+-- Every call to action raised (CONTRACT sections 3, 6 and 10): the CTA ledger
+-- (int_cta_ledger, whose fields are frozen when a CTA is raised) with what follows the
+-- data: its status from the latest recorded outcome, and its owner (the account's CSM
+-- today, for playbooks owned by the CSM). An outcome recorded against a CTA always finds
+-- it, whatever later runs do.
 
 with
 
-raised as (
-    select * from {{ ref('int_cta_raised') }}
+ledger as (
+    select * from {{ ref('int_cta_ledger') }}
 ),
 
-snapshots as (
-    select * from {{ ref('int_account_snapshots') }}
+accounts as (
+    select * from {{ ref('stg_crm__accounts') }}
 ),
 
 playbooks as (
@@ -34,31 +36,23 @@ latest_outcomes as (
     from outcomes
 ),
 
-identified as (
+final as (
     select
-        md5(raised.account_id || '|' || raised.cta_type || '|' || cast(raised.triggered_on as varchar)) as cta_id,
-        raised.*,
-    from raised
-),
-
-routed as (
-    select
-        identified.cta_id,
-        identified.account_id,
-        identified.cta_type,
-        identified.direction,
-        identified.triggered_on,
-        identified.reason,
-        identified.metric_value,
-        identified.threshold,
-        identified.priority,
+        ledger.cta_id,
+        ledger.account_id,
+        ledger.cta_type,
+        ledger.direction,
+        ledger.triggered_on,
+        ledger.reason,
+        ledger.metric_value,
+        ledger.threshold,
+        ledger.priority,
         playbooks.owner_role,
-        case when playbooks.owner_role = 'csm' then snapshots.csm_owner end as owner,
-        playbooks.playbook_id,
+        case when playbooks.owner_role = 'csm' then accounts.csm_owner end as owner,
+        ledger.playbook_id,
         playbooks.channel,
         playbooks.action,
-        {{ add_days('identified.triggered_on', 'playbooks.sla_days') }} as due_on,
-        snapshots.segment,
+        ledger.due_on,
         latest_outcomes.outcome as latest_outcome,
         latest_outcomes.recorded_at as latest_outcome_at,
         latest_outcomes.recorded_by as latest_outcome_by,
@@ -66,22 +60,26 @@ routed as (
             when latest_outcomes.outcome in ('contacted', 'no_response', 'won', 'lost') then 'done'
             when latest_outcomes.outcome = 'dismissed' then 'dismissed'
             when latest_outcomes.outcome = 'snoozed' then 'open'
-            when identified.triggered_on >= {{ add_days('as_of.as_of_date', 1 - var('cta_open_days', 30)) }} then 'open'
+            when ledger.triggered_on >= {{ add_days('as_of.as_of_date', 1 - var('cta_open_days', 30)) }} then 'open'
             else 'expired'
         end as status,
         coalesce(latest_outcomes.outcome in ('contacted', 'no_response', 'won', 'lost'), false) as is_actioned,
         coalesce(latest_outcomes.outcome = 'won', false) as is_won,
-    from identified
+        ledger.raised_in_run_id,
+        ledger.raised_as_of,
+        ledger.raised_at,
+        {{ days_between('ledger.triggered_on', 'as_of.as_of_date') }} as age_days,
+        ledger.segment_at_trigger as segment,
+        ledger.contract_id_at_trigger
+    from ledger
     cross join as_of
-    left join snapshots
-        on identified.account_id = snapshots.account_id
-        and identified.triggered_on = snapshots.snapshot_date
+    left join accounts
+        on ledger.account_id = accounts.account_id
     left join playbooks
-        on identified.cta_type = playbooks.cta_type
-        and snapshots.segment = playbooks.segment
+        on ledger.playbook_id = playbooks.playbook_id
     left join latest_outcomes
-        on identified.cta_id = latest_outcomes.cta_id
+        on ledger.cta_id = latest_outcomes.cta_id
         and latest_outcomes.outcome_rank = 1
 )
 
-select * from routed
+select * from final

@@ -1,14 +1,82 @@
 -- The explanation of the health score (CONTRACT section 3): one row per active account,
--- snapshot date and enabled metric, with the metric's value, score, effective weight
--- (its share of the health score after re-normalisation; 0 without a value) and
--- contribution (score * weight; the contributions of a snapshot sum to health_score),
--- and how the score moved over the last 28 days. Labels, thresholds and seed weights
--- of each metric: dim_health_metrics.
+-- history snapshot date and enabled metric, with the metric's value, score, effective
+-- weight (its share of the health score after re-normalisation; 0 without a value) and
+-- contribution (score * weight; the contributions of a snapshot sum to health_score), and
+-- how it moved since the 28-day reference snapshot (reading 13). Labels, thresholds and
+-- seed weights of each metric: dim_health_metrics.
+--
+-- Incremental like fct_account_health (strategy history_batch): a build writes its batch
+-- only; a reference row outside the batch is read from the rows already stored.
+{{
+    config(
+        materialized='incremental',
+        incremental_strategy='history_batch',
+        on_schema_change='sync_all_columns',
+    )
+}}
+-- depends_on: {{ ref('int_snapshot_dates') }}
 
 with
 
 metric_scores as (
     select * from {{ ref('int_health_metric_scores') }}
+),
+
+account_snapshots as (
+    select * from {{ ref('int_account_snapshots') }}
+),
+
+batch as (
+    select * from {{ ref('int_snapshot_batch') }}
+),
+
+-- the metric rows a 28-day change can refer to: this batch's, then the stored ones it leaves
+reference_scores as (
+    select
+        account_id,
+        snapshot_date,
+        metric,
+        cast(value as double) as value,
+        cast(score as double) as score,
+        cast(contribution as double) as contribution
+    from metric_scores
+    {% if is_incremental() %}
+        union all
+        select
+            stored.account_id,
+            stored.snapshot_date,
+            stored.metric,
+            stored.value,
+            stored.score,
+            stored.contribution
+        from {{ this }} as stored
+        where not exists (
+            select 1
+            from batch
+            where batch.account_id = stored.account_id
+                and batch.snapshot_date = stored.snapshot_date
+        )
+    {% endif %}
+),
+
+current_scores as (
+    select
+        metric_scores.account_id,
+        metric_scores.snapshot_date,
+        metric_scores.dimension,
+        metric_scores.metric,
+        cast(metric_scores.value as double) as value,
+        cast(metric_scores.score as double) as score,
+        cast(metric_scores.weight as double) as weight,
+        cast(metric_scores.contribution as double) as contribution,
+        cast(metric_scores.dimension_score as double) as dimension_score,
+        account_snapshots.reference_snapshot_date
+    from metric_scores
+    inner join account_snapshots
+        on
+            metric_scores.account_id = account_snapshots.account_id
+            and metric_scores.snapshot_date = account_snapshots.snapshot_date
+    where account_snapshots.is_history
 ),
 
 final as (
@@ -21,20 +89,18 @@ final as (
         current_scores.score,
         current_scores.weight,
         current_scores.contribution,
-        current_scores.score - earlier_scores.score as score_change_28d,
-        current_scores.value - earlier_scores.value as value_change_28d,
-        current_scores.contribution - earlier_scores.contribution as contribution_change_28d,
+        current_scores.score - reference_scores.score as score_change_28d,
+        current_scores.value - reference_scores.value as value_change_28d,
+        current_scores.contribution - reference_scores.contribution as contribution_change_28d,
         100.0 * current_scores.weight - current_scores.contribution as points_missing,
-        current_scores.dimension_score
-    from metric_scores as current_scores
-    left join metric_scores as earlier_scores
+        current_scores.dimension_score,
+        {{ build_started_at() }} as _built_at
+    from current_scores
+    left join reference_scores
         on
-            current_scores.account_id = earlier_scores.account_id
-            and current_scores.metric = earlier_scores.metric
-            and earlier_scores.snapshot_date = cast(
-                {{ dbt.dateadd('day', '-' ~ health_change_days(), 'current_scores.snapshot_date') }}
-                as date
-            )
+            current_scores.account_id = reference_scores.account_id
+            and current_scores.metric = reference_scores.metric
+            and current_scores.reference_snapshot_date = reference_scores.snapshot_date
 )
 
 select * from final

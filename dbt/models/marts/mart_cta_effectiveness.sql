@@ -50,7 +50,7 @@ base_rates as (
         avg(case when churned_180d then 1.0 else 0.0 end) as baseline_churn_rate_180d,
         avg(case when expanded_180d then 1.0 else 0.0 end) as baseline_expansion_rate_180d,
     from outcomes
-    where is_observable
+    where is_observable and is_health_snapshot
 ),
 
 final as (
