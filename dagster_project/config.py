@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
-DBT_PROJECT_DIR = PROJECT_ROOT / "dbt"
+# The dbt project; CSWH_DBT_PROJECT_DIR points a run at a copy (e.g. with changed seeds).
+DBT_PROJECT_DIR = Path(os.environ.get("CSWH_DBT_PROJECT_DIR") or PROJECT_ROOT / "dbt").resolve()
 
 # Customer data tools should not phone home, and there is no internet here. Set by `cswh` for
 # itself and its dbt subprocesses; anything starting dbt on its own adds them too.

@@ -1,12 +1,21 @@
 """The serving copy: what analysts, the dashboard and auditors read.
 
 DuckDB locks the whole file, so readers never open the working warehouse. After a good
-build the published schemas are copied into a new file next to the serving path, which
+build the published schemas are written into a new file next to the serving path, which
 is then swapped in with ``os.replace`` (atomic on POSIX): a reader sees either the old
 copy or the new one, never a half-written file, and never meets the pipeline's lock.
+
+A daily publish must not cost more as the history grows (CONTRACT section 10): the new
+file starts as a byte copy of the previous publication (never written in place, so its
+bytes are stable while readers hold it), and only what changed is written into it: the
+snapshot dates a health history build rewrote, the weeks of usage recomputed, the runs
+appended to the dq tables, and tables whose content differs. Anything that does not line
+up (no previous copy, other columns) is copied whole, so the result is always the same
+as a full copy.
 """
 
 import os
+import shutil
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,6 +29,14 @@ from dagster_project.config import duckdb_config
 PUBLISHED_SCHEMAS = ("marts", "dq", "staging", "seeds")
 # Too large to duplicate (one row per user, feature and day); analysts use fct_usage_weekly.
 NOT_PUBLISHED = {("staging", "stg_usage__daily")}
+# Append-only audit tables: a publish appends the runs the previous copy does not have.
+APPEND_ONLY = {
+    ("dq", "load_manifest"): "run_id",
+    ("dq", "quarantine"): "run_id",
+    ("dq", "check_results"): "run_id",
+}
+# Incremental usage mart: rewritten week by week (its newest _day_loaded_at tells).
+USAGE_WEEKS = {("marts", "fct_usage_weekly"): ("week_start", "_day_loaded_at")}
 
 
 @dataclass(frozen=True)
@@ -27,6 +44,39 @@ class Publication:
     path: Path
     tables: int
     rows: int
+    tables_rewritten: int = 0  # tables written whole (the rest: unchanged or in part)
+
+
+def _ident(*parts: str) -> str:
+    return ".".join('"' + p.replace('"', '""') + '"' for p in parts)
+
+
+def _lit(value: str) -> str:
+    return "'" + value.replace("'", "''") + "'"
+
+
+def seeds_hash(con: duckdb.DuckDBPyConnection, catalog: str | None = None) -> str | None:
+    """md5 of every seed table's rows (order-independent): the configuration version a
+    run scored and routed with, recorded in dq.publish_log."""
+    where = "table_schema = 'seeds'" + (
+        f" and table_catalog = {_lit(catalog)}"
+        if catalog
+        else " and table_catalog = current_database()"
+    )
+    names = [
+        r[0]
+        for r in con.execute(
+            f"select table_name from information_schema.tables where {where} order by 1"
+        ).fetchall()
+    ]
+    if not names:
+        return None
+    parts = " || '|' || ".join(
+        f"(select coalesce(string_agg(md5(cast(t as varchar)), ',' order by md5(cast(t as varchar))), '') "
+        f"from {_ident(*([catalog] if catalog else []), 'seeds', n)} as t)"
+        for n in names
+    )
+    return con.execute(f"select md5({parts})").fetchone()[0]
 
 
 def record_publication(
@@ -35,23 +85,35 @@ def record_publication(
     as_of: str | None,
     catalog: str | None = None,
     published_at: datetime | None = None,
+    seeds: str | None = None,
 ) -> None:
     """Append to ``dq.publish_log`` (of ``catalog``, default the connection's database)."""
-    table = f'"{catalog}".dq.publish_log' if catalog else "dq.publish_log"
+    table = _ident(catalog, "dq", "publish_log") if catalog else "dq.publish_log"
     con.execute(
         f"create table if not exists {table} ("
         "run_id varchar, published_at timestamp, as_of_date date)"
     )
+    # the seed version of the run (added later: older logs gain the column, null)
+    con.execute(f"alter table {table} add column if not exists seeds_hash varchar")
     con.execute(
-        f"insert into {table} values (?, ?, ?)",
-        [run_id, published_at or datetime.now(UTC).replace(tzinfo=None), as_of],
+        f"insert into {table} (run_id, published_at, as_of_date, seeds_hash) values (?, ?, ?, ?)",
+        [run_id, published_at or datetime.now(UTC).replace(tzinfo=None), as_of, seeds],
     )
+
+
+def _history_partitions() -> dict[tuple[str, str], tuple[str, str]]:
+    """Tables synchronised by partition: (partition column, the column whose newest value
+    changes when a partition is rewritten)."""
+    from dagster_project.transform.project import history_models
+
+    history = {("marts", name): ("snapshot_date", "_built_at") for name in history_models()}
+    return {**history, **USAGE_WEEKS}
 
 
 def publish(
     warehouse: Path, serving: Path, run_id: str | None = None, as_of: str | None = None
 ) -> Publication:
-    """Copy the published schemas of ``warehouse`` to ``serving``, atomically.
+    """Write the published schemas of ``warehouse`` to ``serving``, atomically.
 
     With ``run_id``, the publication is logged in ``dq.publish_log``: first in the new copy
     (before the swap), then in the warehouse (after it), so a publish killed mid-copy never
@@ -62,31 +124,19 @@ def publish(
     # Only one run publishes at a time (the warehouse lock), so every such file is garbage.
     for leftover in serving.parent.glob(f".{serving.name}.*.tmp*"):
         leftover.unlink(missing_ok=True)
-    tables = rows = 0
+    if serving.exists():
+        shutil.copyfile(serving, tmp)  # the previous publication: the new one starts from it
     con = duckdb.connect(str(warehouse), config=duckdb_config())
     try:
-        relations = con.execute(
-            "select table_schema, table_name from information_schema.tables "
-            "where table_catalog = current_database() and table_schema in "
-            f"({', '.join('?' for _ in PUBLISHED_SCHEMAS)}) order by 1, 2",
-            list(PUBLISHED_SCHEMAS),
-        ).fetchall()
-        con.execute(f"attach '{tmp}' as serving_tmp")
-        for schema in PUBLISHED_SCHEMAS:
-            con.execute(f'create schema if not exists serving_tmp."{schema}"')
-        for schema, name in relations:
-            if (schema, name) in NOT_PUBLISHED:
-                continue
-            con.execute(
-                f'create table serving_tmp."{schema}"."{name}" as select * from "{schema}"."{name}"'
-            )
-            rows += con.execute(f'select count(*) from serving_tmp."{schema}"."{name}"').fetchone()[
-                0
-            ]
-            tables += 1
+        con.execute(f"attach {_lit(str(tmp))} as serving_tmp")
+        tables, rows, rewritten = _sync(con, "serving_tmp")
         published_at = datetime.now(UTC).replace(tzinfo=None)
+        seeds = seeds_hash(con)
         if run_id is not None:
-            record_publication(con, run_id, as_of, catalog="serving_tmp", published_at=published_at)
+            record_publication(
+                con, run_id, as_of, catalog="serving_tmp", published_at=published_at, seeds=seeds
+            )
+        con.execute("checkpoint serving_tmp")
         con.execute("detach serving_tmp")
         con.close()
         _fsync(tmp)
@@ -100,10 +150,85 @@ def publish(
     if run_id is not None:
         con = duckdb.connect(str(warehouse), config=duckdb_config())
         try:
-            record_publication(con, run_id, as_of, published_at=published_at)
+            record_publication(con, run_id, as_of, published_at=published_at, seeds=seeds)
         finally:
             con.close()
-    return Publication(serving, tables, rows)
+    return Publication(serving, tables, rows, rewritten)
+
+
+def _tables(con: duckdb.DuckDBPyConnection, catalog: str) -> dict[tuple[str, str], list]:
+    """(schema, table) -> its columns and types, of the published schemas of ``catalog``."""
+    found: dict[tuple[str, str], list] = {}
+    for schema, name, column, dtype in con.execute(
+        "select c.table_schema, c.table_name, c.column_name, c.data_type "
+        "from information_schema.columns c where c.table_catalog = ? and c.table_schema in "
+        f"({', '.join('?' for _ in PUBLISHED_SCHEMAS)}) order by 1, 2, c.ordinal_position",
+        [catalog, *PUBLISHED_SCHEMAS],
+    ).fetchall():
+        found.setdefault((schema, name), []).append((column, dtype))
+    return found
+
+
+def _sync(con: duckdb.DuckDBPyConnection, target: str) -> tuple[int, int, int]:
+    """Make the published schemas of ``target`` equal those of the warehouse, writing only
+    what differs. Returns (tables, rows, tables written whole)."""
+    (source,) = con.execute("select current_database()").fetchone()
+    wanted = {k: v for k, v in _tables(con, source).items() if k not in NOT_PUBLISHED}
+    present = _tables(con, target)
+    partitions = _history_partitions()
+    for schema in PUBLISHED_SCHEMAS:
+        con.execute(f"create schema if not exists {_ident(target, schema)}")
+    for key in sorted(set(present) - set(wanted)):
+        con.execute(f"drop table if exists {_ident(target, *key)}")
+    rows = rewritten = 0
+    for key, columns in sorted(wanted.items()):
+        src, dst = _ident(source, *key), _ident(target, *key)
+        same_shape = present.get(key) == columns
+        names = {name for name, _ in columns}
+        if same_shape and key in partitions and set(partitions[key]) <= names:
+            _sync_partitions(con, src, dst, *partitions[key])
+        elif same_shape and key in APPEND_ONLY:
+            _append_new_runs(con, src, dst, APPEND_ONLY[key])
+        elif not same_shape or _signature(con, src) != _signature(con, dst):
+            con.execute(f"create or replace table {dst} as select * from {src}")
+            rewritten += 1
+        rows += con.execute(f"select count(*) from {dst}").fetchone()[0]
+    return len(wanted), rows, rewritten
+
+
+def _signature(con: duckdb.DuckDBPyConnection, table: str) -> tuple:
+    """Row count and an order-independent hash of every row."""
+    return con.execute(f"select count(*), sum(hash(t)) from {table} as t").fetchone()
+
+
+def _sync_partitions(con, src: str, dst: str, column: str, version: str) -> None:
+    """Rewrite the partitions whose rows differ: another row count or a newer `version`."""
+    col, ver = _ident(column), _ident(version)
+    changed = con.execute(
+        f"select coalesce(w.p, s.p) "
+        f"from (select {col} as p, count(*) as n, max({ver}) as v from {src} group by 1) as w "
+        f"full outer join (select {col} as p, count(*) as n, max({ver}) as v from {dst} group by 1) as s "
+        "on w.p = s.p where w.n is distinct from s.n or w.v is distinct from s.v"
+    ).fetchall()
+    if not changed:
+        return
+    con.execute("create or replace temp table changed_partitions (p date)")
+    con.executemany("insert into changed_partitions values (?)", changed)
+    con.execute(f"delete from {dst} where {col} in (select p from changed_partitions)")
+    con.execute(
+        f"insert into {dst} select * from {src} where {col} in (select p from changed_partitions)"
+    )
+
+
+def _append_new_runs(con, src: str, dst: str, run_column: str) -> None:
+    """Append the runs ``dst`` does not have yet; copy whole if it has rows ``src`` lacks."""
+    run = _ident(run_column)
+    con.execute(
+        f"insert into {dst} select * from {src} where {run} is distinct from null "
+        f"and {run} not in (select distinct {run} from {dst} where {run} is not null)"
+    )
+    if _signature(con, src) != _signature(con, dst):
+        con.execute(f"create or replace table {dst} as select * from {src}")
 
 
 def headline(serving: Path) -> dict:
@@ -175,7 +300,10 @@ def build_publish_asset(upstream: list):
         result = publish(
             Path(warehouse.path), Path(serving.path), run_id=context.run.run_id, as_of=as_of
         )
-        context.log.info(f"published {result.tables} tables ({result.rows} rows) to {result.path}")
+        context.log.info(
+            f"published {result.tables} tables ({result.rows} rows; {result.tables_rewritten} "
+            f"written whole, the rest unchanged or in part) to {result.path}"
+        )
         return dg.MaterializeResult(
             metadata={
                 "path": dg.MetadataValue.path(str(result.path)),

@@ -4,6 +4,9 @@ can write the manifest before anything imports the dbt assets."""
 
 from __future__ import annotations
 
+import json
+from functools import cache
+
 from dagster_dbt import DbtProject
 
 from dagster_project.config import DBT_PROJECT_DIR
@@ -29,3 +32,20 @@ def manifest_is_stale() -> bool:
 def prepare() -> None:
     """Parse the dbt project and write target/manifest.json (needs CSWH_WAREHOUSE set)."""
     dbt_project.preparer.prepare(dbt_project)
+
+
+# dbt models whose incremental strategy keeps the health history (macro
+# get_incremental_history_batch_sql): a build writes only its batch of rows.
+HISTORY_STRATEGY = "history_batch"
+
+
+@cache
+def history_models() -> frozenset[str]:
+    """Names of the dbt models built with the history_batch strategy (from the manifest)."""
+    manifest = json.loads(dbt_project.manifest_path.read_text())
+    return frozenset(
+        node["name"]
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model"
+        and node["config"].get("incremental_strategy") == HISTORY_STRATEGY
+    )

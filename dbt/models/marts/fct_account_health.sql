@@ -55,10 +55,11 @@ reference_scores as (
     from health_scores
     {% if is_incremental() %}
         union all
+        -- stored as double; back to the fixed precision it was computed at, exactly
         select
             stored.account_id,
             stored.snapshot_date,
-            stored.health_score,
+            {{ fixed_precision('stored.health_score') }} as health_score,
             stored.health_tier
         from {{ this }} as stored
         where not exists (
