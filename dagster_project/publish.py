@@ -6,6 +6,7 @@ is then swapped in with ``os.replace`` (atomic on POSIX): a reader sees either t
 copy or the new one, never a half-written file, and never meets the pipeline's lock.
 """
 
+import glob
 import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -37,7 +38,7 @@ def record_publication(
     published_at: datetime | None = None,
 ) -> None:
     """Append to ``dq.publish_log`` (of ``catalog``, default the connection's database)."""
-    table = f'"{catalog}".dq.publish_log' if catalog else "dq.publish_log"
+    table = f"{_ident(catalog)}.dq.publish_log" if catalog else "dq.publish_log"
     con.execute(
         f"create table if not exists {table} ("
         "run_id varchar, published_at timestamp, as_of_date date)"
@@ -46,6 +47,10 @@ def record_publication(
         f"insert into {table} values (?, ?, ?)",
         [run_id, published_at or datetime.now(UTC).replace(tzinfo=None), as_of],
     )
+
+
+def _ident(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
 
 
 def publish(
@@ -60,7 +65,7 @@ def publish(
     tmp = serving.with_name(f".{serving.name}.{os.getpid()}.tmp")
     # A publish killed mid-copy leaves its half-written file (named after its pid) behind.
     # Only one run publishes at a time (the warehouse lock), so every such file is garbage.
-    for leftover in serving.parent.glob(f".{serving.name}.*.tmp*"):
+    for leftover in serving.parent.glob(f".{glob.escape(serving.name)}.*.tmp*"):
         leftover.unlink(missing_ok=True)
     tables = rows = 0
     con = duckdb.connect(str(warehouse), config=duckdb_config())
@@ -71,7 +76,7 @@ def publish(
             f"({', '.join('?' for _ in PUBLISHED_SCHEMAS)}) order by 1, 2",
             list(PUBLISHED_SCHEMAS),
         ).fetchall()
-        con.execute(f"attach '{tmp}' as serving_tmp")
+        con.execute("attach ? as serving_tmp", [str(tmp)])  # a path is a value, not SQL
         for schema in PUBLISHED_SCHEMAS:
             con.execute(f'create schema if not exists serving_tmp."{schema}"')
         for schema, name in relations:

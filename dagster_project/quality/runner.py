@@ -147,8 +147,16 @@ def gx_context(docs_dir: Path | None = None, data_docs_sites: dict | None = None
 def _datasource(context, warehouse: Path):
     return context.data_sources.add_or_update_sql(
         name=DATASOURCE,
-        connection_string=f"duckdb:///{warehouse}",
-        kwargs={"connect_args": {"read_only": True, "config": duckdb_config()}},
+        # The path goes to duckdb.connect as an argument: in the URL, "?" or "%" in a file
+        # name would be parsed as URL syntax.
+        connection_string="duckdb://",
+        kwargs={
+            "connect_args": {
+                "database": str(warehouse),
+                "read_only": True,
+                "config": duckdb_config(),
+            }
+        },
     )
 
 

@@ -25,8 +25,9 @@
     {{ api.Relation.create(database=target.database, schema='meta', identifier='run_context') }}
 {%- endmacro %}
 
-{#- on-run-start: the table exists (empty) even when dbt runs outside Dagster. -#}
+{#- on-run-start: the table exists (empty) even when dbt runs outside Dagster. The database is
+    named after the warehouse file (e.g. "cs-warehouse"): render it as a relation, quoted. -#}
 {% macro create_run_context() -%}
-    create schema if not exists {{ target.database }}.meta;
+    create schema if not exists {{ api.Relation.create(database=target.database, schema='meta') }};
     create table if not exists {{ run_context_relation() }} (as_of_date date, run_id varchar);
 {%- endmacro %}
