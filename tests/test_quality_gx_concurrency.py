@@ -7,10 +7,13 @@ from __future__ import annotations
 import dataclasses
 import json
 import multiprocessing
+import re
+import shutil
 from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 from pathlib import Path
 
+import pytest
 import yaml
 
 from dagster_project.config import Settings
@@ -18,6 +21,8 @@ from dagster_project.quality.docs import refresh_data_docs
 from dagster_project.quality.gx_store import VALIDATIONS_DIR
 from dagster_project.quality.runner import run_suites
 from dagster_project.quality.suites import all_suites
+from tests.crash_support import WatchedRun
+from tests.support import cswh_env
 from tests.test_quality_support import build_warehouse
 
 AS_OF = date(2026, 10, 31)
@@ -69,6 +74,39 @@ def test_validations_and_renders_at_once_share_a_docs_dir(tmp_path: Path) -> Non
         ]
     assert not errors, "\n".join(errors)
 
+    _assert_gx_files_whole_and_unshared(docs_dir)
+
+    # One more render (as after a run) lists every validation of every process.
+    index = refresh_data_docs(_settings(warehouses[0], docs_dir)).read_text(encoding="utf-8")
+    missing = [r for ids in run_ids for r in ids if r not in index]
+    assert missing == []
+
+
+@pytest.mark.slow
+def test_two_runs_on_two_warehouses_share_one_docs_dir(tiny_zone: Path, tmp_path: Path) -> None:
+    """Two `cswh run` started together, each with its own warehouse, serving copy and Dagster
+    home, one docs dir (as two warehouses in one checkout have): both validate and render
+    Data Docs at about the same moments, and both succeed."""
+    docs_dir = tmp_path / "docs"
+    shutil.copytree(tiny_zone, tmp_path / "raw")
+    envs = [
+        cswh_env(tmp_path / name, CSWH_DATA_DIR=str(tmp_path / "raw"), CSWH_DOCS_DIR=str(docs_dir))
+        for name in ("a", "b")
+    ]
+    runs = [WatchedRun.start(env) for env in envs]
+    codes = [r.finish(timeout=1800) for r in runs]
+    for r, code in zip(runs, codes, strict=True):
+        assert code == 0, r.output[-4000:]
+        assert "data quality report not refreshed" not in r.output, r.output[-4000:]
+
+    _assert_gx_files_whole_and_unshared(docs_dir)
+    index = (docs_dir / "data_docs" / "index.html").read_text(encoding="utf-8")
+    for r in runs:
+        run_id = re.search(r"run ([0-9a-f-]{36}): succeeded", r.output).group(1)
+        assert run_id in index
+
+
+def _assert_gx_files_whole_and_unshared(docs_dir: Path) -> None:
     # Whatever GX keeps in the docs dir is whole: every YAML and JSON file parses.
     stored = [p for p in (docs_dir / "gx").rglob("*") if p.is_file()]
     for path in stored:
@@ -81,8 +119,3 @@ def test_validations_and_renders_at_once_share_a_docs_dir(tmp_path: Path) -> Non
     shared = [p for p in stored if not p.is_relative_to(docs_dir / VALIDATIONS_DIR)]
     assert shared == []
     assert len(stored) == len({p.parent for p in stored})
-
-    # One more render (as after a run) lists every validation of every process.
-    index = refresh_data_docs(_settings(warehouses[0], docs_dir)).read_text(encoding="utf-8")
-    missing = [r for ids in run_ids for r in ids if r not in index]
-    assert missing == []
