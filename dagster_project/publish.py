@@ -14,6 +14,7 @@ up (no previous copy, other columns) is copied whole, so the result is always th
 as a full copy.
 """
 
+import glob
 import os
 import shutil
 from dataclasses import dataclass
@@ -122,13 +123,13 @@ def publish(
     tmp = serving.with_name(f".{serving.name}.{os.getpid()}.tmp")
     # A publish killed mid-copy leaves its half-written file (named after its pid) behind.
     # Only one run publishes at a time (the warehouse lock), so every such file is garbage.
-    for leftover in serving.parent.glob(f".{serving.name}.*.tmp*"):
+    for leftover in serving.parent.glob(f".{glob.escape(serving.name)}.*.tmp*"):
         leftover.unlink(missing_ok=True)
     if serving.exists():
         shutil.copyfile(serving, tmp)  # the previous publication: the new one starts from it
     con = duckdb.connect(str(warehouse), config=duckdb_config())
     try:
-        con.execute(f"attach {_lit(str(tmp))} as serving_tmp")
+        con.execute("attach ? as serving_tmp", [str(tmp)])  # a path is a value, not SQL
         tables, rows, rewritten = _sync(con, "serving_tmp")
         published_at = datetime.now(UTC).replace(tzinfo=None)
         seeds = seeds_hash(con)

@@ -5,7 +5,7 @@ Layout under ``$CSWH_DOCS_DIR`` (default ``data/docs``)::
     index.html            links to both sites
     data_docs/index.html  Great Expectations Data Docs: every suite and every validation run
     dbt/index.html        dbt docs (``dbt docs generate --static``: one self-contained page)
-    gx/                   the GX project (suites, validation definitions, stored results)
+    gx/uncommitted/validations/  stored GX validation results (one file per suite and run)
 
 GX's page templates load Bootstrap, jQuery, Vega and Font Awesome from CDNs and a logo
 (with the context id in its URL) from S3. Auditors often read on a closed network, so the
@@ -16,6 +16,7 @@ from ``file://`` with no server and no internet.
 
 from __future__ import annotations
 
+import fcntl
 import html
 import os
 import re
@@ -23,6 +24,8 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from dagster_project.config import DBT_PROJECT_DIR, NO_TELEMETRY, Settings
@@ -60,9 +63,8 @@ def _site_dir(docs_dir: Path) -> Path:
     return docs_dir / "data_docs"
 
 
-def _ensure_site(context, site_dir: Path) -> None:
-    sites = context.variables.data_docs_sites or {}
-    config = {
+def _site_config(site_dir: Path) -> dict:
+    return {
         "class_name": "SiteBuilder",
         "show_how_to_buttons": False,
         # The index lists the latest validations (about 45 runs); dq.check_results keeps all.
@@ -75,33 +77,31 @@ def _ensure_site(context, site_dir: Path) -> None:
             "base_directory": str(site_dir),
         },
     }
-    if sites.get(SITE_NAME) == config and list(sites) == [SITE_NAME]:
-        return
-    for name in list(sites):
-        if name != SITE_NAME:
-            context.delete_data_docs_site(name)
-    if SITE_NAME in (context.variables.data_docs_sites or {}):
-        context.update_data_docs_site(SITE_NAME, config)
-    else:
-        context.add_data_docs_site(SITE_NAME, config)
 
 
-def _register_missing_suites(context) -> None:
-    """Suites appear in Data Docs even before their first validation."""
+def _register_suites(context) -> None:
+    """Every suite, as the code defines it, appears in Data Docs, validated or not."""
     import great_expectations as gx
 
     from dagster_project.quality.suites import all_suites
 
-    existing = {s.name for s in context.suites.all()}
     for suite in all_suites():
-        if suite.name in existing:
-            continue
         gx_suite = gx.ExpectationSuite(
             name=suite.name,
             expectations=[e.copy(deep=True) for e in suite.expectations],
             meta={"description": suite.description, "table": suite.name},
         )
         context.suites.add(gx_suite)
+
+
+@contextmanager
+def docs_lock(docs_dir: Path) -> Iterator[None]:
+    """One writer of the docs dir at a time. Runs on different warehouses may share it (one
+    per checkout) and `cswh docs` may run beside them; GX and dbt write their sites in place."""
+    docs_dir.mkdir(parents=True, exist_ok=True)
+    with open(docs_dir / ".docs.lock", "a") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        yield
 
 
 def localize_html(site_dir: Path, changed_since: float | None = None) -> int:
@@ -154,24 +154,28 @@ def remote_references(site_dir: Path) -> list[str]:
 
 
 def refresh_data_docs(settings: Settings | None = None, run_id: str | None = None) -> Path:
-    """Update the Data Docs site from the stored suites and validation results (call after
+    """Update the Data Docs site from the suites and the stored validation results (call after
     every run). With `run_id`, only that run's validation pages, the suite pages and the
     index are rendered: the site keeps every earlier page, and a daily run does not
     re-render a history that grows by ~20 pages a run. Returns the site's index.html."""
+    settings = settings or Settings.from_env()
+    with docs_lock(settings.docs_dir):
+        return _render_data_docs(settings.docs_dir, run_id)
+
+
+def _render_data_docs(docs_dir: Path, run_id: str | None) -> Path:
     from great_expectations.data_context.types.resource_identifiers import (
         ExpectationSuiteIdentifier,
     )
 
     from dagster_project.quality.runner import gx_context
 
-    settings = settings or Settings.from_env()
-    docs_dir = settings.docs_dir
     site_dir = _site_dir(docs_dir)
     started = time.time()
-    context = gx_context(docs_dir)
+    # Built fresh from the code's suites and the stored results: no GX config file to share.
+    context = gx_context(docs_dir, data_docs_sites={SITE_NAME: _site_config(site_dir)})
     fresh_site = not (site_dir / "index.html").exists()
-    _ensure_site(context, site_dir)
-    _register_missing_suites(context)
+    _register_suites(context)
     resources = None
     if run_id and not fresh_site:
         resources = [
@@ -240,12 +244,12 @@ mart models, their columns, tests and lineage.</li>
 def build_docs(settings: Settings | None = None) -> dict[str, Path]:
     """Both sites plus a landing page; each index.html opens from disk (``cswh docs``)."""
     settings = settings or Settings.from_env()
-    settings.docs_dir.mkdir(parents=True, exist_ok=True)
-    paths = {
-        "data_docs": refresh_data_docs(settings),
-        "dbt_docs": build_dbt_docs(settings),
-    }
-    index = settings.docs_dir / "index.html"
-    index.write_text(_INDEX.format(root=html.escape(str(settings.docs_dir))), encoding="utf-8")
+    with docs_lock(settings.docs_dir):
+        paths = {
+            "data_docs": _render_data_docs(settings.docs_dir, None),
+            "dbt_docs": build_dbt_docs(settings),
+        }
+        index = settings.docs_dir / "index.html"
+        index.write_text(_INDEX.format(root=html.escape(str(settings.docs_dir))), encoding="utf-8")
     paths["index"] = index
     return paths

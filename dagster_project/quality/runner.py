@@ -116,30 +116,47 @@ class SuiteOutcome:
 # --- GX context ---------------------------------------------------------------------------
 
 
-def gx_context(project_dir: Path | None = None):
-    """A GX context: file-based under ``project_dir`` (suites, validation results and Data
-    Docs persist there) or ephemeral. Progress bars off, analytics off."""
+def gx_context(docs_dir: Path | None = None, data_docs_sites: dict | None = None):
+    """An ephemeral GX context: nothing it holds is written to disk, so any number of
+    validations and renders can run at once. With ``docs_dir``, validation results are also
+    stored there for Data Docs, each in its own file written atomically (gx_store).
+    ``data_docs_sites``: for the Data Docs writer. Progress bars off, analytics off."""
     os.environ["GX_ANALYTICS_ENABLED"] = "false"
     import great_expectations as gx
-    from great_expectations.data_context.types.base import ProgressBarsConfig
+    from great_expectations.data_context.types.base import (
+        DataContextConfig,
+        InMemoryStoreBackendDefaults,
+        ProgressBarsConfig,
+    )
 
     from dagster_project.quality import gx_duckdb_shim
+    from dagster_project.quality.gx_store import validation_results_store
 
     gx_duckdb_shim.apply()
-    if project_dir is None:
-        context = gx.get_context(mode="ephemeral")
-    else:
-        project_dir.mkdir(parents=True, exist_ok=True)
-        context = gx.get_context(mode="file", project_root_dir=str(project_dir))
-    context.variables.progress_bars = ProgressBarsConfig(globally=False, metric_calculations=False)
-    return context
+    config = DataContextConfig(
+        store_backend_defaults=InMemoryStoreBackendDefaults(),
+        data_docs_sites=data_docs_sites or {},
+        analytics_enabled=False,
+        progress_bars=ProgressBarsConfig(globally=False, metric_calculations=False),
+    )
+    if docs_dir is not None:
+        config.stores[config.validation_results_store_name] = validation_results_store(docs_dir)
+    return gx.get_context(project_config=config, mode="ephemeral")
 
 
 def _datasource(context, warehouse: Path):
     return context.data_sources.add_or_update_sql(
         name=DATASOURCE,
-        connection_string=f"duckdb:///{warehouse}",
-        kwargs={"connect_args": {"read_only": True, "config": duckdb_config()}},
+        # The path goes to duckdb.connect as an argument: in the URL, "?" or "%" in a file
+        # name would be parsed as URL syntax.
+        connection_string="duckdb://",
+        kwargs={
+            "connect_args": {
+                "database": str(warehouse),
+                "read_only": True,
+                "config": duckdb_config(),
+            }
+        },
     )
 
 
@@ -210,7 +227,8 @@ def run_suites(
 ) -> list[SuiteOutcome]:
     """Validate ``suites`` on the warehouse, append the results to ``dq.check_results``
     (``write``), and return them. A suite whose table does not exist is skipped with a
-    recorded note (a failed ``expect_table_to_exist`` warning), never silently."""
+    recorded note (a failed ``expect_table_to_exist`` warning), never silently. ``gx_dir``:
+    the docs dir whose Data Docs should show the GX results (see ``gx_context``)."""
     log = log or _log.info
     checked_at = datetime.now(UTC).replace(tzinfo=None)
     tables = existing_tables(warehouse)

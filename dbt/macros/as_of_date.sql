@@ -31,9 +31,10 @@
     {{ api.Relation.create(database=target.database, schema='meta', identifier='cta_evaluations') }}
 {%- endmacro %}
 
-{#- on-run-start: the tables exist (empty) even when dbt runs outside Dagster. -#}
+{#- on-run-start: the tables exist (empty) even when dbt runs outside Dagster. The database is
+    named after the warehouse file (e.g. "cs-warehouse"): render it as a relation, quoted. -#}
 {% macro create_run_context() -%}
-    create schema if not exists {{ target.database }}.meta;
+    create schema if not exists {{ api.Relation.create(database=target.database, schema='meta') }};
     create table if not exists {{ run_context_relation() }} (as_of_date date, run_id varchar);
     alter table {{ run_context_relation() }} add column if not exists full_refresh boolean;
     create table if not exists {{ cta_evaluations_relation() }} (
