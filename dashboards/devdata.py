@@ -62,7 +62,13 @@ def build(path: Path, accounts: int = 30, seed: int = 1, as_of: date = date(2026
     for schema in ("marts", "dq", "staging", "seeds"):
         con.execute(f"create schema {schema}")
     csms = ["佐藤 花子", "鈴木 一郎", "高橋 美咲"]
-    snapshots = [as_of - timedelta(days=7 * k) for k in range(52)][::-1]
+    # The grid (CONTRACT section 3): Sundays on or before D, plus D itself when D is not a
+    # Sunday (the provisional current snapshot). The default D, 2026-10-31, is a Saturday.
+    last_sunday = as_of - timedelta(days=(as_of.isoweekday() % 7))
+    snapshots = [
+        last_sunday - timedelta(days=7 * k) for k in range(52 if last_sunday == as_of else 51)
+    ]
+    snapshots = sorted({*snapshots, as_of})
 
     dim, health, metrics = [], [], []
     for i in range(accounts):
@@ -84,11 +90,14 @@ def build(path: Path, accounts: int = 30, seed: int = 1, as_of: date = date(2026
                 continue
             score = max(0.0, min(100.0, score + rnd.uniform(-6, 6)))
             history[s] = score
-            prev = history.get(s - timedelta(days=28))
+            # the 28-day reference snapshot: the latest one on or before S-28
+            ref = max((d for d in history if d <= s - timedelta(days=28)), default=None)
+            prev = None if ref is None else history[ref]
             dims = {d: max(0.0, min(100.0, score + rnd.uniform(-15, 15))) for d in METRICS}
             health.append(
                 (aid, s, seg, dims["deployment"], dims["engagement"], dims["adoption"],
-                 dims["roi"], score, _tier(score), None, None if prev is None else score - prev)
+                 dims["roi"], score, _tier(score), None, None if prev is None else score - prev,
+                 s == as_of and s != last_sunday)
             )  # fmt: skip
             if s >= as_of - timedelta(days=28):
                 total = sum(DIM_WEIGHT.values())
@@ -110,9 +119,9 @@ def build(path: Path, accounts: int = 30, seed: int = 1, as_of: date = date(2026
         "create table marts.fct_account_health (account_id varchar, snapshot_date date,"
         " segment varchar, deployment_score double, engagement_score double, adoption_score double,"
         " roi_score double, health_score double, health_tier varchar, health_tier_ja varchar,"
-        " health_score_change_28d double)"
+        " health_score_change_28d double, is_provisional boolean)"
     )
-    con.executemany(f"insert into marts.fct_account_health values ({', '.join('?' * 11)})", health)
+    con.executemany(f"insert into marts.fct_account_health values ({', '.join('?' * 12)})", health)
     con.execute(
         "create table marts.fct_health_metrics (account_id varchar, snapshot_date date,"
         " dimension varchar, metric varchar, value double, score double, weight double,"
@@ -155,39 +164,68 @@ def build(path: Path, accounts: int = 30, seed: int = 1, as_of: date = date(2026
         " threshold_meaning, description)"
     )
 
-    ctas = []
+    # The ledger (CONTRACT section 10): each CTA remembers the run that raised it and that
+    # run's D; one daily run per snapshot date here. Statuses: all six of section 11.
+    ctas, raised = [], set()
     for n in range(120):
         acc = rnd.choice(dim)
         cta_type, direction, priority = rnd.choice(CTA_TYPES)
-        triggered = rnd.choice(snapshots[-30:])
-        status = "open" if triggered >= as_of - timedelta(days=29) else rnd.choice(
-            ["done", "dismissed", "expired"])  # fmt: skip
+        triggered = rnd.choice(snapshots[-8:])
+        if (acc[0], cta_type, triggered) in raised:  # the cooldown: never twice on one day
+            continue
+        raised.add((acc[0], cta_type, triggered))
+        if triggered >= as_of - timedelta(days=29):
+            status = rnd.choice(["open", "open", "open", "snoozed", "resolved", "done"])
+        else:
+            status = rnd.choice(["done", "dismissed", "expired", "resolved"])
         seg = acc[5]
         ctas.append(
             (f"cta{n:04d}", acc[0], cta_type, direction, triggered,
              f"{cta_type}: 値 {n % 10 / 10:.1f} がしきい値 0.8 を超えました", n % 10 / 10, 0.8,
              priority, OWNER_ROLE[seg], acc[6] if seg == "high_touch" else None,
-             f"{cta_type}__{seg}", triggered + timedelta(days=5), status)
+             f"{cta_type}__{seg}", triggered + timedelta(days=5), status,
+             f"run-{triggered:%Y%m%d}", triggered)
         )  # fmt: skip
     con.execute(
         "create table marts.fct_cta_candidates (cta_id varchar, account_id varchar,"
         " cta_type varchar, direction varchar, triggered_on date, reason varchar,"
         " metric_value double, threshold double, priority varchar, owner_role varchar,"
-        " owner varchar, playbook_id varchar, due_on date, status varchar)"
+        " owner varchar, playbook_id varchar, due_on date, status varchar,"
+        " raised_in_run_id varchar, raised_as_of date)"
     )
-    con.executemany(f"insert into marts.fct_cta_candidates values ({', '.join('?' * 14)})", ctas)
+    con.executemany(f"insert into marts.fct_cta_candidates values ({', '.join('?' * 16)})", ctas)
 
+    # About a thousand customers, so the charts meet four-digit numbers. Health stocks are
+    # unknown (null) before the first snapshot's month, reaction_rate before July 2025.
     kpi = []
     month = date(2025, 4, 1)
+    health_from = snapshots[0].replace(day=1)
     while month <= as_of:
-        for seg in ("all", *SEGMENTS):
-            k = 3 if seg == "all" else 1
-            kpi.append(
-                (month, seg, k * rnd.randint(8, 12), k * rnd.randint(1, 3), k * rnd.randint(0, 2),
-                 rnd.uniform(0.5, 1), rnd.randint(0, 1), rnd.uniform(50, 70), rnd.uniform(-0.1, 0.1),
-                 k * rnd.randint(0, 4), rnd.uniform(0.2, 0.7), rnd.uniform(-20, 40),
-                 rnd.randint(0, 9), k * rnd.randint(0, 8), rnd.randint(0, 3))
+        rows = []
+        for seg in SEGMENTS:
+            active = rnd.randint(280, 360)
+            due = rnd.randint(10, 30)
+            renewed = rnd.randint(due // 2, due)
+            has_health = month >= health_from
+            nps_n = rnd.randint(0, 9)
+            raised = rnd.randint(10, 40)
+            rows.append(
+                (month, seg, active, due, renewed, renewed / due, rnd.randint(0, 4),
+                 rnd.uniform(50, 70) if has_health else None,
+                 rnd.uniform(-0.1, 0.1) if has_health else None,
+                 rnd.randint(80, 120) if has_health else None,
+                 rnd.uniform(0.2, 0.7) if month >= date(2025, 7, 1) else None,
+                 rnd.uniform(-20, 40) if nps_n else None, nps_n, raised, rnd.randint(0, raised // 4))
             )  # fmt: skip
+        total = [sum(r[i] for r in rows) for i in (2, 3, 4, 6, 12, 13, 14)]
+        values = [[r[i] for r in rows if r[i] is not None] for i in (7, 8, 10, 11)]
+        means = [sum(v) / len(v) if v else None for v in values]
+        at_risk = None if rows[0][9] is None else sum(r[9] for r in rows)
+        kpi += rows
+        kpi.append(
+            (month, "all", total[0], total[1], total[2], total[2] / total[1], total[3], means[0],
+             means[1], at_risk, means[2], means[3], total[4], total[5], total[6])
+        )  # fmt: skip
         month = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
     con.execute(
         "create table marts.mart_kpi_monthly (month date, segment varchar, active_customers bigint,"
@@ -267,9 +305,28 @@ def build(path: Path, accounts: int = 30, seed: int = 1, as_of: date = date(2026
                  "0", 0 if j < 2 else 3],
             )  # fmt: skip
     con.execute(
-        "create table dq.publish_log (run_id varchar, published_at timestamp, as_of_date date)"
+        "create table dq.publish_log (run_id varchar, published_at timestamp, as_of_date date,"
+        " seeds_hash varchar)"
     )
-    con.execute("insert into dq.publish_log values ('r2', '2026-11-01 06:10', ?)", [as_of])
+    con.execute(
+        "insert into dq.publish_log values"
+        " ('r1', '2026-10-31 06:10', ?, '3f2a9c0d51e4b7a8'),"
+        " ('r2', '2026-11-01 06:10', ?, '8d41e07b2c9f6a13')",
+        [as_of - timedelta(days=1), as_of],
+    )
+    # Outcomes whose cta_id the ledger no longer holds (a replay): kept and listed, not dropped.
+    con.execute(
+        "create table dq.orphaned_cta_outcomes (cta_id varchar, recorded_at timestamp,"
+        " recorded_by varchar, outcome varchar, note varchar, source_file varchar)"
+    )
+    con.execute(
+        "insert into dq.orphaned_cta_outcomes values"
+        " ('9b1f0c2e7a', '2026-09-14 10:22', '佐藤 花子', 'won', '年間契約を更新', 'app_store'),"
+        " ('4e7d2a9c13', '2026-09-20 15:03', '鈴木 一郎', 'contacted', null,"
+        " 'cta_actions/outcomes_2026-09.csv'),"
+        " ('4e7d2a9c13', '2026-09-27 09:41', '鈴木 一郎', 'lost', '予算なし',"
+        " 'cta_actions/outcomes_2026-09.csv')"
+    )
     con.close()
     return path
 

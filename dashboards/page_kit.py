@@ -5,11 +5,14 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Sequence
 
+import altair as alt
 import pandas as pd
 import serving_data as data
 import streamlit as st
 
 NONE_LABEL = "(未割当 / none)"
+PROVISIONAL = "is_provisional"  # fct_account_health: the current snapshot D, off the grid
+AT_RISK_TIERS = ("at_risk", "critical")  # what at_risk_accounts counts (CONTRACT section 3)
 
 
 def require_serving() -> None:
@@ -167,3 +170,127 @@ def caption_source(*tables: str) -> None:
         else ""
     )
     st.caption("Source: " + ", ".join(f"`{t}`" for t in tables) + when)
+
+
+# --- charts -----------------------------------------------------------------------------------
+# Axis formats by kind of number. For "f" and "%" without a precision, Vega takes the decimals
+# from the tick step, so 800 reads "800", 1200 "1,200" and 0.12 "12%"; a bare "," leaves the
+# type empty and Vega falls back to significant digits: 800 with a step of 100 reads "8e+2".
+AXIS_FORMAT = {"count": ",f", "ratio": "%", "score": ",f"}
+TOOLTIP_FORMAT = {"count": ",.0f", "ratio": ".1%", "score": ",.1f"}
+# SVG rather than canvas: axis labels and marks are text and shapes in the page, crisp when
+# zoomed and readable by screen readers (and by the browser tests).
+SVG = {"embedOptions": {"renderer": "svg"}}
+
+
+def axis(kind: str, **kwargs) -> alt.Axis:
+    """A y axis for counts (integer ticks), ratios (as %) or scores."""
+    if kind == "count":
+        kwargs.setdefault("tickMinStep", 1)
+    return alt.Axis(format=AXIS_FORMAT[kind], **kwargs)
+
+
+def _runs(df: pd.DataFrame, y: str, by: list[str], order: str) -> pd.DataFrame:
+    """Rows with a value of ``y``, numbered by unbroken run so a line never bridges a gap.
+
+    A null is unknown, not 0: it draws nothing, and the line starts again after it.
+    """
+    df = df.sort_values([*by, order])
+    gaps = df[y].isna()
+    df = df.assign(_run=(gaps.groupby([df[c] for c in by]).cumsum() if by else gaps.cumsum()))
+    return df[~gaps]
+
+
+def _utc(ts) -> alt.DateTime:
+    ts = pd.Timestamp(ts)
+    return alt.DateTime(year=ts.year, month=ts.month, date=ts.day, utc=True)
+
+
+def trend_chart(df: pd.DataFrame, x: str, y: str, kind: str, title: str) -> alt.Chart:
+    """A monthly line with a point per month; months without a value are left out.
+
+    The time axis spans every month of ``df`` all the same, so charts side by side line up
+    and the months nobody can tell about show as the empty stretch they are.
+    """
+    data = _runs(df[[x, y]], y, [], x)
+    span = alt.Scale(domain=[_utc(df[x].min()), _utc(df[x].max())])
+    return (
+        alt.Chart(data, title=title, usermeta=SVG)
+        .mark_line(point=True)
+        .encode(
+            x=alt.X(f"{x}:T", title=None, axis=alt.Axis(format="%Y-%m"), scale=span),
+            y=alt.Y(f"{y}:Q", title=title, axis=axis(kind)),
+            detail="_run:N",
+            tooltip=[
+                alt.Tooltip(f"{x}:T", format="%Y-%m", title="month"),
+                alt.Tooltip(f"{y}:Q", format=TOOLTIP_FORMAT[kind], title=title),
+            ],
+        )
+        .properties(height=220)
+    )
+
+
+def history_chart(
+    df: pd.DataFrame,
+    x: str,
+    y: str,
+    kind: str,
+    y_title: str,
+    series: str | None = None,
+    color: alt.Color | None = None,
+    y_scale: alt.Scale | None = None,
+    height: int = 240,
+    **encodings,
+) -> alt.LayerChart:
+    """Values over snapshot dates, the provisional current snapshot set apart.
+
+    Settled snapshots are solid lines; the provisional one (``is_provisional``: D off the
+    grid, replaced by the next run) is a hollow point reached by a dashed segment from the
+    last settled date, so nobody reads tomorrow's replacement as a trend.
+    """
+    by = [series] if series else []
+    prov = (
+        df[PROVISIONAL].fillna(False).astype(bool)
+        if PROVISIONAL in df.columns
+        else pd.Series(False, index=df.index)
+    )
+    data = df.assign(snapshot=prov.map({True: "provisional", False: "settled"}))
+    data = _runs(data[[x, y, "snapshot", *by]], y, by, x)
+    enc = {
+        "x": alt.X(f"{x}:T", title=None, axis=alt.Axis(format="%Y-%m")),
+        "y": alt.Y(f"{y}:Q", title=y_title, axis=axis(kind), scale=y_scale or alt.Undefined),
+        "tooltip": [
+            alt.Tooltip(f"{x}:T", title="date"),
+            *([alt.Tooltip(f"{series}:N")] if series else []),
+            alt.Tooltip(f"{y}:Q", format=TOOLTIP_FORMAT[kind], title=y_title),
+            alt.Tooltip("snapshot:N"),
+        ],
+    }
+    if color is not None:
+        enc["color"] = color
+    enc |= encodings
+    settled = data[data["snapshot"] == "settled"]
+    provisional = data[data["snapshot"] == "provisional"]
+    layers = [alt.Chart(settled).mark_line().encode(**enc, detail=[*by, "_run:N"])]
+    if not provisional.empty:
+        last = settled.loc[settled[x] < provisional[x].min(), x].max()
+        bridge = pd.concat([settled[settled[x] == last], provisional])
+        layers += [
+            alt.Chart(bridge)
+            .mark_line(strokeDash=[5, 4])
+            .encode(**enc, detail=series or alt.Undefined),
+            alt.Chart(provisional)
+            .mark_point(filled=False, size=90, strokeWidth=2, opacity=1)
+            .encode(**enc),
+        ]
+    return alt.layer(*layers, usermeta=SVG).properties(height=height)
+
+
+def provisional_caption(df: pd.DataFrame, x: str = "snapshot_date") -> None:
+    """Say which point is provisional, under a history chart that has one."""
+    if PROVISIONAL not in df.columns:
+        return
+    dates = df.loc[df[PROVISIONAL].fillna(False).astype(bool), x]
+    if not dates.empty:
+        d = pd.Timestamp(dates.max()).date()
+        st.caption(f"Hollow point and dashed line: {d} (provisional: replaced by tomorrow's run).")

@@ -109,25 +109,38 @@ def ident(name: str, allowed: set[str] | list[str]) -> str:
     return ".".join(f'"{part}"' for part in name.split("."))
 
 
+def has_column(table: str, column: str) -> bool:
+    """Whether the serving copy's ``table`` has ``column`` (an older copy may lack it)."""
+    return table in tables() and column in columns(table)
+
+
 @dataclass(frozen=True)
 class Publication:
     run_id: str | None
     published_at: object | None
     as_of_date: object | None
+    seeds_hash: str | None = None  # the seed version it was built with (None: not recorded)
+
+
+def publications() -> pd.DataFrame:
+    """Every row of dq.publish_log, newest first; ``seeds_hash`` is null where not recorded."""
+    if "dq.publish_log" not in tables():
+        return pd.DataFrame(columns=["run_id", "published_at", "as_of_date", "seeds_hash"])
+    seeds = "seeds_hash" if has_column("dq.publish_log", "seeds_hash") else "null"
+    return query(
+        f"select run_id, published_at, as_of_date, cast({seeds} as varchar) as seeds_hash"
+        " from dq.publish_log order by published_at desc"
+    )
 
 
 def publication() -> Publication:
     """The latest row of dq.publish_log (what the serving copy holds, as of when)."""
-    if "dq.publish_log" not in tables():
-        return Publication(None, None, None)
-    df = query(
-        "select run_id, published_at, as_of_date from dq.publish_log"
-        " order by published_at desc limit 1"
-    )
+    df = publications()
     if df.empty:
         return Publication(None, None, None)
     row = df.iloc[0]
-    return Publication(row["run_id"], row["published_at"], row["as_of_date"])
+    seeds = None if pd.isna(row["seeds_hash"]) else str(row["seeds_hash"])
+    return Publication(row["run_id"], row["published_at"], row["as_of_date"], seeds)
 
 
 def as_of_date():

@@ -80,6 +80,7 @@ with st.sidebar:
                 if is_missing(pub.published_at)
                 else f" · published {pub.published_at:%Y-%m-%d %H:%M} UTC"
             )
+            + ("" if pub.seeds_hash is None else f" · seeds `{pub.seeds_hash[:12]}`")
         )
     st.divider()
 

@@ -28,6 +28,7 @@ from tests.test_dashboard_support import (
     ARTIFACTS,
     NEEDS,
     current_kpi_month,
+    dev_serving,
     modified_copy,
     published_serving,
     query,
@@ -89,12 +90,11 @@ def _stop(proc: subprocess.Popen) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
 
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory, tiny_zone: Path) -> Iterator[dict]:
+def _serve(tmp_path_factory: pytest.TempPathFactory, published: Path, name: str) -> Iterator[dict]:
+    """`cswh dashboard` on a private copy of ``published`` (tests may publish over it)."""
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is not installed (make browser)")
-    published = published_serving(tmp_path_factory, tiny_zone)
-    root = tmp_path_factory.mktemp("browser")
+    root = tmp_path_factory.mktemp(name)
     live = root / "serving.duckdb"  # the app's own copy: this module publishes over it
     live.write_bytes(published.read_bytes())
     app_db = root / "app.sqlite"
@@ -107,7 +107,7 @@ def server(tmp_path_factory: pytest.TempPathFactory, tiny_zone: Path) -> Iterato
         STREAMLIT_BROWSER_GATHER_USAGE_STATS="false",
     )
     SHOTS.mkdir(parents=True, exist_ok=True)
-    log = SHOTS / "streamlit.log"
+    log = SHOTS / f"streamlit-{name}.log"
     log.write_text("")
     port = _free_port()
     via = "cswh dashboard"
@@ -134,7 +134,22 @@ def server(tmp_path_factory: pytest.TempPathFactory, tiny_zone: Path) -> Iterato
 
 
 @pytest.fixture(scope="module")
-def browser(server):
+def server(tmp_path_factory: pytest.TempPathFactory, tiny_zone: Path) -> Iterator[dict]:
+    """The app on the serving copy of a real `cswh run` on the tiny zone."""
+    yield from _serve(tmp_path_factory, published_serving(tmp_path_factory, tiny_zone), "browser")
+
+
+@pytest.fixture(scope="module")
+def dev_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict]:
+    """The app on the hand-made copy: about a thousand customers, a provisional D, the
+    columns the daily pipeline adds (what a person sees of them is checked here)."""
+    yield from _serve(tmp_path_factory, dev_serving(tmp_path_factory), "browser-dev")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.skip("Debian's chromium is not installed (make browser)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
@@ -262,3 +277,77 @@ def test_new_publish_shows_without_restart(server, page) -> None:
         .locator('[data-testid="stMetricValue"]')
     ).to_have_text(f"{before + 1000:,}")
     page.screenshot(path=str(SHOTS / "overview-after-publish.png"), full_page=True)
+
+
+# --- what a person sees of the daily pipeline (on the hand-made copy) ---------------------------
+
+CHART_JS = """el => ({
+    title: el.querySelector('g.role-title text')?.textContent,
+    y_labels: [...el.querySelectorAll('g.role-axis')].filter(
+        a => a.getAttribute('aria-label')?.startsWith('Y-axis')
+    ).flatMap(a => [...a.querySelectorAll('g.role-axis-label text')].map(t => t.textContent)),
+    points: [...el.querySelectorAll('g.mark-symbol.role-mark path')].map(p => ({
+        fill: p.getAttribute('fill'), label: p.getAttribute('aria-label') || ''
+    })),
+    dashes: [...el.querySelectorAll('g.mark-line path')].map(
+        p => p.getAttribute('stroke-dasharray')
+    ),
+})"""
+
+
+def drawn_charts(page) -> list[dict]:
+    """Every chart on the page as drawn (SVG): title, y-axis labels, points, line dashes."""
+    charts = page.locator('[data-testid="stVegaLiteChart"]')
+    charts.last.locator("svg g.role-axis").first.wait_for()
+    return [charts.nth(i).evaluate(CHART_JS) for i in range(charts.count())]
+
+
+def test_overview_axes_read_as_a_manager_expects(dev_server, page) -> None:
+    serving = dev_server["serving"]
+    known = dict(
+        query(
+            serving,
+            "select 'at_risk', count(at_risk_accounts) from marts.mart_kpi_monthly"
+            " where segment = 'all' union all select 'reaction', count(reaction_rate)"
+            " from marts.mart_kpi_monthly where segment = 'all'",
+        )
+    )
+    visit(page, url(dev_server, "overview"))
+    page.get_by_text("Monthly trend").scroll_into_view_if_needed()
+    charts = {c["title"]: c for c in drawn_charts(page)}
+    page.screenshot(path=str(SHOTS / "overview-trends.png"), full_page=True)
+    labels = [lbl for c in charts.values() for lbl in c["y_labels"]]
+    assert labels and not [lbl for lbl in labels if re.search(r"\de[+-]?\d", lbl)], labels
+    assert "1,000" in charts["Active customers"]["y_labels"]  # thousands separators
+    assert {"100", "200", "300"} <= set(charts["At-risk accounts"]["y_labels"])
+    for title in ("Renewal rate", "Reaction rate"):
+        assert all(re.fullmatch(r"\d+%", lbl) for lbl in charts[title]["y_labels"]), title
+    # a point for every month with a value, none for the months nobody can tell about
+    assert len(charts["At-risk accounts"]["points"]) == known["at_risk"]
+    assert len(charts["Reaction rate"]["points"]) == known["reaction"]
+    assert len(charts["Active customers"]["points"]) > known["at_risk"]
+
+
+@pytest.mark.parametrize("path", ["health", "account"])
+def test_provisional_snapshot_is_marked_on_history_charts(dev_server, page, path) -> None:
+    from playwright.sync_api import expect
+
+    ((d,),) = query(
+        dev_server["serving"],
+        "select distinct snapshot_date from marts.fct_account_health where is_provisional",
+    )
+    visit(page, url(dev_server, path))
+    note = page.get_by_text(f"{d} (provisional: replaced by tomorrow's run)")
+    note.scroll_into_view_if_needed()
+    expect(note).to_be_visible()
+    history = [
+        c for c in drawn_charts(page) if any(p["fill"] == "transparent" for p in c["points"])
+    ]
+    page.screenshot(path=str(SHOTS / f"{path}-provisional.png"), full_page=True)
+    assert history, "a hollow point on the history charts"
+    for chart in history:
+        assert "5,4" in chart["dashes"], "a dashed segment leads to it"
+        hollow = [p["label"] for p in chart["points"] if p["fill"] == "transparent"]
+        # only D is hollow; the settled snapshots are drawn as a solid line
+        assert all(f"date: {d:%b} {d.day}, {d.year};" in h for h in hollow), hollow
+        assert all(h.endswith("snapshot: provisional") for h in hollow), hollow

@@ -151,10 +151,10 @@ def test_cta_queue_filters_and_records_an_outcome(env, serving) -> None:
     )
     assert by_priority, "the tiny zone raises open CTAs"
     at = open_page("ctas")
-    assert as_int(metric(at, "Open CTAs")) == sum(by_priority.values())
+    assert as_int(metric(at, "CTAs shown")) == sum(by_priority.values())
     priority = min(by_priority, key=by_priority.get)
     at.multiselect(key="cta_priority").set_value([priority]).run()
-    assert as_int(metric(at, "Open CTAs")) == by_priority[priority]
+    assert as_int(metric(at, "CTAs shown")) == by_priority[priority]
 
     cta_id = at.selectbox(key="outcome_cta").value
     at.radio(key="outcome_value").set_value("won")

@@ -10,12 +10,15 @@ CSWH_DASHBOARD_FIXTURE=/path/to/serving.duckdb tests a copy of an existing publi
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import sys
 from pathlib import Path
 
 import duckdb
+import pandas as pd
+import pyarrow as pa
 import pytest
 
 from dagster_project.config import PROJECT_ROOT
@@ -116,3 +119,64 @@ def current_kpi_month(serving: Path):
         [as_of],
     )[0]
     return month
+
+
+def dev_serving(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The hand-made copy of dashboards/devdata.py: it already holds what the daily pipeline
+    adds (is_provisional, the CTA ledger's columns, orphaned outcomes, seeds_hash) and KPI
+    numbers in the hundreds and thousands, whatever the pipeline on this branch publishes."""
+    if "dev-daily" not in _CACHE:
+        sys.path.insert(0, str(PROJECT_ROOT / "dashboards"))
+        from devdata import build
+
+        _CACHE["dev-daily"] = build(tmp_path_factory.mktemp("dev-daily") / "serving.duckdb")
+    return _CACHE["dev-daily"]
+
+
+# What an older serving copy lacks: the pages must say so instead of raising.
+BEFORE_DAILY = (
+    "alter table marts.fct_account_health drop column is_provisional",
+    "alter table marts.fct_cta_candidates drop column raised_in_run_id",
+    "alter table marts.fct_cta_candidates drop column raised_as_of",
+    "drop table dq.orphaned_cta_outcomes",
+    "alter table dq.publish_log drop column seeds_hash",
+)
+
+
+def columns_of(serving: Path, table: str) -> set[str]:
+    schema, name = table.split(".")
+    return {
+        r[0]
+        for r in query(
+            serving,
+            "select column_name from duckdb_columns() where schema_name = ? and table_name = ?",
+            [schema, name],
+        )
+    }
+
+
+def vega_charts(at) -> list[tuple[dict, dict[str, pd.DataFrame]]]:
+    """Every Vega-Lite chart an AppTest run drew: its spec and its named datasets."""
+    charts = []
+    for element in at.get("vega_lite_chart"):
+        proto = element.proto
+        datasets = {
+            d.name: pa.ipc.open_stream(d.data.data).read_all().to_pandas() for d in proto.datasets
+        }
+        charts.append((json.loads(proto.spec), datasets))
+    return charts
+
+
+def layers(spec: dict) -> list[dict]:
+    """The single views of a chart: itself, or the layers of a layered one."""
+    return spec.get("layer", [spec])
+
+
+def layer_data(spec: dict, layer: dict, datasets: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    name = (layer.get("data") or spec.get("data") or {}).get("name")
+    return datasets[name]
+
+
+def mark(layer: dict) -> dict:
+    m = layer["mark"]
+    return {"type": m} if isinstance(m, str) else m

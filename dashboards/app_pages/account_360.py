@@ -14,6 +14,13 @@ DIMENSIONS = [
     ("adoption_score", "Adoption / 活用"),
     ("roi_score", "ROI / 成果"),
 ]
+SCORE_COLOURS = {
+    "health_score": "#222222",
+    "deployment_score": "#4c78a8",
+    "engagement_score": "#f58518",
+    "adoption_score": "#54a24b",
+    "roi_score": "#b279a2",
+}
 # (title, candidate tables in order of preference, date columns to sort by, newest first)
 RECENT = [
     ("Touches / 接触履歴", ["marts.fct_activities", "staging.stg_crm__activities"], ["occurred_at", "occurred_on"]),
@@ -131,41 +138,40 @@ if health.empty:
     st.info("No health snapshots for this account (not an active customer in the snapshot window).")
 else:
     st.subheader("Health history")
+    scores = ["health_score"] + [d for d, _ in DIMENSIONS if d in health.columns]
     long = health.melt(
-        id_vars="snapshot_date",
-        value_vars=["health_score"] + [d for d, _ in DIMENSIONS if d in health.columns],
+        id_vars=["snapshot_date", *[c for c in [kit.PROVISIONAL] if c in health.columns]],
+        value_vars=scores,
         var_name="score",
     )
     st.altair_chart(
-        alt.Chart(long)
-        .mark_line()
-        .encode(
-            x=alt.X("snapshot_date:T", title=None),
-            y=alt.Y("value:Q", title="score (0-100)", scale=alt.Scale(domain=[0, 100])),
+        kit.history_chart(
+            long,
+            "snapshot_date",
+            "value",
+            "score",
+            "score (0-100)",
+            series="score",
             color=alt.Color(
                 "score:N",
                 title=None,
-                scale=alt.Scale(
-                    domain=[
-                        "health_score",
-                        "deployment_score",
-                        "engagement_score",
-                        "adoption_score",
-                        "roi_score",
-                    ],
-                    range=["#222222", "#4c78a8", "#f58518", "#54a24b", "#b279a2"],
-                ),
+                scale=alt.Scale(domain=scores, range=[SCORE_COLOURS[c] for c in scores]),
             ),
+            y_scale=alt.Scale(domain=[0, 100]),
             strokeWidth=alt.condition(
                 "datum.score == 'health_score'", alt.value(3), alt.value(1.2)
             ),
-            tooltip=["snapshot_date:T", "score:N", alt.Tooltip("value:Q", format=".1f")],
-        )
-        .properties(height=260),
+        ),
         width="stretch",
     )
+    kit.provisional_caption(health)
 
-    st.subheader(f"Why this score? (snapshot {pd.Timestamp(latest['snapshot_date']).date()})")
+    flag = latest.get(kit.PROVISIONAL)
+    is_provisional = not kit.is_missing(flag) and bool(flag)
+    st.subheader(
+        f"Why this score? (snapshot {pd.Timestamp(latest['snapshot_date']).date()}"
+        + (", provisional)" if is_provisional else ")")
+    )
     dims = pd.DataFrame(
         [
             {"dimension": lbl, "score": latest[col]}

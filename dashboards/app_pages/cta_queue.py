@@ -11,6 +11,16 @@ from dagster_project import app_store
 
 FORM_CHOICES = 500
 PRIORITY_ORDER = {"high": 0, "medium": 1, "low": 2}
+# Labels only: the values offered are those in the mart (and app_store.OUTCOMES for the form),
+# and a value without a label here is shown as it is.
+STATUS_LABELS = {
+    "open": "open / 未対応",
+    "snoozed": "snoozed / 保留中",
+    "done": "done / 対応済み",
+    "dismissed": "dismissed / 対応不要",
+    "expired": "expired / 期限切れ",
+    "resolved": "resolved / 自然解消",
+}
 OUTCOME_LABELS = {
     "contacted": "contacted / 連絡済み",
     "no_response": "no response / 反応なし",
@@ -22,30 +32,57 @@ OUTCOME_LABELS = {
 
 st.title("Which calls to action should I work on now?")
 st.caption(
-    "Open CTAs, highest priority first, then the earliest due date; with the playbook's action."
+    "Open CTAs by default (pick other statuses in the sidebar), highest priority first, then the"
+    " earliest due date; with the playbook's action and each CTA's age."
 )
 kit.require_serving()
 kit.require_tables("marts.fct_cta_candidates")
 
-joins, extra = "", ""
+TABLE = "marts.fct_cta_candidates"
+statuses = data.query(f"select status, count(*) as n from {TABLE} group by status")
+counts = dict(zip(statuses["status"], statuses["n"], strict=True))
+status_options = [s for s in STATUS_LABELS if s in counts] + sorted(
+    s for s in counts if s not in STATUS_LABELS and not kit.is_missing(s)
+)
+st.sidebar.markdown("**Filters / 絞り込み**")
+chosen_status = st.sidebar.multiselect(
+    "Status / 状態",
+    status_options,
+    default=[s for s in ("open",) if s in counts],
+    format_func=lambda s: f"{STATUS_LABELS.get(s, s)} ({counts[s]:,})",
+    key="cta_status",
+    placeholder="すべて / all",
+)
+
+# The ledger's columns (CONTRACT section 10); an older serving copy does not have them.
+ledger = [c for c in ("raised_in_run_id", "raised_as_of") if data.has_column(TABLE, c)]
+joins, extra = "", "".join(f", c.{c}" for c in ledger)
 if kit.has("marts.dim_accounts"):
     joins += " left join marts.dim_accounts a on a.account_id = c.account_id"
     extra += ", a.account_name, a.segment"
 if kit.has("marts.dim_playbooks"):
     joins += " left join marts.dim_playbooks p on p.playbook_id = c.playbook_id"
     extra += ", p.channel, p.action"
+where = f" where c.status in ({', '.join('?' for _ in chosen_status)})" if chosen_status else ""
 ctas = data.query(
     "select c.cta_id, c.account_id, c.cta_type, c.direction, c.priority, c.owner_role, c.owner,"
     f" c.triggered_on, c.due_on, c.reason, c.metric_value, c.threshold, c.playbook_id, c.status{extra}"
-    f" from marts.fct_cta_candidates c{joins} where c.status = ?",
-    ("open",),
+    f" from {TABLE} c{joins}{where}",
+    tuple(chosen_status),
 )
 if "segment" not in ctas.columns:
     ctas["segment"] = None
+as_of = data.as_of_date()
+# Age as of D (the data's date, not today's): how long the signal has been waiting.
+ctas["age_days"] = (
+    (pd.Timestamp(as_of) - pd.to_datetime(ctas["triggered_on"])).dt.days
+    if as_of
+    else pd.Series(pd.NA, index=ctas.index, dtype="Int64")
+)
+ctas["status_label"] = ctas["status"].map(lambda s: STATUS_LABELS.get(s, s))
 ctas["_prio"] = ctas["priority"].map(PRIORITY_ORDER).fillna(9)
 ctas = ctas.sort_values(["_prio", "due_on", "triggered_on", "cta_id"]).drop(columns="_prio")
 
-st.sidebar.markdown("**Filters / 絞り込み**")
 filters = [
     ("Owner role / 担当ロール", "owner_role"),
     ("Owner / 担当者", "owner"),
@@ -59,26 +96,53 @@ for lbl, col in filters:
     chosen = kit.sidebar_multiselect(lbl, ctas, col, f"cta_{col}")
     shown = kit.apply_filter(shown, col, chosen)
 
-as_of = data.as_of_date()
-overdue = (pd.to_datetime(shown["due_on"]) < pd.Timestamp(as_of)).sum() if as_of else 0
-c = st.columns(4)
-c[0].metric("Open CTAs / 未対応", kit.num(len(shown)), border=True)
+waiting = shown[shown["status"] == "open"]
+overdue = (pd.to_datetime(waiting["due_on"]) < pd.Timestamp(as_of)).sum() if as_of else 0
+c = st.columns(5)
+c[0].metric("CTAs shown / 表示件数", kit.num(len(shown)), border=True)
 c[1].metric("High priority / 優先度高", kit.num((shown["priority"] == "high").sum()), border=True)
-c[2].metric(f"Overdue at {as_of} / 期限超過", kit.num(overdue), border=True)
+c[2].metric(
+    "Overdue / 期限超過",
+    kit.num(overdue),
+    help=f"open CTAs shown whose due_on is before D ({as_of})",
+    border=True,
+)
+oldest = waiting["age_days"].max()
 c[3].metric(
+    "Oldest open / 最長経過",
+    "–" if kit.is_missing(oldest) else f"{kit.num(oldest)} days",
+    help=f"D ({as_of}) minus triggered_on of the oldest open CTA shown",
+    border=True,
+)
+c[4].metric(
     "Offense · defense / 攻め・守り",
     f"{(shown['direction'] == 'offense').sum()} · {(shown['direction'] == 'defense').sum()}",
     border=True,
 )
+st.caption(f"Ages and overdue counted to D = {as_of}, the date the data is as of.")
+if not ledger:
+    st.info(
+        "This serving copy was published before the CTA ledger recorded which run raised each "
+        "CTA (`raised_in_run_id`, `raised_as_of`); those columns are left out."
+    )
 
-columns = ["priority", "due_on", "account_name", "segment", "cta_type", "direction", "reason",
-           "action", "channel", "owner_role", "owner", "triggered_on", "account_id", "cta_id"]  # fmt: skip
+columns = ["priority", "status_label", "age_days", "due_on", "account_name", "segment",
+           "cta_type", "direction", "reason", "action", "channel", "owner_role", "owner",
+           "triggered_on", "raised_as_of", "raised_in_run_id", "account_id", "cta_id"]  # fmt: skip
 kit.table(
     shown,
     "cta_queue.csv",
     columns,
     account_link=True,
     column_config={
+        "status_label": st.column_config.TextColumn("status"),
+        "age_days": st.column_config.NumberColumn(
+            "age (days)", help=f"days from triggered_on to D ({as_of})", format="%d"
+        ),
+        "raised_as_of": st.column_config.DateColumn(
+            "raised as of", help="D of the run that raised it", format="YYYY-MM-DD"
+        ),
+        "raised_in_run_id": st.column_config.TextColumn("raised in run"),
         "reason": st.column_config.TextColumn("reason", width="large"),
         "action": st.column_config.TextColumn("playbook action", width="large"),
     },
@@ -87,10 +151,10 @@ kit.table(
 st.subheader("Record an outcome / 対応結果を記録")
 store = data.app_db_path()
 if shown.empty:
-    st.info("No open CTA matches the filters.")
+    st.info("No CTA matches the filters.")
 else:
     labels = {
-        r.cta_id: f"[{r.priority}] {r.account_name if not kit.is_missing(r.account_name) else r.account_id} — {r.cta_type} — {str(r.triggered_on)[:10]}"
+        r.cta_id: f"[{r.priority}] {r.account_name if not kit.is_missing(r.account_name) else r.account_id} — {r.cta_type} — {str(r.triggered_on)[:10]} ({r.status})"
         for r in shown.head(FORM_CHOICES)
         .assign(account_name=shown.get("account_name", shown["account_id"]))
         .itertuples()
@@ -103,8 +167,8 @@ else:
         cta_id = st.selectbox("CTA", list(labels), format_func=labels.get, key="outcome_cta")
         outcome = st.radio(
             "Outcome / 結果",
-            list(OUTCOME_LABELS),
-            format_func=OUTCOME_LABELS.get,
+            list(app_store.OUTCOMES),
+            format_func=lambda o: OUTCOME_LABELS.get(o, o),
             horizontal=True,
             key="outcome_value",
         )

@@ -99,7 +99,7 @@ else:
         .mark_bar()
         .encode(
             x=alt.X("checked_at:T", title=None),
-            y=alt.Y("value:Q", title="failed checks"),
+            y=alt.Y("value:Q", title="failed checks", axis=kit.axis("count")),
             color=alt.Color(
                 "failed:N",
                 scale=alt.Scale(
@@ -160,11 +160,53 @@ else:
             st.altair_chart(
                 alt.Chart(reasons)
                 .mark_bar()
-                .encode(y=alt.Y("source:N", title=None), x="rows:Q")
+                .encode(y=alt.Y("source:N", title=None), x=alt.X("rows:Q", axis=kit.axis("count")))
                 .properties(height=140),
                 width="stretch",
             )
         kit.table(quarantine, "quarantine.csv")
     else:
         st.info("`dq.quarantine` is not in the serving copy yet.")
-kit.caption_source("dq.check_results", "dq.load_manifest", "dq.quarantine")
+
+# --- orphaned outcomes ------------------------------------------------------------------------
+st.header("Orphaned CTA outcomes / 対象のない対応記録")
+ORPHANS = "dq.orphaned_cta_outcomes"
+if not kit.has(ORPHANS):
+    st.info(
+        f"`{ORPHANS}` is not in this serving copy: it was published by a pipeline that did not "
+        "list them yet. Outcomes are never dropped; the next run lists any it finds."
+    )
+else:
+    orphans = data.query(
+        "select cta_id, recorded_at, recorded_by, outcome, note, source_file"
+        f" from {data.ident(ORPHANS, data.tables())} order by recorded_at desc, cta_id"
+    )
+    st.caption(
+        "Outcomes whose `cta_id` the CTA ledger does not hold (e.g. after a replay rebuilt it). "
+        "They stay in the raw data; fix the id in the source file or record them again."
+    )
+    st.metric("Orphaned outcomes / 対象のない記録", kit.num(len(orphans)), border=True)
+    if not orphans.empty:
+        kit.table(orphans, "orphaned_cta_outcomes.csv")
+
+# --- publications -----------------------------------------------------------------------------
+st.header("Publications / 公開履歴")
+if not kit.has("dq.publish_log"):
+    st.info("`dq.publish_log` is not in this serving copy.")
+else:
+    pubs = data.publications()
+    if not data.has_column("dq.publish_log", "seeds_hash"):
+        st.info(
+            "This serving copy's `dq.publish_log` has no `seeds_hash`: it was published before "
+            "the seed version (thresholds, weights, playbooks) was recorded."
+        )
+        pubs = pubs.drop(columns="seeds_hash")
+    else:
+        st.caption(
+            "`seeds_hash`: the version of the dbt seeds (thresholds, weights, playbooks) each "
+            "publication was built with; a new value means the rules changed."
+        )
+    kit.table(pubs, "publish_log.csv")
+kit.caption_source(
+    "dq.check_results", "dq.load_manifest", "dq.quarantine", ORPHANS, "dq.publish_log"
+)

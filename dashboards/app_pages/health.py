@@ -51,8 +51,19 @@ segments = kit.sidebar_multiselect("Segment / セグメント", rows, "segment",
 rows = kit.apply_filter(kit.apply_filter(rows, "csm_owner", csms), "segment", segments)
 rows["tier_label"] = rows["health_tier"].map(lambda t: f"{label.get(t, t)} ({t})")
 
-st.subheader(f"Snapshot {latest}")
-at_risk = rows["health_tier"].isin(["at_risk", "critical"]).sum()
+provisional = data.has_column("marts.fct_account_health", kit.PROVISIONAL) and bool(
+    data.scalar(
+        "select bool_or(is_provisional) from marts.fct_account_health where snapshot_date = ?",
+        (latest,),
+    )
+)
+st.subheader(f"Snapshot {latest}" + (" (provisional)" if provisional else ""))
+if provisional:
+    st.caption(
+        f"{latest} is not a grid day: a provisional snapshot, replaced by tomorrow's run. "
+        "Weekly history keeps the grid days only."
+    )
+at_risk = rows["health_tier"].isin(kit.AT_RISK_TIERS).sum()
 c1, c2, c3, c4 = st.columns(4)
 c1.metric("Accounts / 顧客数", kit.num(len(rows)), border=True)
 c2.metric("Average health / 平均ヘルス", kit.num(rows["health_score"].mean(), 1), border=True)
@@ -91,6 +102,45 @@ counts = dist.pivot_table(
 )
 counts = counts[[c for c in tier_domain if c in counts.columns]].reset_index()
 kit.table(counts, "health_tiers_by_segment.csv")
+
+st.subheader("Trend / 推移")
+trend = data.query(
+    "select h.snapshot_date, h.segment, a.csm_owner, count(*) as accounts,"
+    " sum(h.health_score) as score_sum, count(h.health_score) as scored,"
+    f" count(*) filter (where h.health_tier in ({', '.join('?' * len(kit.AT_RISK_TIERS))}))"
+    " as at_risk,"
+    + (
+        " bool_or(h.is_provisional) as is_provisional"
+        if data.has_column("marts.fct_account_health", kit.PROVISIONAL)
+        else " false as is_provisional"
+    )
+    + " from marts.fct_account_health h left join marts.dim_accounts a using (account_id)"
+    " group by h.snapshot_date, h.segment, a.csm_owner",
+    kit.AT_RISK_TIERS,
+)
+trend = kit.apply_filter(kit.apply_filter(trend, "csm_owner", csms), "segment", segments)
+trend = trend.groupby("snapshot_date", as_index=False).agg(
+    accounts=("accounts", "sum"),
+    score_sum=("score_sum", "sum"),
+    scored=("scored", "sum"),
+    at_risk=("at_risk", "sum"),
+    is_provisional=("is_provisional", "any"),
+)
+trend["avg_health_score"] = trend["score_sum"] / trend["scored"].where(trend["scored"] > 0)
+left, right = st.columns(2)
+left.altair_chart(
+    kit.history_chart(
+        trend, "snapshot_date", "avg_health_score", "score", "average health"
+    ).properties(title="Average health score / 平均ヘルス"),
+    width="stretch",
+)
+right.altair_chart(
+    kit.history_chart(trend, "snapshot_date", "at_risk", "count", "accounts").properties(
+        title="At risk or critical / 要注意の顧客数"
+    ),
+    width="stretch",
+)
+kit.provisional_caption(trend)
 
 st.subheader(f"Movement between tiers since {before or '–'}")
 if kit.is_missing(before):

@@ -110,31 +110,30 @@ st.dataframe(compare, hide_index=True)
 
 st.subheader("Monthly trend")
 trend_cols = [
-    ("active_customers", "Active customers"),
-    ("at_risk_accounts", "At-risk accounts"),
-    ("renewal_rate", "Renewal rate"),
-    ("reaction_rate", "Reaction rate"),
-    ("nps", "NPS"),
-    ("avg_health_score", "Average health score"),
+    # column, title, kind of number (page_kit.AXIS_FORMAT)
+    ("active_customers", "Active customers", "count"),
+    ("at_risk_accounts", "At-risk accounts", "count"),
+    ("renewal_rate", "Renewal rate", "ratio"),
+    ("reaction_rate", "Reaction rate", "ratio"),
+    ("nps", "NPS", "score"),
+    ("avg_health_score", "Average health score", "score"),
 ]
+trend_cols = [t for t in trend_cols if t[0] in kpi.columns]
+# Null months are unknown (before the health history or the first reaction): no point there.
+starts = [
+    f"{title.lower()} from {kpi.loc[kpi[col].notna(), 'month'].min():%Y-%m}"
+    for col, title, _ in trend_cols
+    if col in ("at_risk_accounts", "avg_health_score", "reaction_rate")
+    and kpi[col].notna().any()
+    and pd.isna(kpi[col].iloc[0])
+]
+if starts:
+    st.caption("No point where the data cannot tell yet: " + "; ".join(starts) + ".")
 left, right = st.columns(2)
-for i, (col, label) in enumerate(trend_cols):
-    if col not in kpi.columns:
-        continue
-    chart = (
-        alt.Chart(kpi)
-        .mark_line(point=True)
-        .encode(
-            x=alt.X("month:T", title=None, axis=alt.Axis(format="%Y-%m")),
-            y=alt.Y(f"{col}:Q", title=label, axis=alt.Axis(format="%" if "rate" in col else ",")),
-            tooltip=[
-                alt.Tooltip("month:T", format="%Y-%m"),
-                alt.Tooltip(f"{col}:Q", format=",.3f"),
-            ],
-        )
-        .properties(height=220, title=label)
+for i, (col, title, kind) in enumerate(trend_cols):
+    (left if i % 2 == 0 else right).altair_chart(
+        kit.trend_chart(kpi, "month", col, kind, title), width="stretch"
     )
-    (left if i % 2 == 0 else right).altair_chart(chart, width="stretch")
 
 if {"ctas_raised", "ctas_won"} <= set(kpi.columns):
     ctas = kpi.melt(id_vars="month", value_vars=["ctas_raised", "ctas_won"], var_name="series")
@@ -143,12 +142,12 @@ if {"ctas_raised", "ctas_won"} <= set(kpi.columns):
         .mark_bar()
         .encode(
             x=alt.X("month:T", title=None, axis=alt.Axis(format="%Y-%m")),
-            y=alt.Y("value:Q", title="CTAs"),
+            y=alt.Y("value:Q", title="CTAs", axis=kit.axis("count")),
             xOffset="series:N",
             color=alt.Color("series:N", title=None),
             tooltip=[alt.Tooltip("month:T", format="%Y-%m"), "series:N", "value:Q"],
         )
-        .properties(height=240, title="CTAs raised and won (by month raised)"),
+        .properties(height=240, title="CTAs raised and won (by month raised)", usermeta=kit.SVG),
         width="stretch",
     )
 

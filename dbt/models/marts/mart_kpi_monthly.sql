@@ -1,7 +1,9 @@
 -- Monthly customer-success KPIs per segment plus segment `all` (CONTRACT section 7,
 -- readings 16, 17, 26, 27). One row for every month of int_kpi_months and every segment;
 -- counts are 0 and rates null where nothing happened or a denominator is 0. Stocks are
--- taken at the month's stock date (its last snapshot date; D in D's month).
+-- taken at the month's stock date (its last snapshot date; D in D's month). Where the data
+-- cannot tell, the figure is null, not 0 (reading 27): health stocks in months without a
+-- snapshot date, and reaction_rate before the first month with any reaction.
 
 with
 
@@ -176,6 +178,25 @@ reactions as (
     where attended and account_id is not null
 ),
 
+-- The first month with any reaction in the sources (whoever reacted, matched to an account
+-- or not): before it the marketing and seminar data say nothing, so the rate is unknown.
+first_reaction as (
+    select min({{ month_start('all_reactions.reacted_on') }}) as first_reaction_month,
+    from (
+        select occurred_on as reacted_on
+        from engagements
+        where event_type in ('email_click', 'community_post')
+
+        union all
+
+        select held_on as reacted_on
+        from registrations
+        where attended
+    ) as all_reactions
+    cross join as_of
+    where all_reactions.reacted_on <= as_of.as_of_date
+),
+
 reacting_customers as (
     select distinct
         active_customers.month,
@@ -256,9 +277,16 @@ final as (
         health_at_stock.avg_health_score,
         (health_at_stock.avg_health_score - health_at_period_start.avg_health_score_period_start)
         / nullif(health_at_period_start.avg_health_score_period_start, 0) as health_change_since_period_start,
-        coalesce(health_at_stock.at_risk_accounts, 0) as at_risk_accounts,
-        coalesce(reaction_counts.reacting_customers, 0) / cast(nullif(active_counts.active_customers, 0) as double)
-            as reaction_rate,
+        -- a month without a snapshot date has no health to count: unknown, not 0
+        case
+            when spine.health_snapshot_date is not null
+                then coalesce(health_at_stock.at_risk_accounts, 0)
+        end as at_risk_accounts,
+        case
+            when spine.month >= first_reaction.first_reaction_month
+                then coalesce(reaction_counts.reacting_customers, 0)
+                / cast(nullif(active_counts.active_customers, 0) as double)
+        end as reaction_rate,
         100.0 * (nps_counts.promoters - nps_counts.detractors) / nullif(nps_counts.nps_responses, 0) as nps,
         coalesce(nps_counts.nps_responses, 0) as nps_responses,
         coalesce(cta_counts.ctas_raised, 0) as ctas_raised,
@@ -266,6 +294,7 @@ final as (
         spine.health_snapshot_date,
         spine.period_start_snapshot_date,
     from spine
+    cross join first_reaction
     left join active_counts
         on spine.month = active_counts.month and spine.segment = active_counts.segment
     left join renewals
