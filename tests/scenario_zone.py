@@ -6,8 +6,10 @@ The arithmetic is written down in tests/test_scenarios.py next to each assertion
 here is kept deliberately regular (the same usage every day) so that it stays checkable by
 hand.
 
-D = 2026-06-30. Usage runs from D-119 (2026-03-03) to D, so the snapshot dates are
-D, D-7, ..., D-119: 18 snapshots (none before the earliest usage day).
+D = 2026-06-30, a Tuesday. Usage runs from D-119 (2026-03-03) to D, so the snapshot dates
+are D (the current snapshot, not a grid day) and the 17 Sundays 2026-06-28 (D-2) back to
+2026-03-08 (D-114): 18 snapshots, none before the earliest usage day (reading 23). Weekly
+events fall on Tuesdays (D-7k): every 7-day window holds exactly one of them.
 
 Accounts (employee_count -> segment, seed `segments`):
 - ACC-THRIVE  1000 high_touch  thriving; quota exactly 80% used at D (quota_80 fires at D).
@@ -20,7 +22,7 @@ Accounts (employee_count -> segment, seed `segments`):
 - ACC-BARE      10 tech_touch  active contract with 0 seats, 0 quota, no user IDs, no usage.
 
 All user IDs are issued on 2026-02-01: not inside any 30-day "IDs issued" window of a
-snapshot (the first snapshot's window is 02-02..03-03), and not "created before the first
+snapshot (the first snapshot's window is 02-07..03-08), and not "created before the first
 day of the previous calendar month" for the March snapshots (reading 28), so the admin of
 ACC-THRIVE cannot raise champion_inactive before it has a previous month of usage.
 """
@@ -37,7 +39,8 @@ import pyarrow.parquet as pq
 
 D = date(2026, 6, 30)
 USAGE_START = D - timedelta(days=119)  # 2026-03-03
-SNAPSHOTS = [D - timedelta(days=7 * k) for k in range(18)]  # D .. D-119 == USAGE_START
+# D, then the Sundays from D-2 back to D-114 (the first grid day on or after USAGE_START)
+SNAPSHOTS = [D] + [D - timedelta(days=2 + 7 * k) for k in range(17)]
 ISSUED = datetime(2026, 2, 1, 9, 0, 0)  # every user ID (see the module docstring)
 FIRST_LOGIN = datetime(2026, 2, 2, 9, 0, 0)
 
@@ -254,7 +257,7 @@ def usage_rows(day: date) -> list[tuple]:
     n = (day - D).days  # 0 at D, -119 at the first usage day
     rows: list[tuple] = []
     # ACC-THRIVE: all 9 users every day: 3 web_session and 4 core_action events; U1-01 and
-    # U1-02 also mobile; U1-01 exports once a week (on the snapshot days).
+    # U1-02 also mobile; U1-01 exports once a week (Tuesdays).
     for i in range(1, 10):
         u = f"U1-{i:02d}"
         rows.append((day, THRIVE, u, "web_session", 3, 1))
@@ -263,7 +266,7 @@ def usage_rows(day: date) -> list[tuple]:
             rows.append((day, THRIVE, u, "mobile_session", 1, 2))
     if n % 7 == 0:
         rows.append((day, THRIVE, "U1-01", "export", 1, 1))
-    # ACC-FAIL: only U2-01, once a week on the snapshot days: 1 web_session, 1 core_action.
+    # ACC-FAIL: only U2-01, once a week (Tuesdays): 1 web_session, 1 core_action.
     if n % 7 == 0:
         rows.append((day, FAIL, "U2-01", "web_session", 1, 1))
         rows.append((day, FAIL, "U2-01", "core_action", 1, 1))

@@ -3,7 +3,8 @@ tiers and calls to action that CONTRACT.md sections 4 and 6 (with the readings o
 say must come out of it. Every expected number below is worked out by hand from the contract
 and the data in scenario_zone.py; the comments show the arithmetic.
 
-D = 2026-06-30; usage D-119 (2026-03-03) .. D; snapshots D, D-7, ..., D-119 (18 dates).
+D = 2026-06-30 (a Tuesday); usage D-119 (2026-03-03) .. D; snapshots D and the Sundays D-2,
+D-9, ..., D-114 (18 dates, reading 23). The 28-day reference snapshot of D is Sunday D-30.
 
 Health score recap (section 4): metric score = 100 * clamp((value - red) / (green - red), 0, 1);
 dimension = mean of its scored metrics (equal weights); health = weighted mean of the scored
@@ -52,20 +53,20 @@ def score(value: float, red: float, green: float) -> float:
 # contacted, then won (latest = won -> done); its ticket_surge CTA was dismissed.
 OUTCOMES = [
     (
-        cta_id(FAIL, "renewal_low_consumption", days(-56)),
+        cta_id(FAIL, "renewal_low_consumption", days(-58)),
         f"{days(-50)} 10:00:00",
         "inside_sales",
         "contacted",
         None,
     ),
     (
-        cta_id(FAIL, "renewal_low_consumption", days(-56)),
+        cta_id(FAIL, "renewal_low_consumption", days(-58)),
         f"{days(-40)} 10:00:00",
         "inside_sales",
         "won",
         "更新合意",
     ),
-    (cta_id(FAIL, "ticket_surge", D), f"{D} 18:00:00", "support", "dismissed", None),
+    (cta_id(FAIL, "ticket_surge", days(-2)), f"{D} 18:00:00", "support", "dismissed", None),
 ]
 
 
@@ -186,7 +187,7 @@ def test_health_rows_per_active_account_and_snapshot(serving) -> None:
         "select account_id, list(snapshot_date order by snapshot_date desc) "
         "from marts.fct_account_health group by account_id"
     ).fetchall()
-    spine = list(z.SNAPSHOTS)  # D, D-7, ..., D-119 = first usage day; none before it
+    spine = list(z.SNAPSHOTS)  # D, then the Sundays D-2 .. D-114; none before the first usage day
     assert {a: s for a, s in found} == {a: spine for a in ACTIVE}  # the prospect has none
 
 
@@ -291,9 +292,11 @@ def test_tier_labels_and_segment_on_the_health_rows(health_at_d) -> None:
 
 
 def test_score_change_28d(health_at_d) -> None:
-    # FAIL at D-28: deployment 10; engagement: touch 204 days -> 0, dm 0, seminars 0, no NPS
-    # yet (null), no ticket yet -> 100 => 25; adoption 22.22 / 4 as at D; roi 0 (OBJ-20 due
-    # D-60) => 0.25 * 10 + 0.25 * 25 + 0.35 * 5.556 + 0 = 10.694. At D 4.444: change -6.25.
+    # D's 28-day reference snapshot is the latest on or before D-28 (a Thursday): Sunday
+    # D-30 (reading 13). FAIL there: deployment 10; engagement: touch 202 days -> 0, dm 0,
+    # seminars 0, no NPS yet (null), no ticket yet -> 100 => 25; adoption 22.22 / 4 as at D
+    # (its 7-day window holds one weekly visit); roi 0 (OBJ-20 due D-60) => 0.25 * 10 +
+    # 0.25 * 25 + 0.35 * 5.556 + 0 = 10.694. At D 4.444: change -6.25.
     at_d = health_of(FAIL_DIMS)
     before = health_of({**FAIL_DIMS, "engagement": 25.0})
     assert health_at_d[FAIL]["health_score_change_28d"] == pytest.approx(at_d - before, abs=1e-6)
@@ -352,8 +355,8 @@ def test_weights_and_contributions(serving, metrics_at_d) -> None:
 
 def test_thriving_account_quota_80_at_exactly_80_percent(ctas) -> None:
     # K1B year D-72..D: 73 days x 9 IDs x 4 core actions = 2628 = 0.8 x 3285 -> fires at D
-    # (>= 0.8). At D-7: 66 x 36 = 2376 (0.72) -> did not fire before. K1A's year never got
-    # past 43 x 36 = 1548 / 3285 = 0.47.
+    # (>= 0.8). At Sunday D-2: 71 x 36 = 2556 (0.78) -> did not fire before. K1A's year
+    # never got past 43 x 36 = 1548 / 3285 = 0.47.
     got = raised(ctas, THRIVE)
     assert {c for c in got if c[0] == "quota_80"} == {("quota_80", D)}
     quota = next(c for c in ctas if c["account_id"] == THRIVE and c["cta_type"] == "quota_80")
@@ -369,36 +372,42 @@ def test_thriving_account_quota_80_at_exactly_80_percent(ctas) -> None:
 
 
 def test_thriving_account_health_jump_once_within_its_cooldown(ctas) -> None:
-    # The renewal on D-72 moves quota_pace from K1A's pace to K1B's and drops K1A's missed
-    # objective from the ROI dimension:
-    # D-98 (K1A): deployment 100; engagement (100 + 100 + 0 seminars + NPS 10 since D-100 +
-    #   100) / 5 = 80; adoption (100 + 74.07 + 100 + pace (792/3285) / (340/365) = 0.26 -> 0)
-    #   / 4 = 68.52; roi OBJ-10 missed -> 0  => 25 + 20 + 0.35 * 68.52 + 0 = 68.98.
-    # D-70 (K1B): pace (108/3285) / (3/365) = 4 -> adoption 93.52; no K1B objective due yet
-    #   -> roi null  => (2500 + 25 * 80 + 35 * 93.52) / 85 = 91.45: +22.5 >= 15 -> raised.
-    # The rule fires again at D-63, D-56, D-49 (changes of 22.5, 25.3, 24.3 against the K1A
-    # snapshots) but inside the 28-day cooldown, so nothing more is raised; from D-42 on the
-    # 28-day changes are small. No other offense rule: 9/10 seats < 0.95, no ID issued in any
-    # window, 1 device per user-day, export 1 event a week (< 20), no marketing events.
-    assert raised(ctas, THRIVE) == {("health_jump", days(-70)), ("quota_80", D)}
+    # The renewal on D-72 (a Sunday, so a grid day) moves quota_pace from K1A's pace to K1B's
+    # and drops K1A's missed objective from the ROI dimension. Its reference snapshot is the
+    # Sunday D-100 (on or before D-100):
+    # D-100 (K1A): deployment 100; engagement (meeting D-108 + dm 100 + 0 seminars + NPS 10
+    #   given that day + 0 urgent = 100) / 5 = 80; adoption (100 + 74.07 + 100 + pace
+    #   (720/3285) / (338/365) = 0.24 -> 0) / 4 = 68.52; roi OBJ-10 missed -> 0
+    #   => 25 + 20 + 0.35 * 68.52 + 0 = 68.98.
+    # D-72 (K1B's first day): pace (36/3285) / (1/365) = 4 -> adoption 93.52; no K1B
+    #   objective due yet -> roi null => (2500 + 25 * 80 + 35 * 93.52) / 85 = 91.45: +22.5
+    #   >= 15 -> raised. (D-79 against D-107: 69.8 vs 67.7, no.)
+    # The rule fires again at D-65, D-58, D-51 (against the K1A snapshots) but inside the
+    # 28-day cooldown, so nothing more is raised; from D-44 on the 28-day changes are small.
+    # No other offense rule: 9/10 seats < 0.95, no ID issued in any window, 1 device per
+    # user-day, export 1 event a week (< 20), no marketing events.
+    assert raised(ctas, THRIVE) == {("health_jump", days(-72)), ("quota_80", D)}
 
 
 def test_failing_account_raises_the_defense_ctas(ctas) -> None:
-    # renewal_low_consumption: days to renewal at D-7k = 120 + 7k is within 90..180 first at
-    #   k = 8 (D-56, 176 days); consumption <= 18/1000 < 0.4 -> raised D-56; it fires again
-    #   at D (120 days) but the 180-day cooldown holds it (reading 10).
-    # engagement_gap: pooled; last touch D-232 <= S-180 first at S = D-49 (customer since
-    #   D-244 <= S-180 too) -> raised D-49; the next raise would need S >= D+41.
-    # nps_detractor: score 3 at D-3 is in the 14-day window of D only -> D.
-    # ticket_surge: 3 high/urgent created D-5..D-2, in the window of D only -> D.
+    # renewal_low_consumption: K2 ends D+120; days to renewal at the Sunday D-2-7k are within
+    #   90..180 first at D-58 (178 days); consumption 9/1000 (nine Tuesday visits) < 0.4 ->
+    #   raised D-58; it fires again up to D (120 days) but the 180-day cooldown holds it
+    #   (reading 10).
+    # engagement_gap: pooled; the last touch (D-232) lies outside S-179..S from S = D-52 on
+    #   (customer since D-244 <= S-180 too) -> raised at the first snapshot, Sunday D-51.
+    # nps_detractor: score 3 at D-3 is in the 14-day window of D-2 and D -> raised D-2 (30
+    #   days of cooldown hold D).
+    # ticket_surge: 3 high/urgent created D-5, D-4, D-2 are all in the window of D-2 ->
+    #   raised D-2 (14 days of cooldown hold D).
     # Nothing else: no admin IDs, seat use 4/20, no ID issued in any 30-day window, health
     #   between 4.4 and 15.9 and always critical (no 28-day move of 15, never "became"
     #   critical), customer for >= 125 days at every snapshot.
     assert raised(ctas, FAIL) == {
-        ("renewal_low_consumption", days(-56)),
-        ("engagement_gap", days(-49)),
-        ("nps_detractor", D),
-        ("ticket_surge", D),
+        ("renewal_low_consumption", days(-58)),
+        ("engagement_gap", days(-51)),
+        ("nps_detractor", days(-2)),
+        ("ticket_surge", days(-2)),
     }
 
 
@@ -412,12 +421,19 @@ def test_tech_touch_renewal_exactly_180_days_fires_and_no_engagement_gap(ctas) -
     assert raised(ctas, TECH) == {("renewal_low_consumption", D)}
 
 
-def test_renewal_89_days_ahead_does_not_fire(ctas) -> None:
-    # K4 ends D+89. At D the new contract year (from D-3) has 8/1000 consumed (< 0.4) but 89
-    # days is outside 90..180. At D-7 .. D-91 (96 .. 180 days) the previous contract year had
-    # 450 + 2 x (28 .. 112 days) = 506 .. 674 core actions, >= 0.4 (and < 0.8: no quota_80).
+def test_renewal_fires_at_91_days_in_the_new_contract_year_not_at_89(ctas) -> None:
+    # K4 ends D+89: at D, 89 days is outside 90..180. At Sunday D-2 (91 days) the contract
+    # year restarted at the anniversary D-3: 2 days x 2 = 4 of 1000 core actions (< 0.4) ->
+    # raised D-2. At the Sundays D-9 .. D-86 (98 .. 175 days) the previous contract year had
+    # 450 + 2 x (33 .. 110 days) = 516 .. 670 core actions, >= 0.4 (and < 0.8: no quota_80).
     got = raised(ctas, NEAR)
-    assert not {c for c in got if c[0] in ("renewal_low_consumption", "quota_80")}
+    assert {c for c in got if c[0] in ("renewal_low_consumption", "quota_80")} == {
+        ("renewal_low_consumption", days(-2))
+    }
+    renewal = next(
+        c for c in ctas if c["account_id"] == NEAR and c["cta_type"] == "renewal_low_consumption"
+    )
+    assert renewal["metric_value"] == pytest.approx(0.004)
 
 
 def test_no_ctas_for_the_prospect_or_the_bare_account(ctas) -> None:
@@ -462,11 +478,11 @@ def test_routing_through_the_playbooks(serving, ctas) -> None:
     # phone/2, renewal_low_consumption inside_sales/phone/7
     assert (one(FAIL, "engagement_gap")["owner"], one(FAIL, "engagement_gap")["due_on"]) == (
         z.CSM_FAIL,
-        days(-49 + 14),
+        days(-51 + 14),
     )
     assert (one(FAIL, "nps_detractor")["owner"], one(FAIL, "nps_detractor")["due_on"]) == (
         z.CSM_FAIL,
-        days(3),
+        days(-2 + 3),
     )
     assert (one(FAIL, "ticket_surge")["owner_role"], one(FAIL, "ticket_surge")["owner"]) == (
         "support",
@@ -476,18 +492,19 @@ def test_routing_through_the_playbooks(serving, ctas) -> None:
     assert (renewal["owner_role"], renewal["owner"], renewal["due_on"]) == (
         "inside_sales",
         None,
-        days(-49),
+        days(-58 + 7),
     )
 
 
 def test_status_and_stable_ids(ctas) -> None:
     status = {(c["account_id"], c["cta_type"]): c["status"] for c in ctas}
     # latest outcome won -> done; dismissed -> dismissed; no outcome: open if triggered_on >=
-    # D-29 (nps_detractor at D), else expired (engagement_gap at D-49)
+    # D-29 (nps_detractor at D-2), else expired (engagement_gap at D-51)
     assert status[(FAIL, "renewal_low_consumption")] == "done"
     assert status[(FAIL, "ticket_surge")] == "dismissed"
     assert status[(FAIL, "nps_detractor")] == "open"
     assert status[(FAIL, "engagement_gap")] == "expired"
     assert status[(TECH, "renewal_low_consumption")] == "open"
+    assert status[(NEAR, "renewal_low_consumption")] == "open"
     for c in ctas:
         assert c["cta_id"] == cta_id(c["account_id"], c["cta_type"], c["triggered_on"])

@@ -147,7 +147,7 @@ health_at_stock as (
     select
         months.month,
         health_segments.segment,
-        avg(health_segments.health_score) as avg_health_score,
+        cast(avg({{ fixed_precision('health_segments.health_score') }}) as double) as avg_health_score,
         sum(case when health_segments.health_tier in ('at_risk', 'critical') then 1 else 0 end) as at_risk_accounts,
     from months
     inner join health_segments
@@ -159,7 +159,7 @@ health_at_period_start as (
     select
         months.month,
         health_segments.segment,
-        avg(health_segments.health_score) as avg_health_score_period_start,
+        cast(avg({{ fixed_precision('health_segments.health_score') }}) as double) as avg_health_score_period_start,
     from months
     inner join health_segments
         on months.period_start_snapshot_date = health_segments.snapshot_date
