@@ -28,6 +28,10 @@ user_days as (
     select * from {{ ref('int_usage_user_day') }}
 ),
 
+usage_firsts as (
+    select * from {{ ref('int_usage_firsts') }}
+),
+
 adoption_stages as (
     select * from {{ ref('adoption_stages') }}
 ),
@@ -74,13 +78,12 @@ first_ids as (
 -- stage 2: the first core action
 first_core_actions as (
     select
-        user_days.account_id,
-        min(user_days.activity_date) as first_core_action_on
-    from user_days
+        usage_firsts.account_id,
+        min(usage_firsts.first_core_action_on) as first_core_action_on
+    from usage_firsts
     cross join as_of
-    where user_days.core_action_events > 0
-        and user_days.activity_date <= as_of.as_of_date
-    group by user_days.account_id
+    where usage_firsts.first_core_action_on <= as_of.as_of_date
+    group by usage_firsts.account_id
 ),
 
 -- stage 3: runs of consecutive grid days with wau_rate at or above the threshold

@@ -39,8 +39,12 @@ non_core_days as (
         feature,
         cast(event_count as bigint) as event_count,
     from feature_days
+    cross join rule
     where feature not in ('core_action', 'web_session', 'mobile_session')
         and account_id in (select account_id from established)
+        -- the running totals only differ inside the evaluated dates' windows: read those
+        and activity_date > {{ add_days('(select min(snapshot_date) from established)', '0 - rule.window_days - rule.window_days_2') }}
+        and activity_date <= (select max(snapshot_date) from established)
 ),
 
 account_features as (

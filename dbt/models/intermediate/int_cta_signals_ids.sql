@@ -94,12 +94,15 @@ admins as (
 ),
 
 admin_active_months as (
+    -- only the months before the evaluated dates' months are looked at
     select distinct
         user_days.user_id,
         {{ month_start('user_days.activity_date') }} as activity_month,
     from user_days
     inner join admins
         on user_days.user_id = admins.user_id
+    where user_days.activity_date >= {{ add_months(month_start('(select min(snapshot_date) from snapshots)'), -1) }}
+        and user_days.activity_date <= (select max(snapshot_date) from snapshots)
 ),
 
 snapshot_months as (
@@ -168,6 +171,8 @@ multi_device_days as (
     from user_days
     cross join shared_rule
     where user_days.max_devices >= shared_rule.threshold_2
+        and user_days.activity_date > {{ add_days('(select min(snapshot_date) from snapshots)', '0 - shared_rule.window_days') }}
+        and user_days.activity_date <= (select max(snapshot_date) from snapshots)
 ),
 
 user_window_days as (

@@ -19,16 +19,6 @@ rules as (
     where enabled and cta_type in ('quota_80', 'renewal_low_consumption')
 ),
 
-account_days as (
-    select
-        account_id,
-        activity_date,
-        sum(core_action_events) as core_events,
-    from user_days
-    where core_action_events > 0
-    group by account_id, activity_date
-),
-
 quota_snapshots as (
     select
         account_id,
@@ -38,6 +28,19 @@ quota_snapshots as (
         annual_quota,
     from snapshots
     where annual_quota > 0
+),
+
+-- events before the earliest contract-year start cancel out of both running sums: not read
+account_days as (
+    select
+        account_id,
+        activity_date,
+        sum(core_action_events) as core_events,
+    from user_days
+    where core_action_events > 0
+        and activity_date >= (select min(contract_year_start) from quota_snapshots)
+        and activity_date <= (select max(snapshot_date) from quota_snapshots)
+    group by account_id, activity_date
 ),
 
 timeline as (

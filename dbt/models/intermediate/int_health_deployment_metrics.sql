@@ -22,16 +22,16 @@ users as (
     select * from {{ ref('stg_usage__users') }}
 ),
 
-user_days as (
-    select * from {{ ref('int_usage_user_day') }}
+usage_firsts as (
+    select * from {{ ref('int_usage_firsts') }}
 ),
 
 first_core_actions as (
     select
         user_id,
-        min(activity_date) as first_core_action_on
-    from user_days
-    where core_action_events > 0
+        min(first_core_action_on) as first_core_action_on
+    from usage_firsts
+    where first_core_action_on is not null
     group by user_id
 ),
 

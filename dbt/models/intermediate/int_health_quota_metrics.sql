@@ -31,6 +31,9 @@ contract_year as (
     from health_metrics
 ),
 
+-- Consumption counts events from a contract-year start through S: events before the
+-- earliest year start of the batch cancel out of both sums, so they are never read (a
+-- daily build reads about a year of usage, whatever the length of the history).
 core_days as (
     select
         account_id,
@@ -38,6 +41,8 @@ core_days as (
         sum(event_count) as core_action_events
     from account_feature_days
     where feature = 'core_action'
+        and activity_date >= (select min(contract_year_start) from account_snapshots)
+        and activity_date <= (select max(snapshot_date) from account_snapshots)
     group by account_id, activity_date
 ),
 

@@ -11,8 +11,8 @@
 with
 
 usage_days as (
-    select min(activity_date) as first_activity_date
-    from {{ ref('stg_usage__daily') }}
+    select min(first_activity_on) as first_activity_date
+    from {{ ref('int_usage_firsts') }}
 ),
 
 as_of as (
