@@ -121,16 +121,26 @@ def _write_late_tickets(zone: Path, account_id: str) -> None:
     (zone / "support" / "tickets_2026-10-24_late.jsonl").write_text("\n".join(lines) + "\n")
 
 
+def _project_copy(root: Path, name: str, path: str, old: str, new: str) -> Path:
+    """A copy of the dbt project with one file changed (``old`` -> ``new``)."""
+    project = root / name
+    shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
+    file = project / path
+    text = file.read_text(encoding="utf-8")
+    assert old in text
+    file.write_text(text.replace(old, new), encoding="utf-8")
+    return project
+
+
 def _project_with_changed_seed(root: Path) -> Path:
     """A copy of the dbt project in which CS Ops moved wau_rate's green_at 0.6 -> 0.5."""
-    project = root / "dbt_changed_seed"
-    shutil.copytree(DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs"))
-    seed = project / "seeds" / "health_metrics.csv"
-    text = seed.read_text(encoding="utf-8")
-    changed = text.replace("adoption,wau_rate,1,0.15,0.6,", "adoption,wau_rate,1,0.15,0.5,")
-    assert changed != text
-    seed.write_text(changed, encoding="utf-8")
-    return project
+    return _project_copy(
+        root,
+        "dbt_changed_seed",
+        "seeds/health_metrics.csv",
+        "adoption,wau_rate,1,0.15,0.6,",
+        "adoption,wau_rate,1,0.15,0.5,",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -365,3 +375,53 @@ def test_an_orphaned_outcome_is_reported_not_dropped(runs) -> None:
     assert "orphaned outcomes: 1 " in runs["r2_stdout"]
     # the outcome against a CTA of a grid day is no orphan, and still counts after a replay
     assert runs["r5"]["ctas"][runs["won"]]["status"] == "done"
+
+
+# --- a history longer than health_history_weeks ---------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def sliding(tmp_path_factory: pytest.TempPathFactory, tiny_zone: Path) -> dict:
+    """Six history dates, D = Tuesday 10-20 then Tuesday 10-27: the window slides a week."""
+    root = tmp_path_factory.mktemp("sliding")
+    shutil.copytree(tiny_zone, root / "raw")
+    project = _project_copy(
+        root,
+        "dbt_six_weeks",
+        "dbt_project.yml",
+        "health_history_weeks: 104",
+        "health_history_weeks: 6",
+    )
+    env = {**cswh_env(root), "CSWH_DBT_PROJECT_DIR": str(project)}
+    out = {}
+    for name, d in (("before", D), ("after", D + timedelta(days=7))):
+        _run(env, "--as-of", d.isoformat())
+        out[name] = _published(Path(env["CSWH_SERVING"]))
+    return out
+
+
+def test_the_history_window_slides_and_keeps_the_oldest_rows_changes(sliding) -> None:
+    before, after = sliding["before"], sliding["after"]
+    assert sorted({s for (_, s) in before["health"]}) == [
+        date(2026, 9, 20),
+        date(2026, 9, 27),
+        date(2026, 10, 4),
+        date(2026, 10, 11),
+        date(2026, 10, 18),
+        D,
+    ]
+    assert sorted({s for (_, s) in after["health"]}) == [
+        date(2026, 9, 27),
+        date(2026, 10, 4),
+        date(2026, 10, 11),
+        date(2026, 10, 18),
+        date(2026, 10, 25),
+        D + timedelta(days=7),
+    ]
+    # the grid days both windows hold are identical, the oldest one included: its 28-day
+    # reference (08-30) lies before the window and still counts (a reference-only date)
+    common = {k: v for k, v in _grid(before).items() if k[1] >= date(2026, 9, 27)}
+    assert common and all(_grid(after)[k] == v for k, v in common.items())
+    oldest = [r for (_, s), r in after["health"].items() if s == date(2026, 9, 27)]
+    assert oldest and all(r["reference_snapshot_date"] == date(2026, 8, 30) for r in oldest)
+    assert any(r["health_score_change_28d"] is not None for r in oldest)
