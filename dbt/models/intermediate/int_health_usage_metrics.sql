@@ -24,6 +24,14 @@ user_days as (
     select * from {{ ref('int_usage_user_day') }}
 ),
 
+-- only the days inside some batch date's longest window are read (a daily build: a week)
+batch_bounds as (
+    select
+        min(snapshot_date) as first_snapshot_date,
+        max(snapshot_date) as last_snapshot_date
+    from snapshot_dates
+),
+
 health_metrics as (
     select * from {{ ref('health_metrics') }}
 ),
@@ -57,8 +65,13 @@ windows as (
 -- each metric it falls in: a small day x snapshot map (days x ~1 rows for 7-day
 -- windows) so the large user-day table needs only an equality join
 usage_days as (
-    select distinct activity_date
+    select distinct user_days.activity_date
     from user_days
+    cross join batch_bounds
+    cross join windows
+    where user_days.activity_date <= batch_bounds.last_snapshot_date
+        and user_days.activity_date
+        > {{ add_days('batch_bounds.first_snapshot_date', '0 - windows.longest_window_days') }}
 ),
 
 usage_days_reach as (
