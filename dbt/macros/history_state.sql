@@ -10,9 +10,15 @@
     model downstream of it, which ref() would call a cycle.
 -#}
 
-{#- The incremental models that hold the health history; they are built in one batch. -#}
+{#- The models that hold the health history (incremental strategy history_batch, their
+    one declaration); they are built in one batch. -#}
 {% macro health_history_models() -%}
-    {{ return(['fct_health_metrics', 'fct_account_health']) }}
+    {%- set names = [] -%}
+    {%- for node in graph.nodes.values() if node.resource_type == 'model'
+        and node.config.get('incremental_strategy') == 'history_batch' -%}
+        {%- do names.append(node.name) -%}
+    {%- endfor -%}
+    {{ return(names | sort) }}
 {%- endmacro %}
 
 {#- The seeds a health row depends on: a change to any of them rescores the history. -#}
