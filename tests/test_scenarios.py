@@ -334,7 +334,11 @@ def test_weights_and_contributions(serving, metrics_at_d) -> None:
     ).fetchall()
     assert bad == []
     (n,) = serving.execute("select count(*) from marts.fct_health_metrics").fetchone()
-    assert n == 18 * len(ACTIVE) * 13  # 18 snapshots x 5 active accounts x 13 metrics
+    (metrics,) = serving.execute(
+        "select count(*) from seeds.health_metrics where enabled"
+    ).fetchone()
+    assert metrics == 13  # the default seed; each has its worked numbers above
+    assert n == 18 * len(ACTIVE) * metrics  # 18 snapshots x 5 active accounts x each metric
     # THRIVE mobile_wau_rate: weight 35/100 * 1/4 = 0.0875, contribution 74.07 * 0.0875
     mobile = metrics_at_d[(THRIVE, "mobile_wau_rate")]
     assert mobile["weight"] == pytest.approx(0.0875)

@@ -7,7 +7,7 @@
 with
 
 accounts as (
-    select * from {{ ref('stg_crm__accounts') }}
+    select * from {{ ref('int_accounts') }}
 ),
 
 contracts as (
@@ -26,9 +26,6 @@ account_health as (
     select * from {{ ref('fct_account_health') }}
 ),
 
-segments as (
-    select * from {{ ref('segments') }}
-),
 
 lifecycle_stages as (
     select * from {{ ref('lifecycle_stages') }}
@@ -73,8 +70,8 @@ staged as (
         accounts.industry,
         accounts.region,
         accounts.employee_count,
-        segments.segment,
-        segments.label_ja as segment_label_ja,
+        accounts.segment,
+        accounts.segment_label_ja,
         accounts.csm_owner,
         first_contracts.customer_since,
         coalesce(first_contracts.contracts_started, 0) as contracts_started,
@@ -107,10 +104,6 @@ staged as (
     from accounts
     cross join as_of
     cross join lifecycle_rules
-    left join segments
-        on
-            accounts.employee_count >= segments.min_employees
-            and (segments.max_employees is null or accounts.employee_count <= segments.max_employees)
     left join first_contracts
         on accounts.account_id = first_contracts.account_id
     left join current_contracts

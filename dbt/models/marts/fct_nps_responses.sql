@@ -6,19 +6,16 @@ responses as (
 ),
 
 accounts as (
-    select * from {{ ref('stg_crm__accounts') }}
+    select * from {{ ref('int_accounts') }}
 ),
 
-segments as (
-    select * from {{ ref('segments') }}
-),
 
 final as (
     select
         responses.response_id,
         responses.account_id,
         responses.account_id is not null as is_matched,
-        segments.segment,
+        accounts.segment,
         responses.contact_id,
         responses.email,
         responses.sent_at,
@@ -35,10 +32,6 @@ final as (
     from responses
     left join accounts
         on responses.account_id = accounts.account_id
-    left join segments
-        on
-            accounts.employee_count >= segments.min_employees
-            and (segments.max_employees is null or accounts.employee_count <= segments.max_employees)
 )
 
 select * from final

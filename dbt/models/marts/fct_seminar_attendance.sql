@@ -7,12 +7,9 @@ registrations as (
 ),
 
 accounts as (
-    select * from {{ ref('stg_crm__accounts') }}
+    select * from {{ ref('int_accounts') }}
 ),
 
-segments as (
-    select * from {{ ref('segments') }}
-),
 
 final as (
     select
@@ -26,7 +23,7 @@ final as (
         registrations.email,
         registrations.account_id,
         registrations.account_id is not null as is_matched,
-        segments.segment,
+        accounts.segment,
         registrations.contact_id,
         registrations.registered_at,
         coalesce(registrations.attended, false) as attended,
@@ -34,10 +31,6 @@ final as (
     from registrations
     left join accounts
         on registrations.account_id = accounts.account_id
-    left join segments
-        on
-            accounts.employee_count >= segments.min_employees
-            and (segments.max_employees is null or accounts.employee_count <= segments.max_employees)
 )
 
 select * from final

@@ -6,18 +6,15 @@ tickets as (
 ),
 
 accounts as (
-    select * from {{ ref('stg_crm__accounts') }}
+    select * from {{ ref('int_accounts') }}
 ),
 
-segments as (
-    select * from {{ ref('segments') }}
-),
 
 final as (
     select
         tickets.ticket_id,
         tickets.account_id,
-        segments.segment,
+        accounts.segment,
         tickets.requester_email,
         tickets.requester_contact_id,
         tickets.subject,
@@ -39,10 +36,6 @@ final as (
     from tickets
     left join accounts
         on tickets.account_id = accounts.account_id
-    left join segments
-        on
-            accounts.employee_count >= segments.min_employees
-            and (segments.max_employees is null or accounts.employee_count <= segments.max_employees)
 )
 
 select * from final

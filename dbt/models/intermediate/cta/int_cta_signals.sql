@@ -1,33 +1,12 @@
--- Every CTA rule evaluated at every snapshot date for every active account: one row per
+-- Every CTA rule evaluated at the evaluated dates for every active account: one row per
 -- account, snapshot date and rule that fires. The rule families live in
--- int_cta_signals_<family>; this model unions them and adds the rule's settings.
--- Raising (cooldown) happens in fct_cta_candidates.
+-- int_cta_signals_<family> (var cta_signal_families); this model unions them and adds the
+-- rule's settings from seed cta_rules (a disabled rule's firings are dropped here).
+-- Raising (the cooldown against the ledger) happens in int_cta_ledger.
+
+{%- set families = var('cta_signal_families') %}
 
 with
-
-quota as (
-    select * from {{ ref('int_cta_signals_quota') }}
-),
-
-ids as (
-    select * from {{ ref('int_cta_signals_ids') }}
-),
-
-feature as (
-    select * from {{ ref('int_cta_signals_feature') }}
-),
-
-marketing as (
-    select * from {{ ref('int_cta_signals_marketing') }}
-),
-
-touch as (
-    select * from {{ ref('int_cta_signals_touch') }}
-),
-
-health as (
-    select * from {{ ref('int_cta_signals_health') }}
-),
 
 rules as (
     select * from {{ ref('cta_rules') }}
@@ -35,17 +14,10 @@ rules as (
 ),
 
 signals as (
-    select * from quota
-    union all
-    select * from ids
-    union all
-    select * from feature
-    union all
-    select * from marketing
-    union all
-    select * from touch
-    union all
-    select * from health
+    {%- for family in families %}
+    select * from {{ ref('int_cta_signals_' ~ family) }}
+    {{ "union all" if not loop.last }}
+    {%- endfor %}
 ),
 
 final as (

@@ -14,7 +14,7 @@ snapshot_dates as (
 ),
 
 accounts as (
-    select * from {{ ref('stg_crm__accounts') }}
+    select * from {{ ref('int_accounts') }}
 ),
 
 contracts as (
@@ -29,9 +29,6 @@ users as (
     select * from {{ ref('stg_usage__users') }}
 ),
 
-segments as (
-    select * from {{ ref('segments') }}
-),
 
 as_of as (
     select {{ as_of_date() }} as as_of_date
@@ -221,7 +218,7 @@ final as (
         active_contracts.is_grid_day,
         active_contracts.is_current_snapshot,
         active_contracts.reference_snapshot_date,
-        segments.segment,
+        accounts.segment,
         accounts.account_name,
         accounts.employee_count,
         accounts.csm_owner,
@@ -244,10 +241,6 @@ final as (
     from active_contracts
     left join accounts
         on active_contracts.account_id = accounts.account_id
-    left join segments
-        on
-            accounts.employee_count >= segments.min_employees
-            and (segments.max_employees is null or accounts.employee_count <= segments.max_employees)
     left join customer_since
         on active_contracts.account_id = customer_since.account_id
     left join amendments_at_snapshot

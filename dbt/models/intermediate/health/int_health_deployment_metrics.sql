@@ -106,33 +106,8 @@ period_deltas as (
     group by interval_events.account_id, interval_events_day_periods.snapshot_date
 ),
 
-account_grid as (
-    select
-        accounts.account_id,
-        snapshot_dates.snapshot_date
-    from (select distinct account_id from account_snapshots) as accounts
-    cross join snapshot_dates
-),
-
 cumulative_counts as (
-    select
-        account_grid.account_id,
-        account_grid.snapshot_date,
-        sum(coalesce(period_deltas.logged_in_delta, 0)) over (
-            partition by account_grid.account_id
-            order by account_grid.snapshot_date
-            rows between unbounded preceding and current row
-        ) as logged_in_ids,
-        sum(coalesce(period_deltas.core_action_delta, 0)) over (
-            partition by account_grid.account_id
-            order by account_grid.snapshot_date
-            rows between unbounded preceding and current row
-        ) as core_action_ids
-    from account_grid
-    left join period_deltas
-        on
-            account_grid.account_id = period_deltas.account_id
-            and account_grid.snapshot_date = period_deltas.snapshot_date
+    {{ running_at_snapshots('period_deltas', 'account_snapshots', [('sum', 'logged_in_delta', 'logged_in_ids'), ('sum', 'core_action_delta', 'core_action_ids')]) }}
 ),
 
 final as (

@@ -63,28 +63,8 @@ period_events as (
     group by core_days.account_id, core_days_day_periods.snapshot_date
 ),
 
-account_grid as (
-    select
-        accounts.account_id,
-        snapshot_dates.snapshot_date
-    from (select distinct account_id from account_snapshots) as accounts
-    cross join snapshot_dates
-),
-
 events_through_snapshot as (
-    select
-        account_grid.account_id,
-        account_grid.snapshot_date,
-        sum(coalesce(period_events.core_action_events, 0)) over (
-            partition by account_grid.account_id
-            order by account_grid.snapshot_date
-            rows between unbounded preceding and current row
-        ) as core_action_events
-    from account_grid
-    left join period_events
-        on
-            account_grid.account_id = period_events.account_id
-            and account_grid.snapshot_date = period_events.snapshot_date
+    {{ running_at_snapshots('period_events', 'account_snapshots', [('sum', 'core_action_events', 'core_action_events')]) }}
 ),
 
 year_starts as (

@@ -69,33 +69,8 @@ period_touches as (
     group by touches.account_id, touches_day_periods.snapshot_date
 ),
 
-account_grid as (
-    select
-        accounts.account_id,
-        snapshot_dates.snapshot_date
-    from (select distinct account_id from account_snapshots) as accounts
-    cross join snapshot_dates
-),
-
 latest_touches as (
-    select
-        account_grid.account_id,
-        account_grid.snapshot_date,
-        max(period_touches.last_personal_touch_on) over (
-            partition by account_grid.account_id
-            order by account_grid.snapshot_date
-            rows between unbounded preceding and current row
-        ) as last_personal_touch_on,
-        max(period_touches.last_decision_maker_touch_on) over (
-            partition by account_grid.account_id
-            order by account_grid.snapshot_date
-            rows between unbounded preceding and current row
-        ) as last_decision_maker_touch_on
-    from account_grid
-    left join period_touches
-        on
-            account_grid.account_id = period_touches.account_id
-            and account_grid.snapshot_date = period_touches.snapshot_date
+    {{ running_at_snapshots('period_touches', 'account_snapshots', [('max', 'last_personal_touch_on', 'last_personal_touch_on'), ('max', 'last_decision_maker_touch_on', 'last_decision_maker_touch_on')]) }}
 ),
 
 final as (

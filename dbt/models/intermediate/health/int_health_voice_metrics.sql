@@ -180,28 +180,8 @@ ticket_period_deltas as (
     group by ticket_events.account_id, ticket_events_day_periods.snapshot_date
 ),
 
-account_grid as (
-    select
-        accounts.account_id,
-        snapshot_dates.snapshot_date
-    from (select distinct account_id from account_snapshots) as accounts
-    cross join snapshot_dates
-),
-
 open_tickets as (
-    select
-        account_grid.account_id,
-        account_grid.snapshot_date,
-        sum(coalesce(ticket_period_deltas.delta, 0)) over (
-            partition by account_grid.account_id
-            order by account_grid.snapshot_date
-            rows between unbounded preceding and current row
-        ) as urgent_tickets_open
-    from account_grid
-    left join ticket_period_deltas
-        on
-            account_grid.account_id = ticket_period_deltas.account_id
-            and account_grid.snapshot_date = ticket_period_deltas.snapshot_date
+    {{ running_at_snapshots('ticket_period_deltas', 'account_snapshots', [('sum', 'delta', 'urgent_tickets_open')]) }}
 ),
 
 final as (

@@ -7,10 +7,7 @@ source as (
 ranked as (
     select
         *,
-        row_number() over (
-            partition by activity_id
-            order by _source_file desc, _row_number desc
-        ) as _version_rank
+        {{ latest_delivery_rank(['activity_id']) }} as _version_rank
     from source
 ),
 

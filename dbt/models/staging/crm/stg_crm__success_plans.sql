@@ -7,10 +7,7 @@ source as (
 ranked as (
     select
         *,
-        row_number() over (
-            partition by objective_id
-            order by _source_file desc, _row_number desc
-        ) as _version_rank
+        {{ latest_delivery_rank(['objective_id']) }} as _version_rank
     from source
 ),
 

@@ -7,10 +7,7 @@ source as (
 ranked as (
     select
         *,
-        row_number() over (
-            partition by cta_id, recorded_at
-            order by _source_file desc, _row_number desc
-        ) as _version_rank
+        {{ latest_delivery_rank(['cta_id', 'recorded_at']) }} as _version_rank
     from source
 ),
 

@@ -11,10 +11,7 @@ contact_emails as (
 ranked as (
     select
         *,
-        row_number() over (
-            partition by response_id
-            order by _source_file desc, _row_number desc
-        ) as _version_rank
+        {{ latest_delivery_rank(['response_id']) }} as _version_rank
     from source
 ),
 

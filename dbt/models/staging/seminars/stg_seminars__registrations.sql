@@ -24,10 +24,7 @@ seminar_versions as (
         title,
         category,
         held_at,
-        row_number() over (
-            partition by seminar_id
-            order by _source_file desc, _row_number desc
-        ) as _version_rank
+        {{ latest_delivery_rank(['seminar_id']) }} as _version_rank
     from normalised
 ),
 
@@ -50,10 +47,7 @@ registration_versions as (
         attended_minutes,
         _source_file,
         _loaded_at,
-        row_number() over (
-            partition by seminar_id, email_normalised
-            order by _source_file desc, _row_number desc
-        ) as _version_rank
+        {{ latest_delivery_rank(['seminar_id', 'email_normalised']) }} as _version_rank
     from normalised
 ),
 

@@ -13,10 +13,7 @@ contact_emails as (
 ranked as (
     select
         *,
-        row_number() over (
-            partition by id
-            order by updated_at desc, _source_file desc, _row_number desc
-        ) as _version_rank,
+        {{ latest_delivery_rank(['id'], newest_first='updated_at desc') }} as _version_rank,
         count(*) over (partition by id) as versions
     from source
 ),

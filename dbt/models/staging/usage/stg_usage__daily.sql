@@ -59,10 +59,7 @@ single_versions as (
 ranked_versions as (
     select
         source.*,
-        row_number() over (
-            partition by source.activity_date, source.user_id, source.feature
-            order by source._source_file desc, source._row_number desc
-        ) as _version_rank
+        {{ latest_delivery_rank(['activity_date', 'user_id', 'feature'], alias='source') }} as _version_rank
     from source
     inner join duplicated_keys
         on
