@@ -57,9 +57,12 @@ bench: dbt-manifest
 	$(BIN)/python bench/bench.py --accounts $(SCALE) --long-history-years $(HISTORY_YEARS) \
 		--markdown bench/RESULTS.md
 
+# sqlfluff compiles the models with dbt, against a scratch warehouse of its own.
 lint: $(STAMP)
 	$(BIN)/ruff check dagster_project tests bench dashboards
 	$(BIN)/ruff format --check dagster_project tests bench dashboards
+	rm -rf data/lint && mkdir -p data/lint
+	CSWH_WAREHOUSE=$(CURDIR)/data/lint/warehouse.duckdb $(BIN)/sqlfluff lint dbt/models dbt/tests
 
 clean:
 	rm -rf data/raw data/warehouse data/dagster_home data/docs dbt/target

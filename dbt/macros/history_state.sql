@@ -93,6 +93,9 @@
 {#- A value of meta.run_context (written by the Dagster run before dbt), or none. -#}
 {% macro run_context_value(column) -%}
     {%- if not execute -%}{{ return(none) }}{%- endif -%}
+    {%- if adapter.get_relation(target.database, 'meta', 'run_context') is none -%}
+        {{ return(none) }}  {#- compiled without a run (dbt compile, sqlfluff): no context -#}
+    {%- endif -%}
     {%- set rows = run_query('select ' ~ column ~ ' from ' ~ run_context_relation() ~ ' limit 1').rows -%}
     {{ return(rows[0][0] if rows | length > 0 else none) }}
 {%- endmacro %}
@@ -108,7 +111,10 @@
     {%- if not execute -%}{{ return('parse') }}{%- endif -%}
     {%- if var('cta_ledger_replay', false) -%}{{ return('var cta_ledger_replay') }}{%- endif -%}
     {%- if run_context_value('full_refresh') -%}{{ return('full refresh') }}{%- endif -%}
-    {%- if existing_model_relation('int_cta_ledger') is none -%}{{ return('first build') }}{%- endif -%}
+    {%- if existing_model_relation('int_cta_ledger') is none
+        or adapter.get_relation(target.database, 'meta', 'cta_evaluations') is none -%}
+        {{ return('first build') }}
+    {%- endif -%}
     {%- set evaluated = run_query(
         'select max(evaluated_on) as latest, (select ' ~ as_of_date() ~ ') as d from ' ~ cta_evaluations_relation()
     ).rows[0] -%}

@@ -14,7 +14,11 @@ contracts as (
     select * from {{ ref('stg_crm__contracts') }}
 )
 
-select snapshots.account_id, snapshots.snapshot_date, snapshots.contract_id, 'not active' as problem
+select
+    snapshots.account_id,
+    snapshots.snapshot_date,
+    snapshots.contract_id,
+    'not active' as problem
 from snapshots
 where
     snapshots.contract_start > snapshots.snapshot_date
@@ -22,21 +26,29 @@ where
 
 union all
 
-select snapshots.account_id, snapshots.snapshot_date, snapshots.contract_id, 'a later contract is active' as problem
+select
+    snapshots.account_id,
+    snapshots.snapshot_date,
+    snapshots.contract_id,
+    'a later contract is active' as problem
 from snapshots
 inner join contracts
     on
         snapshots.account_id = contracts.account_id
-        and contracts.start_date <= snapshots.snapshot_date
-        and contracts.end_date >= snapshots.snapshot_date
+        and snapshots.snapshot_date >= contracts.start_date
+        and snapshots.snapshot_date <= contracts.end_date
         and (
-            contracts.start_date > snapshots.contract_start
-            or (contracts.start_date = snapshots.contract_start and contracts.contract_id > snapshots.contract_id)
+            snapshots.contract_start < contracts.start_date
+            or (snapshots.contract_start = contracts.start_date and snapshots.contract_id < contracts.contract_id)
         )
 
 union all
 
-select snapshots.account_id, snapshots.snapshot_date, snapshots.contract_id, 'contract year out of range' as problem
+select
+    snapshots.account_id,
+    snapshots.snapshot_date,
+    snapshots.contract_id,
+    'contract year out of range' as problem
 from snapshots
 where
     snapshots.contract_year_start < snapshots.contract_start

@@ -23,7 +23,7 @@ expected as (
     left join changes
         on
             snapshots.contract_id = changes.contract_id
-            and changes.changed_at <= snapshots.snapshot_date
+            and snapshots.snapshot_date >= changes.changed_at
     group by snapshots.account_id, snapshots.snapshot_date, snapshots.base_seats, snapshots.base_arr_jpy
 )
 

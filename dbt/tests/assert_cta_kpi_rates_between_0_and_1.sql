@@ -18,9 +18,12 @@ effectiveness as (
     select * from {{ ref('mart_cta_effectiveness') }}
 )
 
-select 'mart_kpi_monthly' as model, cast(month as varchar) || ' ' || segment as row_key
+select
+    'mart_kpi_monthly' as model,
+    cast(month as varchar) || ' ' || segment as row_key
 from kpi
-where renewal_rate not between 0 and 1
+where
+    renewal_rate not between 0 and 1
     or reaction_rate not between 0 and 1
     or nps not between -100 and 100
     or renewed > renewals_due
@@ -29,16 +32,22 @@ where renewal_rate not between 0 and 1
 
 union all
 
-select 'mart_health_calibration', health_tier
+select
+    'mart_health_calibration' as model,
+    health_tier
 from calibration
-where churn_rate_180d not between 0 and 1
+where
+    churn_rate_180d not between 0 and 1
     or expansion_rate_180d not between 0 and 1
 
 union all
 
-select 'mart_cta_effectiveness', cta_type
+select
+    'mart_cta_effectiveness' as model,
+    cta_type
 from effectiveness
-where conversion_rate not between 0 and 1
+where
+    conversion_rate not between 0 and 1
     or churn_rate_180d not between 0 and 1
     or expansion_rate_180d not between 0 and 1
     or baseline_churn_rate_180d not between 0 and 1

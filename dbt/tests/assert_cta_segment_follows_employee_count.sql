@@ -26,16 +26,18 @@ select
     ctas.cta_id,
     ctas.cta_type,
     ctas.segment,
-    snapshots.employee_count,
+    snapshots.employee_count
 from ctas
 inner join snapshots
-    on ctas.account_id = snapshots.account_id
-    and ctas.triggered_on = snapshots.snapshot_date
+    on
+        ctas.account_id = snapshots.account_id
+        and ctas.triggered_on = snapshots.snapshot_date
 inner join rules
     on ctas.cta_type = rules.cta_type
 left join segments
     on ctas.segment = segments.segment
-where segments.segment is null
+where
+    segments.segment is null
     or snapshots.employee_count < segments.min_employees
     or snapshots.employee_count > segments.max_employees
     or (rules.segments is not null and ' ' || rules.segments || ' ' not like '% ' || ctas.segment || ' %')

@@ -22,15 +22,21 @@ select
     ctas.cta_type,
     ctas.segment,
     ctas.playbook_id,
-    ctas.owner,
+    ctas.owner
 from ctas
 left join playbooks
     on ctas.playbook_id = playbooks.playbook_id
 left join snapshots
-    on ctas.account_id = snapshots.account_id
-    and ctas.triggered_on = snapshots.snapshot_date
-where playbooks.playbook_id is null
+    on
+        ctas.account_id = snapshots.account_id
+        and ctas.triggered_on = snapshots.snapshot_date
+where
+    playbooks.playbook_id is null
     or playbooks.cta_type <> ctas.cta_type
     or playbooks.segment <> snapshots.segment
     or ctas.due_on is null
-    or (playbooks.owner_role = 'csm' and snapshots.csm_owner is not null and ctas.owner is distinct from snapshots.csm_owner)
+    or (
+        playbooks.owner_role = 'csm'
+        and snapshots.csm_owner is not null
+        and ctas.owner is distinct from snapshots.csm_owner
+    )

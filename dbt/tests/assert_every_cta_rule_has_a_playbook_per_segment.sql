@@ -5,7 +5,8 @@
 with
 
 rules as (
-    select cta_type from {{ ref('cta_rules') }} where enabled
+    select cta_type from {{ ref('cta_rules') }}
+    where enabled
 ),
 
 segments as (
@@ -13,15 +14,19 @@ segments as (
 ),
 
 playbooks as (
-    select cta_type, segment from {{ ref('playbooks') }}
+    select
+        cta_type,
+        segment
+    from {{ ref('playbooks') }}
 )
 
 select
     rules.cta_type,
-    segments.segment,
+    segments.segment
 from rules
 cross join segments
 left join playbooks
-    on rules.cta_type = playbooks.cta_type
-    and segments.segment = playbooks.segment
+    on
+        rules.cta_type = playbooks.cta_type
+        and segments.segment = playbooks.segment
 where playbooks.cta_type is null

@@ -8,19 +8,28 @@
 with
 
 active as (
-    select account_id, snapshot_date
+    select
+        account_id,
+        snapshot_date
     from {{ ref('int_account_snapshots') }}
     where is_history
 ),
 
 health_rows as (
-    select account_id, snapshot_date, count(*) as health_rows
+    select
+        account_id,
+        snapshot_date,
+        count(*) as health_rows
     from {{ this_build(ref('fct_account_health')) }}
     group by account_id, snapshot_date
 ),
 
 metric_rows as (
-    select account_id, snapshot_date, count(*) as metric_rows, count(distinct metric) as metrics
+    select
+        account_id,
+        snapshot_date,
+        count(*) as metric_rows,
+        count(distinct metric) as metrics
     from {{ this_build(ref('fct_health_metrics')) }}
     group by account_id, snapshot_date
 ),
@@ -60,7 +69,7 @@ outside_history as (
         0 as metric_rows,
         0 as metrics
     from {{ ref('fct_account_health') }} as stored
-    where stored.snapshot_date not in (select snapshot_date from {{ ref('int_snapshot_dates') }})
+    where stored.snapshot_date not in (select history.snapshot_date from {{ ref('int_snapshot_dates') }} as history)
 )
 
 select compared.*

@@ -4,19 +4,25 @@
 -- Reported in Dagster as a check on the model it guards (it reads several).
 {{ config(meta={'dagster': {'ref': {'name': 'health_metrics'}}}) }}
 
-select metric as item, 'red_at equals green_at or negative weight' as problem
+select
+    metric as item,
+    'red_at equals green_at or negative weight' as problem
 from {{ ref('health_metrics') }}
 where red_at = green_at or weight < 0
 
 union all
 
-select dimension as item, 'negative dimension weight' as problem
+select
+    dimension as item,
+    'negative dimension weight' as problem
 from {{ ref('health_dimensions') }}
 where weight < 0
 
 union all
 
-select cast(count(*) as varchar) as item, 'tiers without min_score <> 1' as problem
+select
+    cast(count(*) as varchar) as item,
+    'tiers without min_score <> 1' as problem
 from {{ ref('health_tiers') }}
 where min_score is null
 having count(*) <> 1

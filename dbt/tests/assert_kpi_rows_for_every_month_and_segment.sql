@@ -16,16 +16,24 @@ segments as (
 ),
 
 expected as (
-    select months.month, segments.segment
+    select
+        months.month,
+        segments.segment
     from months
     cross join segments
 ),
 
 kpis as (
-    select month, segment from {{ ref('mart_kpi_monthly') }}
+    select
+        month,
+        segment
+    from {{ ref('mart_kpi_monthly') }}
 )
 
-select 'missing' as problem, expected.month, expected.segment
+select
+    'missing' as problem,
+    expected.month,
+    expected.segment
 from expected
 left join kpis
     on expected.month = kpis.month and expected.segment = kpis.segment
@@ -33,7 +41,10 @@ where kpis.month is null
 
 union all
 
-select 'unexpected' as problem, kpis.month, kpis.segment
+select
+    'unexpected' as problem,
+    kpis.month,
+    kpis.segment
 from kpis
 left join expected
     on kpis.month = expected.month and kpis.segment = expected.segment

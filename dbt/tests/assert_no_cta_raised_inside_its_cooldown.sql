@@ -21,7 +21,7 @@ ordered as (
         lag(ctas.triggered_on) over (
             partition by ctas.account_id, ctas.cta_type order by ctas.triggered_on
         ) as previous_triggered_on,
-        rules.cooldown_days,
+        rules.cooldown_days
     from ctas
     inner join rules
         on ctas.cta_type = rules.cta_type
@@ -29,5 +29,6 @@ ordered as (
 
 select *
 from ordered
-where previous_triggered_on is not null
+where
+    previous_triggered_on is not null
     and {{ days_between('previous_triggered_on', 'triggered_on') }} < cooldown_days

@@ -9,9 +9,9 @@
 with
 
 latest_days as (
-    select distinct activity_date
-    from {{ ref('stg_usage__daily') }}
-    where _day_loaded_at = (select max(_day_loaded_at) from {{ ref('stg_usage__daily') }})
+    select distinct usage.activity_date
+    from {{ ref('stg_usage__daily') }} as usage
+    where usage._day_loaded_at = (select max(newest._day_loaded_at) from {{ ref('stg_usage__daily') }} as newest)
 ),
 
 latest_weeks as (
@@ -20,37 +20,47 @@ latest_weeks as (
 ),
 
 daily as (
-    select activity_date, sum(event_count) as events
+    select
+        activity_date,
+        sum(event_count) as events
     from {{ ref('stg_usage__daily') }}
-    where activity_date in (select activity_date from latest_days)
+    where activity_date in (select latest_days.activity_date from latest_days)
     group by activity_date
 ),
 
 user_day as (
-    select activity_date, sum(event_count) as events
+    select
+        activity_date,
+        sum(event_count) as events
     from {{ ref('int_usage_user_day') }}
-    where activity_date in (select activity_date from latest_days)
+    where activity_date in (select latest_days.activity_date from latest_days)
     group by activity_date
 ),
 
 feature_day as (
-    select activity_date, sum(event_count) as events
+    select
+        activity_date,
+        sum(event_count) as events
     from {{ ref('int_usage_account_feature_day') }}
-    where activity_date in (select activity_date from latest_days)
+    where activity_date in (select latest_days.activity_date from latest_days)
     group by activity_date
 ),
 
 daily_by_week as (
-    select cast({{ week_of_activity }} as date) as week_start, sum(event_count) as events
+    select
+        cast({{ week_of_activity }} as date) as week_start,
+        sum(event_count) as events
     from {{ ref('stg_usage__daily') }}
-    where cast({{ week_of_activity }} as date) in (select week_start from latest_weeks)
+    where cast({{ week_of_activity }} as date) in (select latest_weeks.week_start from latest_weeks)
     group by cast({{ week_of_activity }} as date)
 ),
 
 weekly as (
-    select week_start, sum(events) as events
+    select
+        week_start,
+        sum(events) as events
     from {{ ref('fct_usage_weekly') }}
-    where week_start in (select week_start from latest_weeks)
+    where week_start in (select latest_weeks.week_start from latest_weeks)
     group by week_start
 )
 

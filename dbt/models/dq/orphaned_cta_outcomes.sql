@@ -23,7 +23,7 @@ final as (
         outcomes._source_file as source_file,
         outcomes._loaded_at as loaded_at
     from outcomes
-    where outcomes.cta_id not in (select cta_id from ledger)
+    where outcomes.cta_id not in (select ledger.cta_id from ledger)
 )
 
 select * from final

@@ -111,11 +111,11 @@ staged as (
     left join adoption
         on
             accounts.account_id = adoption.account_id
-            and adoption.snapshot_date = as_of.as_of_date
+            and as_of.as_of_date = adoption.snapshot_date
     left join account_health
         on
             accounts.account_id = account_health.account_id
-            and account_health.snapshot_date = as_of.as_of_date
+            and as_of.as_of_date = account_health.snapshot_date
 ),
 
 final as (

@@ -22,7 +22,7 @@ final as (
         playbooks.action,
         rules.direction,
         rules.priority,
-        playbooks.channel in ('automated_email', 'in_app') as is_automated,
+        playbooks.channel in ('automated_email', 'in_app') as is_automated
     from playbooks
     left join rules
         on playbooks.cta_type = rules.cta_type

@@ -41,7 +41,8 @@ health_tiers as (
     select * from {{ ref('health_tiers') }}
 ),
 
-batch as (
+-- read on daily builds only
+batch as (  -- noqa: ST03
     select * from {{ ref('int_snapshot_batch') }}
 ),
 
@@ -63,11 +64,12 @@ reference_scores as (
             stored.health_tier
         from {{ this }} as stored
         where not exists (
-            select 1
-            from batch
-            where batch.account_id = stored.account_id
-                and batch.snapshot_date = stored.snapshot_date
-        )
+                select 1
+                from batch
+                where
+                    batch.account_id = stored.account_id
+                    and batch.snapshot_date = stored.snapshot_date
+            )
     {% endif %}
 ),
 

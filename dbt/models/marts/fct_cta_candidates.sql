@@ -32,7 +32,7 @@ latest_outcomes as (
         outcome,
         recorded_at,
         recorded_by,
-        row_number() over (partition by cta_id order by recorded_at desc, outcome) as outcome_rank,
+        row_number() over (partition by cta_id order by recorded_at desc, outcome asc) as outcome_rank
     from outcomes
 ),
 
@@ -78,8 +78,9 @@ final as (
     left join playbooks
         on ledger.playbook_id = playbooks.playbook_id
     left join latest_outcomes
-        on ledger.cta_id = latest_outcomes.cta_id
-        and latest_outcomes.outcome_rank = 1
+        on
+            ledger.cta_id = latest_outcomes.cta_id
+            and latest_outcomes.outcome_rank = 1
 )
 
 select * from final

@@ -26,7 +26,8 @@ account_snapshots as (
     select * from {{ ref('int_account_snapshots') }}
 ),
 
-batch as (
+-- read on daily builds only
+batch as (  -- noqa: ST03
     select * from {{ ref('int_snapshot_batch') }}
 ),
 
@@ -51,11 +52,12 @@ reference_scores as (
             stored.contribution
         from {{ this }} as stored
         where not exists (
-            select 1
-            from batch
-            where batch.account_id = stored.account_id
-                and batch.snapshot_date = stored.snapshot_date
-        )
+                select 1
+                from batch
+                where
+                    batch.account_id = stored.account_id
+                    and batch.snapshot_date = stored.snapshot_date
+            )
     {% endif %}
 ),
 

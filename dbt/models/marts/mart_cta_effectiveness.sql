@@ -26,7 +26,7 @@ usage as (
         sum(case when is_actioned then 1 else 0 end) as actioned,
         sum(case when is_won then 1 else 0 end) as won,
         sum(case when status = 'open' then 1 else 0 end) as open_ctas,
-        sum(case when status = 'expired' then 1 else 0 end) as expired_ctas,
+        sum(case when status = 'expired' then 1 else 0 end) as expired_ctas
     from ctas
     group by cta_type
 ),
@@ -36,11 +36,12 @@ backtest as (
         ctas.cta_type,
         count(*) as backtest_raised,
         sum(case when outcomes.churned_180d then 1 else 0 end) as backtest_churned,
-        sum(case when outcomes.expanded_180d then 1 else 0 end) as backtest_expanded,
+        sum(case when outcomes.expanded_180d then 1 else 0 end) as backtest_expanded
     from ctas
     inner join outcomes
-        on ctas.account_id = outcomes.account_id
-        and ctas.triggered_on = outcomes.snapshot_date
+        on
+            ctas.account_id = outcomes.account_id
+            and ctas.triggered_on = outcomes.snapshot_date
     where outcomes.is_observable
     group by ctas.cta_type
 ),
@@ -48,7 +49,7 @@ backtest as (
 base_rates as (
     select
         avg(case when churned_180d then 1.0 else 0.0 end) as baseline_churn_rate_180d,
-        avg(case when expanded_180d then 1.0 else 0.0 end) as baseline_expansion_rate_180d,
+        avg(case when expanded_180d then 1.0 else 0.0 end) as baseline_expansion_rate_180d
     from outcomes
     where is_observable and is_health_snapshot
 ),
@@ -72,7 +73,7 @@ final as (
         (backtest.backtest_churned / cast(nullif(backtest.backtest_raised, 0) as double))
         / nullif(base_rates.baseline_churn_rate_180d, 0) as churn_lift,
         (backtest.backtest_expanded / cast(nullif(backtest.backtest_raised, 0) as double))
-        / nullif(base_rates.baseline_expansion_rate_180d, 0) as expansion_lift,
+        / nullif(base_rates.baseline_expansion_rate_180d, 0) as expansion_lift
     from rules
     cross join base_rates
     left join usage

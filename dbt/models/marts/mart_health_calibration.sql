@@ -22,11 +22,12 @@ observed as (
         health.health_tier,
         health.account_id,
         outcomes.churned_180d,
-        outcomes.expanded_180d,
+        outcomes.expanded_180d
     from health
     inner join outcomes
-        on health.account_id = outcomes.account_id
-        and health.snapshot_date = outcomes.snapshot_date
+        on
+            health.account_id = outcomes.account_id
+            and health.snapshot_date = outcomes.snapshot_date
     where outcomes.is_observable
 ),
 
@@ -36,7 +37,7 @@ per_tier as (
         count(*) as snapshots,
         count(distinct account_id) as accounts,
         sum(case when churned_180d then 1 else 0 end) as churned_180d,
-        sum(case when expanded_180d then 1 else 0 end) as expanded_180d,
+        sum(case when expanded_180d then 1 else 0 end) as expanded_180d
     from observed
     group by health_tier
 ),
@@ -51,7 +52,7 @@ final as (
         coalesce(per_tier.churned_180d, 0) as churned_180d,
         coalesce(per_tier.expanded_180d, 0) as expanded_180d,
         per_tier.churned_180d / cast(nullif(per_tier.snapshots, 0) as double) as churn_rate_180d,
-        per_tier.expanded_180d / cast(nullif(per_tier.snapshots, 0) as double) as expansion_rate_180d,
+        per_tier.expanded_180d / cast(nullif(per_tier.snapshots, 0) as double) as expansion_rate_180d
     from tiers
     left join per_tier
         on tiers.tier = per_tier.health_tier

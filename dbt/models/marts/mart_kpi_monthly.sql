@@ -60,22 +60,28 @@ spine as (
         months.stock_date,
         months.health_snapshot_date,
         months.period_start_snapshot_date,
-        segment_list.segment,
+        segment_list.segment
     from months
     cross join segment_list
 ),
 
 -- every account-level fact counts for its segment and for `all`
 account_segments as (
-    select account_id, segment from accounts
+    select
+        account_id,
+        segment
+    from accounts
     union all
-    select account_id, 'all' as segment from accounts
+    select
+        account_id,
+        'all' as segment
+    from accounts
 ),
 
 active_customers as (
     select distinct
         months.month,
-        contracts.account_id,
+        contracts.account_id
     from months
     inner join contracts
         on months.stock_date between contracts.start_date and contracts.end_date
@@ -85,7 +91,7 @@ active_counts as (
     select
         active_customers.month,
         account_segments.segment,
-        count(distinct active_customers.account_id) as active_customers,
+        count(distinct active_customers.account_id) as active_customers
     from active_customers
     inner join account_segments
         on active_customers.account_id = account_segments.account_id
@@ -97,7 +103,7 @@ renewals as (
         months.month,
         account_segments.segment,
         count(*) as renewals_due,
-        sum(case when contracts.is_renewed then 1 else 0 end) as renewed,
+        sum(case when contracts.is_renewed then 1 else 0 end) as renewed
     from contracts
     cross join as_of
     inner join months
@@ -112,16 +118,18 @@ churned_contracts as (
     -- churned (reading 26) and no other contract active on the day after its end_date
     select
         months.month,
-        ended.account_id,
+        ended.account_id
     from contracts as ended
     cross join as_of
     inner join months
         on ended.end_date between months.month and months.month_end
     left join contracts as other
-        on ended.account_id = other.account_id
-        and other.contract_id <> ended.contract_id
-        and {{ add_days('ended.end_date', 1) }} between other.start_date and other.end_date
-    where ended.end_date <= as_of.as_of_date
+        on
+            ended.account_id = other.account_id
+            and ended.contract_id <> other.contract_id
+            and {{ add_days('ended.end_date', 1) }} between other.start_date and other.end_date
+    where
+        ended.end_date <= as_of.as_of_date
         and not ended.is_renewed
         and other.contract_id is null
 ),
@@ -130,7 +138,7 @@ churn_counts as (
     select
         churned_contracts.month,
         account_segments.segment,
-        count(distinct churned_contracts.account_id) as churned_customers,
+        count(distinct churned_contracts.account_id) as churned_customers
     from churned_contracts
     inner join account_segments
         on churned_contracts.account_id = account_segments.account_id
@@ -138,9 +146,21 @@ churn_counts as (
 ),
 
 health_segments as (
-    select account_id, snapshot_date, health_score, health_tier, segment from health
+    select
+        account_id,
+        snapshot_date,
+        health_score,
+        health_tier,
+        segment
+    from health
     union all
-    select account_id, snapshot_date, health_score, health_tier, 'all' as segment from health
+    select
+        account_id,
+        snapshot_date,
+        health_score,
+        health_tier,
+        'all' as segment
+    from health
 ),
 
 health_at_stock as (
@@ -148,7 +168,7 @@ health_at_stock as (
         months.month,
         health_segments.segment,
         cast(avg({{ fixed_precision('health_segments.health_score') }}) as double) as avg_health_score,
-        sum(case when health_segments.health_tier in ('at_risk', 'critical') then 1 else 0 end) as at_risk_accounts,
+        sum(case when health_segments.health_tier in ('at_risk', 'critical') then 1 else 0 end) as at_risk_accounts
     from months
     inner join health_segments
         on months.health_snapshot_date = health_segments.snapshot_date
@@ -159,7 +179,7 @@ health_at_period_start as (
     select
         months.month,
         health_segments.segment,
-        cast(avg({{ fixed_precision('health_segments.health_score') }}) as double) as avg_health_score_period_start,
+        cast(avg({{ fixed_precision('health_segments.health_score') }}) as double) as avg_health_score_period_start
     from months
     inner join health_segments
         on months.period_start_snapshot_date = health_segments.snapshot_date
@@ -167,13 +187,17 @@ health_at_period_start as (
 ),
 
 reactions as (
-    select account_id, occurred_on as reacted_on
+    select
+        account_id,
+        occurred_on as reacted_on
     from engagements
     where event_type in ('email_click', 'community_post') and account_id is not null
 
     union all
 
-    select account_id, held_on as reacted_on
+    select
+        account_id,
+        held_on as reacted_on
     from registrations
     where attended and account_id is not null
 ),
@@ -181,7 +205,7 @@ reactions as (
 -- The first month with any reaction in the sources (whoever reacted, matched to an account
 -- or not): before it the marketing and seminar data say nothing, so the rate is unknown.
 first_reaction as (
-    select min({{ month_start('all_reactions.reacted_on') }}) as first_reaction_month,
+    select min({{ month_start('all_reactions.reacted_on') }}) as first_reaction_month
     from (
         select occurred_on as reacted_on
         from engagements
@@ -200,20 +224,21 @@ first_reaction as (
 reacting_customers as (
     select distinct
         active_customers.month,
-        active_customers.account_id,
+        active_customers.account_id
     from active_customers
     inner join months
         on active_customers.month = months.month
     inner join reactions
-        on active_customers.account_id = reactions.account_id
-        and reactions.reacted_on between months.month and months.month_end
+        on
+            active_customers.account_id = reactions.account_id
+            and reactions.reacted_on between months.month and months.month_end
 ),
 
 reaction_counts as (
     select
         reacting_customers.month,
         account_segments.segment,
-        count(distinct reacting_customers.account_id) as reacting_customers,
+        count(distinct reacting_customers.account_id) as reacting_customers
     from reacting_customers
     inner join account_segments
         on reacting_customers.account_id = account_segments.account_id
@@ -222,14 +247,20 @@ reaction_counts as (
 
 nps_segments as (
     -- segment rows: matched responses only; `all`: every response (reading 17)
-    select nps_responses.responded_on, nps_responses.score, accounts.segment
+    select
+        nps_responses.responded_on,
+        nps_responses.score,
+        accounts.segment
     from nps_responses
     inner join accounts
         on nps_responses.account_id = accounts.account_id
 
     union all
 
-    select responded_on, score, 'all' as segment
+    select
+        responded_on,
+        score,
+        'all' as segment
     from nps_responses
 ),
 
@@ -239,7 +270,7 @@ nps_counts as (
         nps_segments.segment,
         count(*) as nps_responses,
         sum(case when nps_segments.score >= {{ var('nps_promoter_min_score', 9) }} then 1 else 0 end) as promoters,
-        sum(case when nps_segments.score <= {{ var('nps_detractor_max_score', 6) }} then 1 else 0 end) as detractors,
+        sum(case when nps_segments.score <= {{ var('nps_detractor_max_score', 6) }} then 1 else 0 end) as detractors
     from nps_segments
     inner join months
         on nps_segments.responded_on between months.month and months.month_end
@@ -247,9 +278,17 @@ nps_counts as (
 ),
 
 cta_segments as (
-    select triggered_on, is_won, segment from ctas
+    select
+        triggered_on,
+        is_won,
+        segment
+    from ctas
     union all
-    select triggered_on, is_won, 'all' as segment from ctas
+    select
+        triggered_on,
+        is_won,
+        'all' as segment
+    from ctas
 ),
 
 cta_counts as (
@@ -257,7 +296,7 @@ cta_counts as (
         months.month,
         cta_segments.segment,
         count(*) as ctas_raised,
-        sum(case when cta_segments.is_won then 1 else 0 end) as ctas_won,
+        sum(case when cta_segments.is_won then 1 else 0 end) as ctas_won
     from cta_segments
     inner join months
         on cta_segments.triggered_on between months.month and months.month_end
@@ -284,15 +323,16 @@ final as (
         end as at_risk_accounts,
         case
             when spine.month >= first_reaction.first_reaction_month
-                then coalesce(reaction_counts.reacting_customers, 0)
-                / cast(nullif(active_counts.active_customers, 0) as double)
+                then
+                    coalesce(reaction_counts.reacting_customers, 0)
+                    / cast(nullif(active_counts.active_customers, 0) as double)
         end as reaction_rate,
         100.0 * (nps_counts.promoters - nps_counts.detractors) / nullif(nps_counts.nps_responses, 0) as nps,
         coalesce(nps_counts.nps_responses, 0) as nps_responses,
         coalesce(cta_counts.ctas_raised, 0) as ctas_raised,
         coalesce(cta_counts.ctas_won, 0) as ctas_won,
         spine.health_snapshot_date,
-        spine.period_start_snapshot_date,
+        spine.period_start_snapshot_date
     from spine
     cross join first_reaction
     left join active_counts

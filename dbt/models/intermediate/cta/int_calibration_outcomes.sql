@@ -63,7 +63,7 @@ horizon as (
         {{ add_days('snapshots.snapshot_date', 1) }} as window_from,
         {{ add_days('snapshots.snapshot_date', var('outcome_horizon_days', 180)) }} as window_to,
         snapshots.snapshot_date <= {{ add_days('as_of.as_of_date', '0 - ' ~ var('outcome_horizon_days', 180)) }}
-            as is_observable,
+            as is_observable
     from snapshots
     cross join as_of
 ),
@@ -72,18 +72,19 @@ churned as (
     select
         horizon.account_id,
         horizon.snapshot_date,
-        contracts.end_date as churned_on,
+        contracts.end_date as churned_on
     from horizon
     inner join contracts
         on horizon.contract_id = contracts.contract_id
-    where contracts.is_churned_as_of_d
+    where
+        contracts.is_churned_as_of_d
         and contracts.end_date between horizon.window_from and horizon.window_to
 ),
 
 arr_increases as (
     select
         account_id,
-        changed_at as expanded_on,
+        changed_at as expanded_on
     from contract_changes
     where delta_arr_jpy > 0
 
@@ -91,9 +92,10 @@ arr_increases as (
 
     select
         account_id,
-        next_start_date as expanded_on,
+        next_start_date as expanded_on
     from contracts
-    where is_renewed
+    where
+        is_renewed
         and next_start_date is not null
         and next_arr_jpy > arr_jpy_at_end
 ),
@@ -102,11 +104,12 @@ expanded as (
     select
         horizon.account_id,
         horizon.snapshot_date,
-        min(arr_increases.expanded_on) as first_expanded_on,
+        min(arr_increases.expanded_on) as first_expanded_on
     from horizon
     inner join arr_increases
-        on horizon.account_id = arr_increases.account_id
-        and arr_increases.expanded_on between horizon.window_from and horizon.window_to
+        on
+            horizon.account_id = arr_increases.account_id
+            and arr_increases.expanded_on between horizon.window_from and horizon.window_to
     group by horizon.account_id, horizon.snapshot_date
 ),
 
@@ -120,14 +123,16 @@ final as (
         churned.churned_on is not null as churned_180d,
         expanded.first_expanded_on is not null as expanded_180d,
         churned.churned_on,
-        expanded.first_expanded_on,
+        expanded.first_expanded_on
     from horizon
     left join churned
-        on horizon.account_id = churned.account_id
-        and horizon.snapshot_date = churned.snapshot_date
+        on
+            horizon.account_id = churned.account_id
+            and horizon.snapshot_date = churned.snapshot_date
     left join expanded
-        on horizon.account_id = expanded.account_id
-        and horizon.snapshot_date = expanded.snapshot_date
+        on
+            horizon.account_id = expanded.account_id
+            and horizon.snapshot_date = expanded.snapshot_date
 )
 
 select * from final

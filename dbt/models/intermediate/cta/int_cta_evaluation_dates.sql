@@ -14,5 +14,5 @@ select
     {{ "true" if replay is not none else "false" }} as is_replay
 from {{ ref('int_snapshot_dates') }}
 {% if replay is none %}
-    where snapshot_date > (select max(evaluated_on) from {{ cta_evaluations_relation() }})
+    where snapshot_date > (select max(evaluations.evaluated_on) from {{ cta_evaluations_relation() }} as evaluations)
 {% endif %}

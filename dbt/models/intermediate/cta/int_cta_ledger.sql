@@ -43,14 +43,14 @@ raised_before as (
         select
             account_id,
             cta_type,
-            max(triggered_on) as last_raised_on,
+            max(triggered_on) as last_raised_on
         from {{ this }}
         group by account_id, cta_type
     {% else %}
         select
             cast(null as varchar) as account_id,
             cast(null as varchar) as cta_type,
-            cast(null as date) as last_raised_on,
+            cast(null as date) as last_raised_on
         where 1 = 0
     {% endif %}
 ),
@@ -70,11 +70,11 @@ replay as (
             when coalesce({{ days_between('raised_before.last_raised_on', 'signals.snapshot_date') }} >= signals.cooldown_days, true)
                 then signals.snapshot_date
             else raised_before.last_raised_on
-        end as last_raised_on,
+        end as last_raised_on
     from signals
     left join raised_before
         on signals.account_id = raised_before.account_id
-        and signals.cta_type = raised_before.cta_type
+            and signals.cta_type = raised_before.cta_type
     where signals.firing_number = 1
 
     union all
@@ -89,12 +89,12 @@ replay as (
             when {{ days_between('replay.last_raised_on', 'signals.snapshot_date') }} >= signals.cooldown_days
                 then signals.snapshot_date
             else replay.last_raised_on
-        end as last_raised_on,
+        end as last_raised_on
     from replay
     inner join signals
         on replay.account_id = signals.account_id
-        and replay.cta_type = signals.cta_type
-        and signals.firing_number = replay.firing_number + 1
+            and replay.cta_type = signals.cta_type
+            and signals.firing_number = replay.firing_number + 1
 ),
 
 final as (
@@ -114,18 +114,18 @@ final as (
         snapshots.contract_id as contract_id_at_trigger,
         ({{ raising_run_id() }}) as raised_in_run_id,
         (select {{ as_of_date() }}) as raised_as_of,
-        {{ build_started_at() }} as raised_at,
+        {{ build_started_at() }} as raised_at
     from replay
     inner join signals
         on replay.account_id = signals.account_id
-        and replay.cta_type = signals.cta_type
-        and replay.snapshot_date = signals.snapshot_date
+            and replay.cta_type = signals.cta_type
+            and replay.snapshot_date = signals.snapshot_date
     inner join snapshots
         on signals.account_id = snapshots.account_id
-        and signals.snapshot_date = snapshots.snapshot_date
+            and signals.snapshot_date = snapshots.snapshot_date
     left join playbooks
         on signals.cta_type = playbooks.cta_type
-        and snapshots.segment = playbooks.segment
+            and snapshots.segment = playbooks.segment
     where replay.is_raised
 )
 

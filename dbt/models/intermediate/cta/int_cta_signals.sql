@@ -15,8 +15,8 @@ rules as (
 
 signals as (
     {%- for family in families %}
-    select * from {{ ref('int_cta_signals_' ~ family) }}
-    {{ "union all" if not loop.last }}
+        select * from {{ ref('int_cta_signals_' ~ family) }}
+        {{ "union all" if not loop.last }}
     {%- endfor %}
 ),
 
@@ -33,7 +33,7 @@ final as (
         signals.reason,
         row_number() over (
             partition by signals.account_id, signals.cta_type order by signals.snapshot_date
-        ) as firing_number,
+        ) as firing_number
     from signals
     inner join rules
         on signals.cta_type = rules.cta_type

@@ -25,33 +25,55 @@ rule as (
 established as (
     select
         snapshots.account_id,
-        snapshots.snapshot_date,
+        snapshots.snapshot_date
     from snapshots
     cross join rule
-    where snapshots.customer_since
+    where
+        snapshots.customer_since
         <= {{ add_days('snapshots.snapshot_date', '0 - rule.window_days - rule.window_days_2') }}
 ),
 
 non_core_days as (
     select
-        account_id,
-        activity_date,
-        feature,
-        cast(event_count as bigint) as event_count,
+        feature_days.account_id,
+        feature_days.activity_date,
+        feature_days.feature,
+        cast(feature_days.event_count as bigint) as event_count
     from feature_days
     cross join rule
-    where feature not in ('core_action', 'web_session', 'mobile_session')
-        and account_id in (select account_id from established)
+    where
+        feature_days.feature not in ('core_action', 'web_session', 'mobile_session')
+        and feature_days.account_id in (select established.account_id from established)
         -- the running totals only differ inside the evaluated dates' windows: read those
-        and activity_date > {{ add_days('(select min(snapshot_date) from established)', '0 - rule.window_days - rule.window_days_2') }}
-        and activity_date <= (select max(snapshot_date) from established)
+        and feature_days.activity_date > {{ add_days(
+            '(select min(established.snapshot_date) from established)',
+            '0 - rule.window_days - rule.window_days_2'
+        ) }}
+        and feature_days.activity_date <= (select max(established.snapshot_date) from established)
 ),
 
 account_features as (
     select distinct
         account_id,
-        feature,
+        feature
     from non_core_days
+),
+
+probe_offsets as (
+    select
+        'at_snapshot' as probe,
+        0 as offset_days
+    from rule
+    union all
+    select
+        'recent_start' as probe,
+        window_days as offset_days
+    from rule
+    union all
+    select
+        'baseline_start' as probe,
+        window_days + window_days_2 as offset_days
+    from rule
 ),
 
 -- Windows as differences of one running total per account and feature: probe rows at S
@@ -64,17 +86,11 @@ probes as (
         account_features.feature,
         established.snapshot_date,
         probe_offsets.probe,
-        {{ add_days('established.snapshot_date', '0 - probe_offsets.offset_days') }} as on_date,
+        {{ add_days('established.snapshot_date', '0 - probe_offsets.offset_days') }} as on_date
     from established
     inner join account_features
         on established.account_id = account_features.account_id
-    cross join (
-        select 'at_snapshot' as probe, 0 as offset_days from rule
-        union all
-        select 'recent_start', window_days from rule
-        union all
-        select 'baseline_start', window_days + window_days_2 from rule
-    ) as probe_offsets
+    cross join probe_offsets
 ),
 
 timeline as (
@@ -84,7 +100,7 @@ timeline as (
         activity_date as on_date,
         event_count,
         cast(null as date) as snapshot_date,
-        cast(null as varchar) as probe,
+        cast(null as varchar) as probe
     from non_core_days
 
     union all
@@ -95,7 +111,7 @@ timeline as (
         on_date,
         cast(0 as bigint) as event_count,
         snapshot_date,
-        probe,
+        probe
     from probes
 ),
 
@@ -109,7 +125,7 @@ running as (
             partition by account_id, feature
             order by on_date
             range between unbounded preceding and current row
-        ) as cumulative_events,
+        ) as cumulative_events
     from timeline
 ),
 
@@ -121,7 +137,7 @@ windows as (
         max(case when probe = 'at_snapshot' then cumulative_events end)
         - max(case when probe = 'recent_start' then cumulative_events end) as recent_events,
         max(case when probe = 'recent_start' then cumulative_events end)
-        - max(case when probe = 'baseline_start' then cumulative_events end) as baseline_events,
+        - max(case when probe = 'baseline_start' then cumulative_events end) as baseline_events
     from running
     where probe is not null
     group by account_id, snapshot_date, feature
@@ -135,7 +151,7 @@ measured as (
         rule.threshold,
         rule.threshold_2,
         rule.window_days,
-        rule.window_days_2,
+        rule.window_days_2
     from windows
     cross join rule
 ),
@@ -145,10 +161,11 @@ spikes as (
         measured.*,
         row_number() over (
             partition by account_id, snapshot_date
-            order by recent_events / nullif(baseline_weekly_mean, 0) desc nulls first, recent_events desc, feature
-        ) as spike_rank,
+            order by recent_events / nullif(baseline_weekly_mean, 0) desc nulls first, recent_events desc, feature asc
+        ) as spike_rank
     from measured
-    where recent_events > 0
+    where
+        recent_events > 0
         and recent_events >= threshold * baseline_weekly_mean
         and recent_events >= threshold_2
 ),
@@ -163,7 +180,7 @@ final as (
         'Feature ' || feature || ': ' || cast(recent_events as varchar) || ' events in the last '
         || cast(window_days as varchar) || ' days vs a weekly mean of '
         || {{ num_text('baseline_weekly_mean') }} || ' over the ' || cast(window_days_2 as varchar)
-        || ' days before' as reason,
+        || ' days before' as reason
     from spikes
     where spike_rank = 1
 )

@@ -23,15 +23,18 @@ rules as (
 ),
 
 jump_rule as (
-    select * from rules where cta_type = 'health_jump'
+    select * from rules
+    where cta_type = 'health_jump'
 ),
 
 drop_rule as (
-    select * from rules where cta_type = 'health_drop'
+    select * from rules
+    where cta_type = 'health_drop'
 ),
 
 onboarding_rule as (
-    select * from rules where cta_type = 'onboarding_90d'
+    select * from rules
+    where cta_type = 'onboarding_90d'
 ),
 
 health_jump as (
@@ -43,7 +46,7 @@ health_jump as (
         jump_rule.threshold,
         'Health score rose ' || {{ num_text('health.health_score_change_28d') }}
         || ' points in 28 days to ' || {{ num_text('health.health_score') }}
-        || ' (' || health.health_tier || ')' as reason,
+        || ' (' || health.health_tier || ')' as reason
     from health
     cross join jump_rule
     where health.health_score_change_28d >= jump_rule.threshold
@@ -54,7 +57,7 @@ health_with_before as (
         health.*,
         health.health_tier_28d_ago as health_tier_before,
         drop_rule.cta_type,
-        drop_rule.threshold,
+        drop_rule.threshold
     from health
     cross join drop_rule
 ),
@@ -69,10 +72,10 @@ health_drop as (
         case
             when health_score_change_28d <= threshold
                 then 'Health score fell ' || {{ num_text('abs(health_score_change_28d)') }}
-                || ' points in 28 days to ' || {{ num_text('health_score') }} || ' (' || health_tier || ')'
+                    || ' points in 28 days to ' || {{ num_text('health_score') }} || ' (' || health_tier || ')'
             else 'Health tier became critical (score ' || {{ num_text('health_score') }} || ', was '
                 || health_tier_before || ' on ' || cast(reference_snapshot_date as varchar) || ')'
-        end as reason,
+        end as reason
     from health_with_before
     where health_score_change_28d <= threshold
         or (health_tier = 'critical' and health_tier_before is not null and health_tier_before <> 'critical')
@@ -85,14 +88,16 @@ onboarding_90d as (
         onboarding_rule.cta_type,
         health.adoption_score as metric_value,
         onboarding_rule.threshold,
-        'Customer for ' || cast({{ days_between('snapshots.customer_since', 'health.snapshot_date') }} as varchar)
+        'Customer for '
+        || cast({{ days_between('snapshots.customer_since', 'health.snapshot_date') }} as varchar
+        )
         || ' days with an adoption score of ' || {{ num_text('health.adoption_score') }}
-        || ' (below ' || {{ num_text('onboarding_rule.threshold') }} || ')' as reason,
+        || ' (below ' || {{ num_text('onboarding_rule.threshold') }} || ')' as reason
     from health
     cross join onboarding_rule
     inner join snapshots
         on health.account_id = snapshots.account_id
-        and health.snapshot_date = snapshots.snapshot_date
+            and health.snapshot_date = snapshots.snapshot_date
     where {{ days_between('snapshots.customer_since', 'health.snapshot_date') }}
         between onboarding_rule.day_from and onboarding_rule.day_to
         and health.adoption_score < onboarding_rule.threshold

@@ -23,20 +23,22 @@ rules as (
 -- seat_expansion ---------------------------------------------------------------------
 
 seat_rule as (
-    select * from rules where cta_type = 'seat_expansion'
+    select * from rules
+    where cta_type = 'seat_expansion'
 ),
 
 ids_issued as (
     select
         snapshots.account_id,
         snapshots.snapshot_date,
-        count(users.user_id) as ids_issued,
+        count(users.user_id) as ids_issued
     from snapshots
     cross join seat_rule
     inner join users
-        on snapshots.account_id = users.account_id
-        and users.created_on between {{ add_days('snapshots.snapshot_date', '1 - seat_rule.window_days') }}
-        and snapshots.snapshot_date
+        on
+            snapshots.account_id = users.account_id
+            and users.created_on between {{ add_days('snapshots.snapshot_date', '1 - seat_rule.window_days') }}
+            and snapshots.snapshot_date
     group by snapshots.account_id, snapshots.snapshot_date
 ),
 
@@ -53,12 +55,13 @@ seat_measures as (
         seat_rule.cta_type,
         seat_rule.threshold,
         seat_rule.threshold_2,
-        seat_rule.window_days,
+        seat_rule.window_days
     from snapshots
     cross join seat_rule
     left join ids_issued
-        on snapshots.account_id = ids_issued.account_id
-        and snapshots.snapshot_date = ids_issued.snapshot_date
+        on
+            snapshots.account_id = ids_issued.account_id
+            and snapshots.snapshot_date = ids_issued.snapshot_date
 ),
 
 seat_expansion as (
@@ -71,16 +74,18 @@ seat_expansion as (
         cast(active_ids as varchar) || ' of ' || cast(seats as varchar) || ' seats in use ('
         || coalesce({{ pct_text('id_issue_rate') }}, 'n/a') || '), '
         || cast(ids_issued as varchar) || ' IDs issued in the last '
-        || cast(window_days as varchar) || ' days' as reason,
+        || cast(window_days as varchar) || ' days' as reason
     from seat_measures
-    where id_issue_rate >= threshold
+    where
+        id_issue_rate >= threshold
         or ids_issued >= threshold_2
 ),
 
 -- champion_inactive ------------------------------------------------------------------
 
 champion_rule as (
-    select * from rules where cta_type = 'champion_inactive'
+    select * from rules
+    where cta_type = 'champion_inactive'
 ),
 
 admins as (
@@ -88,7 +93,7 @@ admins as (
         user_id,
         account_id,
         created_on,
-        deactivated_on,
+        deactivated_on
     from users
     where role = 'admin'
 ),
@@ -97,19 +102,20 @@ admin_active_months as (
     -- only the months before the evaluated dates' months are looked at
     select distinct
         user_days.user_id,
-        {{ month_start('user_days.activity_date') }} as activity_month,
+        {{ month_start('user_days.activity_date') }} as activity_month
     from user_days
     inner join admins
         on user_days.user_id = admins.user_id
-    where user_days.activity_date >= {{ add_months(month_start('(select min(snapshot_date) from snapshots)'), -1) }}
-        and user_days.activity_date <= (select max(snapshot_date) from snapshots)
+    where
+        user_days.activity_date >= {{ add_months(month_start('(select min(snapshots.snapshot_date) from snapshots)'), -1) }}
+        and user_days.activity_date <= (select max(snapshots.snapshot_date) from snapshots)
 ),
 
 snapshot_months as (
     select
         account_id,
         snapshot_date,
-        {{ add_months(month_start('snapshot_date'), -1) }} as previous_month_start,
+        {{ add_months(month_start('snapshot_date'), -1) }} as previous_month_start
     from snapshots
 ),
 
@@ -120,15 +126,17 @@ eligible_admins as (
         snapshot_months.snapshot_date,
         snapshot_months.previous_month_start,
         admins.user_id,
-        admin_active_months.user_id is not null as was_active_previous_month,
+        admin_active_months.user_id is not null as was_active_previous_month
     from snapshot_months
     inner join admins
-        on snapshot_months.account_id = admins.account_id
-        and admins.created_on < snapshot_months.previous_month_start
-        and (admins.deactivated_on is null or admins.deactivated_on > snapshot_months.snapshot_date)
+        on
+            snapshot_months.account_id = admins.account_id
+            and snapshot_months.previous_month_start > admins.created_on
+            and (admins.deactivated_on is null or snapshot_months.snapshot_date < admins.deactivated_on)
     left join admin_active_months
-        on admins.user_id = admin_active_months.user_id
-        and admin_active_months.activity_month = snapshot_months.previous_month_start
+        on
+            admins.user_id = admin_active_months.user_id
+            and snapshot_months.previous_month_start = admin_active_months.activity_month
 ),
 
 champion_measures as (
@@ -137,7 +145,7 @@ champion_measures as (
         snapshot_date,
         previous_month_start,
         count(*) as admin_ids,
-        sum(case when was_active_previous_month then 1 else 0 end) as active_admin_ids,
+        sum(case when was_active_previous_month then 1 else 0 end) as active_admin_ids
     from eligible_admins
     group by account_id, snapshot_date, previous_month_start
 ),
@@ -151,7 +159,7 @@ champion_inactive as (
         champion_rule.threshold,
         cast(champion_measures.active_admin_ids as varchar) || ' of '
         || cast(champion_measures.admin_ids as varchar) || ' admin IDs used the product in '
-        || substr(cast(champion_measures.previous_month_start as varchar), 1, 7) as reason,
+        || substr(cast(champion_measures.previous_month_start as varchar), 1, 7) as reason
     from champion_measures
     cross join champion_rule
     where champion_measures.active_admin_ids <= champion_rule.threshold
@@ -160,19 +168,22 @@ champion_inactive as (
 -- shared_id_suspected ----------------------------------------------------------------
 
 shared_rule as (
-    select * from rules where cta_type = 'shared_id_suspected'
+    select * from rules
+    where cta_type = 'shared_id_suspected'
 ),
 
 multi_device_days as (
     select
         user_days.account_id,
         user_days.user_id,
-        user_days.activity_date,
+        user_days.activity_date
     from user_days
     cross join shared_rule
-    where user_days.max_devices >= shared_rule.threshold_2
-        and user_days.activity_date > {{ add_days('(select min(snapshot_date) from snapshots)', '0 - shared_rule.window_days') }}
-        and user_days.activity_date <= (select max(snapshot_date) from snapshots)
+    where
+        user_days.max_devices >= shared_rule.threshold_2
+        and user_days.activity_date
+        > {{ add_days('(select min(snapshots.snapshot_date) from snapshots)', '0 - shared_rule.window_days') }}
+        and user_days.activity_date <= (select max(snapshots.snapshot_date) from snapshots)
 ),
 
 user_window_days as (
@@ -180,14 +191,15 @@ user_window_days as (
         snapshots.account_id,
         snapshots.snapshot_date,
         multi_device_days.user_id,
-        count(distinct multi_device_days.activity_date) as multi_device_days,
+        count(distinct multi_device_days.activity_date) as multi_device_days
     from snapshots
     cross join shared_rule
     inner join multi_device_days
-        on snapshots.account_id = multi_device_days.account_id
-        and multi_device_days.activity_date
-        between {{ add_days('snapshots.snapshot_date', '1 - shared_rule.window_days') }}
-        and snapshots.snapshot_date
+        on
+            snapshots.account_id = multi_device_days.account_id
+            and multi_device_days.activity_date
+            between {{ add_days('snapshots.snapshot_date', '1 - shared_rule.window_days') }}
+            and snapshots.snapshot_date
     group by snapshots.account_id, snapshots.snapshot_date, multi_device_days.user_id
 ),
 
@@ -199,8 +211,8 @@ suspected_users as (
         ) as suspected_users,
         row_number() over (
             partition by user_window_days.account_id, user_window_days.snapshot_date
-            order by user_window_days.multi_device_days desc, user_window_days.user_id
-        ) as user_rank,
+            order by user_window_days.multi_device_days desc, user_window_days.user_id asc
+        ) as user_rank
     from user_window_days
     cross join shared_rule
     where user_window_days.multi_device_days >= shared_rule.threshold
@@ -216,7 +228,7 @@ shared_id_suspected as (
         'User ' || suspected_users.user_id || ' used ' || cast(cast(shared_rule.threshold_2 as integer) as varchar)
         || '+ devices on ' || cast(suspected_users.multi_device_days as varchar) || ' of the last '
         || cast(shared_rule.window_days as varchar) || ' days ('
-        || cast(suspected_users.suspected_users as varchar) || ' such user(s))' as reason,
+        || cast(suspected_users.suspected_users as varchar) || ' such user(s))' as reason
     from suspected_users
     cross join shared_rule
     where suspected_users.user_rank = 1

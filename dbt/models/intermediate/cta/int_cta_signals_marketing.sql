@@ -25,7 +25,7 @@ marketing_events as (
         account_id,
         created_on as event_on,
         'trial_signup' as cta_type,
-        'trial lead' as event_label,
+        'trial lead' as event_label
     from leads
     where lead_source = 'trial' and account_id is not null
 
@@ -35,7 +35,7 @@ marketing_events as (
         account_id,
         occurred_on as event_on,
         'trial_signup' as cta_type,
-        'trial_signup engagement' as event_label,
+        'trial_signup engagement' as event_label
     from engagements
     where event_type = 'trial_signup' and account_id is not null
 
@@ -45,7 +45,7 @@ marketing_events as (
         account_id,
         occurred_on as event_on,
         'content_interest' as cta_type,
-        event_type as event_label,
+        event_type as event_label
     from engagements
     where event_type in ('whitepaper_download', 'pricing_page_view') and account_id is not null
 ),
@@ -59,15 +59,16 @@ counted as (
         rules.window_days,
         count(*) as events,
         max(marketing_events.event_on) as last_event_on,
-        string_agg(distinct marketing_events.event_label, ', ' order by marketing_events.event_label) as event_labels,
+        string_agg(distinct marketing_events.event_label, ', ' order by marketing_events.event_label) as event_labels
     from snapshots
     cross join rules
     inner join marketing_events
-        on snapshots.account_id = marketing_events.account_id
-        and rules.cta_type = marketing_events.cta_type
-        and marketing_events.event_on
-        between {{ add_days('snapshots.snapshot_date', '1 - rules.window_days') }}
-        and snapshots.snapshot_date
+        on
+            snapshots.account_id = marketing_events.account_id
+            and rules.cta_type = marketing_events.cta_type
+            and marketing_events.event_on
+            between {{ add_days('snapshots.snapshot_date', '1 - rules.window_days') }}
+            and snapshots.snapshot_date
     group by
         snapshots.account_id,
         snapshots.snapshot_date,
@@ -84,7 +85,7 @@ final as (
         cast(events as double) as metric_value,
         threshold,
         cast(events as varchar) || ' ' || event_labels || ' event(s) in the last '
-        || cast(window_days as varchar) || ' days (latest ' || cast(last_event_on as varchar) || ')' as reason,
+        || cast(window_days as varchar) || ' days (latest ' || cast(last_event_on as varchar) || ')' as reason
     from counted
     where events >= threshold
 )

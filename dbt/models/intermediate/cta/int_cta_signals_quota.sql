@@ -25,7 +25,7 @@ quota_snapshots as (
         snapshot_date,
         contract_year_start,
         days_to_renewal,
-        annual_quota,
+        annual_quota
     from snapshots
     where annual_quota > 0
 ),
@@ -35,11 +35,12 @@ account_days as (
     select
         account_id,
         activity_date,
-        sum(core_action_events) as core_events,
+        sum(core_action_events) as core_events
     from user_days
-    where core_action_events > 0
-        and activity_date >= (select min(contract_year_start) from quota_snapshots)
-        and activity_date <= (select max(snapshot_date) from quota_snapshots)
+    where
+        core_action_events > 0
+        and user_days.activity_date >= (select min(quota_snapshots.contract_year_start) from quota_snapshots)
+        and user_days.activity_date <= (select max(quota_snapshots.snapshot_date) from quota_snapshots)
     group by account_id, activity_date
 ),
 
@@ -49,9 +50,9 @@ timeline as (
         activity_date as on_date,
         core_events,
         cast(null as date) as snapshot_date,
-        cast(null as varchar) as probe,
+        cast(null as varchar) as probe
     from account_days
-    where account_id in (select account_id from quota_snapshots)
+    where account_days.account_id in (select quota_snapshots.account_id from quota_snapshots)
 
     union all
 
@@ -60,7 +61,7 @@ timeline as (
         snapshot_date as on_date,
         0 as core_events,
         snapshot_date,
-        'at_snapshot' as probe,
+        'at_snapshot' as probe
     from quota_snapshots
 
     union all
@@ -70,7 +71,7 @@ timeline as (
         {{ add_days('contract_year_start', -1) }} as on_date,
         0 as core_events,
         snapshot_date,
-        'before_year_start' as probe,
+        'before_year_start' as probe
     from quota_snapshots
 ),
 
@@ -83,7 +84,7 @@ running as (
             partition by account_id
             order by on_date
             range between unbounded preceding and current row
-        ) as cumulative_core_events,
+        ) as cumulative_core_events
     from timeline
 ),
 
@@ -95,16 +96,18 @@ consumption as (
         quota_snapshots.annual_quota,
         at_s.cumulative_core_events - before_year.cumulative_core_events as core_events_this_year,
         (at_s.cumulative_core_events - before_year.cumulative_core_events)
-        / cast(quota_snapshots.annual_quota as double) as quota_consumption,
+        / cast(quota_snapshots.annual_quota as double) as quota_consumption
     from quota_snapshots
     inner join running as at_s
-        on quota_snapshots.account_id = at_s.account_id
-        and quota_snapshots.snapshot_date = at_s.snapshot_date
-        and at_s.probe = 'at_snapshot'
+        on
+            quota_snapshots.account_id = at_s.account_id
+            and quota_snapshots.snapshot_date = at_s.snapshot_date
+            and at_s.probe = 'at_snapshot'
     inner join running as before_year
-        on quota_snapshots.account_id = before_year.account_id
-        and quota_snapshots.snapshot_date = before_year.snapshot_date
-        and before_year.probe = 'before_year_start'
+        on
+            quota_snapshots.account_id = before_year.account_id
+            and quota_snapshots.snapshot_date = before_year.snapshot_date
+            and before_year.probe = 'before_year_start'
 ),
 
 quota_80 as (
@@ -117,7 +120,7 @@ quota_80 as (
         'Quota ' || {{ pct_text('consumption.quota_consumption') }} || ' used ('
         || cast(consumption.core_events_this_year as varchar) || ' of '
         || cast(consumption.annual_quota as varchar) || ' core actions this contract year) with '
-        || cast(consumption.days_to_renewal as varchar) || ' days to renewal' as reason,
+        || cast(consumption.days_to_renewal as varchar) || ' days to renewal' as reason
     from consumption
     inner join rules
         on rules.cta_type = 'quota_80'
@@ -134,11 +137,12 @@ renewal_low_consumption as (
         'Renewal in ' || cast(consumption.days_to_renewal as varchar) || ' days but only '
         || {{ pct_text('consumption.quota_consumption') }} || ' of the annual quota used ('
         || cast(consumption.core_events_this_year as varchar) || ' of '
-        || cast(consumption.annual_quota as varchar) || ' core actions)' as reason,
+        || cast(consumption.annual_quota as varchar) || ' core actions)' as reason
     from consumption
     inner join rules
         on rules.cta_type = 'renewal_low_consumption'
-    where consumption.days_to_renewal between rules.day_from and rules.day_to
+    where
+        consumption.days_to_renewal between rules.day_from and rules.day_to
         and consumption.quota_consumption < rules.threshold
 ),
 

@@ -32,13 +32,14 @@ rules as (
 -- engagement_gap ---------------------------------------------------------------------
 
 gap_rule as (
-    select * from rules where cta_type = 'engagement_gap'
+    select * from rules
+    where cta_type = 'engagement_gap'
 ),
 
 touches as (
     select
         account_id,
-        occurred_on,
+        occurred_on
     from activities
     where activity_type in ('meeting', 'regular_meeting', 'call', 'onsite')
 ),
@@ -60,9 +61,9 @@ touch_timeline as (
         occurred_on as on_date,
         0 as is_snapshot,
         occurred_on as touched_on,
-        cast(null as date) as snapshot_date,
+        cast(null as date) as snapshot_date
     from touches
-    where account_id in (select account_id from gap_snapshots)
+    where touches.account_id in (select gap_snapshots.account_id from gap_snapshots)
 
     union all
 
@@ -71,7 +72,7 @@ touch_timeline as (
         snapshot_date as on_date,
         1 as is_snapshot,
         cast(null as date) as touched_on,
-        snapshot_date,
+        snapshot_date
     from gap_snapshots
 ),
 
@@ -84,7 +85,7 @@ last_touch as (
             order by on_date, is_snapshot
             rows between unbounded preceding and current row
         ) as last_touched_on,
-        is_snapshot,
+        is_snapshot
     from touch_timeline
 ),
 
@@ -103,13 +104,13 @@ engagement_gap as (
             'last on ' || cast(last_touch.last_touched_on as varchar),
             'never, customer since ' || cast(gap_snapshots.customer_since as varchar)
         )
-        || ', ' || gap_snapshots.segment || ' account)' as reason,
+        || ', ' || gap_snapshots.segment || ' account)' as reason
     from gap_snapshots
     cross join gap_rule
     inner join last_touch
         on gap_snapshots.account_id = last_touch.account_id
-        and gap_snapshots.snapshot_date = last_touch.snapshot_date
-        and last_touch.is_snapshot = 1
+            and gap_snapshots.snapshot_date = last_touch.snapshot_date
+            and last_touch.is_snapshot = 1
     where gap_snapshots.customer_since <= {{ add_days('gap_snapshots.snapshot_date', '0 - gap_rule.window_days') }}
         and (
             last_touch.last_touched_on is null
@@ -120,7 +121,8 @@ engagement_gap as (
 -- silent_onboarding ------------------------------------------------------------------
 
 silent_rule as (
-    select * from rules where cta_type = 'silent_onboarding'
+    select * from rules
+    where cta_type = 'silent_onboarding'
 ),
 
 onboarding_snapshots as (
@@ -128,7 +130,7 @@ onboarding_snapshots as (
         snapshots.account_id,
         snapshots.snapshot_date,
         snapshots.customer_since,
-        {{ days_between('snapshots.customer_since', 'snapshots.snapshot_date') }} as days_as_customer,
+        {{ days_between('snapshots.customer_since', 'snapshots.snapshot_date') }} as days_as_customer
     from snapshots
     cross join silent_rule
     where {{ days_between('snapshots.customer_since', 'snapshots.snapshot_date') }}
@@ -138,7 +140,7 @@ onboarding_snapshots as (
 onboarding_touches as (
     select
         account_id,
-        held_on as touched_on,
+        held_on as touched_on
     from registrations
     where attended and account_id is not null
 
@@ -146,7 +148,7 @@ onboarding_touches as (
 
     select
         account_id,
-        created_on as touched_on,
+        created_on as touched_on
     from tickets
     where account_id is not null
 ),
@@ -154,12 +156,12 @@ onboarding_touches as (
 touched_onboardings as (
     select distinct
         onboarding_snapshots.account_id,
-        onboarding_snapshots.snapshot_date,
+        onboarding_snapshots.snapshot_date
     from onboarding_snapshots
     inner join onboarding_touches
         on onboarding_snapshots.account_id = onboarding_touches.account_id
-        and onboarding_touches.touched_on
-        between onboarding_snapshots.customer_since and onboarding_snapshots.snapshot_date
+            and onboarding_touches.touched_on
+            between onboarding_snapshots.customer_since and onboarding_snapshots.snapshot_date
 ),
 
 silent_onboarding as (
@@ -171,19 +173,20 @@ silent_onboarding as (
         cast(silent_rule.day_from as double) as threshold,
         'Customer for ' || cast(onboarding_snapshots.days_as_customer as varchar)
         || ' days (since ' || cast(onboarding_snapshots.customer_since as varchar)
-        || ') with no seminar attended and no support ticket' as reason,
+        || ') with no seminar attended and no support ticket' as reason
     from onboarding_snapshots
     cross join silent_rule
     left join touched_onboardings
         on onboarding_snapshots.account_id = touched_onboardings.account_id
-        and onboarding_snapshots.snapshot_date = touched_onboardings.snapshot_date
+            and onboarding_snapshots.snapshot_date = touched_onboardings.snapshot_date
     where touched_onboardings.account_id is null
 ),
 
 -- nps_detractor ----------------------------------------------------------------------
 
 nps_rule as (
-    select * from rules where cta_type = 'nps_detractor'
+    select * from rules
+    where cta_type = 'nps_detractor'
 ),
 
 nps_in_window as (
@@ -192,14 +195,14 @@ nps_in_window as (
         snapshots.snapshot_date,
         min(nps_responses.score) as lowest_score,
         sum(case when nps_responses.score <= nps_rule.threshold then 1 else 0 end) as detractor_responses,
-        count(*) as responses,
+        count(*) as responses
     from snapshots
     cross join nps_rule
     inner join nps_responses
         on snapshots.account_id = nps_responses.account_id
-        and nps_responses.responded_on
-        between {{ add_days('snapshots.snapshot_date', '1 - nps_rule.window_days') }}
-        and snapshots.snapshot_date
+            and nps_responses.responded_on
+            between {{ add_days('snapshots.snapshot_date', '1 - nps_rule.window_days') }}
+            and snapshots.snapshot_date
     group by snapshots.account_id, snapshots.snapshot_date
 ),
 
@@ -214,7 +217,7 @@ nps_detractor as (
         || cast(nps_in_window.detractor_responses as varchar) || ' of '
         || cast(nps_in_window.responses as varchar) || ' responses in the last '
         || cast(nps_rule.window_days as varchar) || ' days scored '
-        || cast(cast(nps_rule.threshold as integer) as varchar) || ' or less)' as reason,
+        || cast(cast(nps_rule.threshold as integer) as varchar) || ' or less)' as reason
     from nps_in_window
     cross join nps_rule
     where nps_in_window.lowest_score <= nps_rule.threshold
@@ -223,7 +226,8 @@ nps_detractor as (
 -- ticket_surge -----------------------------------------------------------------------
 
 ticket_rule as (
-    select * from rules where cta_type = 'ticket_surge'
+    select * from rules
+    where cta_type = 'ticket_surge'
 ),
 
 tickets_in_window as (
@@ -231,14 +235,14 @@ tickets_in_window as (
         snapshots.account_id,
         snapshots.snapshot_date,
         count(*) as tickets,
-        sum(case when tickets.priority in ('high', 'urgent') then 1 else 0 end) as high_urgent_tickets,
+        sum(case when tickets.priority in ('high', 'urgent') then 1 else 0 end) as high_urgent_tickets
     from snapshots
     cross join ticket_rule
     inner join tickets
         on snapshots.account_id = tickets.account_id
-        and tickets.created_on
-        between {{ add_days('snapshots.snapshot_date', '1 - ticket_rule.window_days') }}
-        and snapshots.snapshot_date
+            and tickets.created_on
+            between {{ add_days('snapshots.snapshot_date', '1 - ticket_rule.window_days') }}
+            and snapshots.snapshot_date
     group by snapshots.account_id, snapshots.snapshot_date
 ),
 
@@ -260,7 +264,7 @@ ticket_surge as (
         end as threshold,
         cast(tickets_in_window.tickets as varchar) || ' tickets ('
         || cast(tickets_in_window.high_urgent_tickets as varchar) || ' high/urgent) created in the last '
-        || cast(ticket_rule.window_days as varchar) || ' days' as reason,
+        || cast(ticket_rule.window_days as varchar) || ' days' as reason
     from tickets_in_window
     cross join ticket_rule
     where tickets_in_window.high_urgent_tickets >= ticket_rule.threshold

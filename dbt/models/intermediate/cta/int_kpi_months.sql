@@ -26,7 +26,7 @@ as_of as (
 bounds as (
     select
         {{ month_start('min(contracts.start_date)') }} as first_month,
-        {{ month_start('max(as_of.as_of_date)') }} as last_month,
+        {{ month_start('max(as_of.as_of_date)') }} as last_month
     from contracts
     cross join as_of
 ),
@@ -52,7 +52,7 @@ month_bounds as (
             'months.month_start',
             '0 - ((cast(extract(month from months.month_start) as integer) + 12 - '
             ~ var('fiscal_year_start_month', 4) ~ ') % 12)'
-        ) }} as fiscal_year_start,
+        ) }} as fiscal_year_start
     from months
     cross join as_of
 ),
@@ -62,7 +62,7 @@ with_snapshots as (
         month_bounds.month_start,
         month_bounds.month_end,
         month_bounds.fiscal_year_start,
-        max(snapshot_dates.snapshot_date) as health_snapshot_date,
+        max(snapshot_dates.snapshot_date) as health_snapshot_date
     from month_bounds
     left join snapshot_dates
         on snapshot_dates.snapshot_date between month_bounds.month_start and month_bounds.month_end
@@ -76,11 +76,12 @@ final as (
         coalesce(with_snapshots.health_snapshot_date, with_snapshots.month_end) as stock_date,
         with_snapshots.health_snapshot_date,
         with_snapshots.fiscal_year_start,
-        min(period_snapshots.snapshot_date) as period_start_snapshot_date,
+        min(period_snapshots.snapshot_date) as period_start_snapshot_date
     from with_snapshots
     left join snapshot_dates as period_snapshots
-        on period_snapshots.snapshot_date >= with_snapshots.fiscal_year_start
-        and period_snapshots.snapshot_date <= with_snapshots.health_snapshot_date
+        on
+            with_snapshots.fiscal_year_start <= period_snapshots.snapshot_date
+            and with_snapshots.health_snapshot_date >= period_snapshots.snapshot_date
     group by
         with_snapshots.month_start,
         with_snapshots.month_end,

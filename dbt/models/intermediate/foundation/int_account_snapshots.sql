@@ -60,8 +60,8 @@ contracts_at_snapshot as (
     inner join contracts
         on
             batch.account_id = contracts.account_id
-            and contracts.start_date <= batch.snapshot_date
-            and contracts.end_date >= batch.snapshot_date
+            and batch.snapshot_date >= contracts.start_date
+            and batch.snapshot_date <= contracts.end_date
 ),
 
 active_contracts as (
@@ -79,7 +79,7 @@ amendments_at_snapshot as (
     inner join changes
         on
             active_contracts.contract_id = changes.contract_id
-            and changes.changed_at <= active_contracts.snapshot_date
+            and active_contracts.snapshot_date >= changes.changed_at
     group by active_contracts.account_id, active_contracts.snapshot_date
 ),
 
@@ -114,7 +114,7 @@ event_snapshots as (
         min(snapshot_dates.snapshot_date) as snapshot_date
     from event_dates
     inner join snapshot_dates
-        on snapshot_dates.snapshot_date >= event_dates.event_on
+        on event_dates.event_on <= snapshot_dates.snapshot_date
     group by event_dates.event_on
 ),
 

@@ -33,7 +33,7 @@ following as (
         on
             this_contract.account_id = next_contract.account_id
             and this_contract.contract_id <> next_contract.contract_id
-            and next_contract.start_date >= this_contract.end_date
+            and this_contract.end_date <= next_contract.start_date
 ),
 
 next_contracts as (
@@ -51,7 +51,7 @@ amendments_at_end as (
     inner join changes
         on
             contracts.contract_id = changes.contract_id
-            and changes.changed_at <= contracts.end_date
+            and contracts.end_date >= changes.changed_at
     group by contracts.contract_id
 ),
 
@@ -63,7 +63,7 @@ amendments_at_start as (
     inner join changes
         on
             contracts.contract_id = changes.contract_id
-            and changes.changed_at <= contracts.start_date
+            and contracts.start_date >= changes.changed_at
     group by contracts.contract_id
 ),
 

@@ -15,11 +15,12 @@ select
                 select max(_loaded_at) as _loaded_at from {{ source(spec.source, spec.table) }}
                 {%- if state.watermark is not none %}
                 -- raw tables grow in load order: the scan skips every block loaded before
-                where _loaded_at > cast('{{ state.watermark }}' as timestamp)
+                    where _loaded_at > cast('{{ state.watermark }}' as timestamp)
                 {%- endif %}
                 union all
             {% endfor %}
-            select {{ "cast('" ~ state.watermark ~ "' as timestamp)" if state.watermark is not none else "cast(null as timestamp)" }}
+            select
+                {{ "cast('" ~ state.watermark ~ "' as timestamp)" if state.watermark is not none else "cast(null as timestamp)" }}
         ) as loads
     ) as inputs_loaded_at,
     {{ health_seeds_hash() }} as seeds_hash,

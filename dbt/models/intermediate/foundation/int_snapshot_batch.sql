@@ -29,11 +29,13 @@ changed_accounts as (
     select * from {{ ref('int_health_changed_accounts') }}
 ),
 
-stored_dates as (
+-- read on daily builds only
+stored_dates as (  -- noqa: ST03
     {% if health is not none %}
         select distinct snapshot_date from {{ health }}
     {% else %}
-        select cast(null as date) as snapshot_date where 1 = 0
+        select cast(null as date) as snapshot_date
+        where 1 = 0
     {% endif %}
 ),
 
@@ -55,9 +57,9 @@ full_dates as (
             spine.is_history
             and (
                 spine.is_current_snapshot
-                or spine.snapshot_date not in (select snapshot_date from stored_dates)
+                or spine.snapshot_date not in (select stored_dates.snapshot_date from stored_dates)
                 -- dates the CTA ledger has yet to evaluate (a previous build that stopped early)
-                or spine.snapshot_date > (select max(evaluated_on) from {{ cta_evaluations_relation() }})
+                or spine.snapshot_date > (select max(evaluations.evaluated_on) from {{ cta_evaluations_relation() }} as evaluations)
             )
         {% endif %}
 ),
@@ -92,12 +94,16 @@ base_pairs as (
         spine.snapshot_date
     from changed_from
     inner join spine
-        on spine.snapshot_date >= changed_from.changed_from
-        and spine.is_history
+        on
+            changed_from.changed_from <= spine.snapshot_date
+            and spine.is_history
 ),
 
 pairs as (
-    select account_id, snapshot_date from base_pairs
+    select
+        account_id,
+        snapshot_date
+    from base_pairs
 
     union
 

@@ -38,72 +38,79 @@ changed as (
 
 {% if is_incremental() %}
 
-stored as (
-    select * from {{ this }}
-),
+    stored as (
+        select * from {{ this }}
+    ),
 
-rebuilt_users as (
-    select changed.account_id, changed.user_id
-    from changed
-    inner join stored
-        on changed.account_id = stored.account_id
-        and changed.user_id = stored.user_id
-    where changed.first_activity_on <= stored.first_activity_on
-        or changed.first_activity_on <= stored.first_core_action_on
-),
+    rebuilt_users as (
+        select
+            changed.account_id,
+            changed.user_id
+        from changed
+        inner join stored
+            on
+                changed.account_id = stored.account_id
+                and changed.user_id = stored.user_id
+        where
+            changed.first_activity_on <= stored.first_activity_on
+            or changed.first_activity_on <= stored.first_core_action_on
+    ),
 
-rebuilt as (
-    select
-        user_days.account_id,
-        user_days.user_id,
-        min(user_days.activity_date) as first_activity_on,
-        min(case when user_days.core_action_events > 0 then user_days.activity_date end)
-            as first_core_action_on,
-        max(user_days._day_loaded_at) as _day_loaded_at
-    from {{ ref('int_usage_user_day') }} as user_days
-    inner join rebuilt_users
-        on user_days.account_id = rebuilt_users.account_id
-        and user_days.user_id = rebuilt_users.user_id
-    group by user_days.account_id, user_days.user_id
-),
+    rebuilt as (
+        select
+            user_days.account_id,
+            user_days.user_id,
+            min(user_days.activity_date) as first_activity_on,
+            min(case when user_days.core_action_events > 0 then user_days.activity_date end)
+                as first_core_action_on,
+            max(user_days._day_loaded_at) as _day_loaded_at
+        from {{ ref('int_usage_user_day') }} as user_days
+        inner join rebuilt_users
+            on
+                user_days.account_id = rebuilt_users.account_id
+                and user_days.user_id = rebuilt_users.user_id
+        group by user_days.account_id, user_days.user_id
+    ),
 
-merged as (
-    select
-        changed.account_id,
-        changed.user_id,
-        case
-            when stored.first_activity_on < changed.first_activity_on then stored.first_activity_on
-            else changed.first_activity_on
-        end as first_activity_on,
-        case
-            when changed.first_core_action_on is null then stored.first_core_action_on
-            when stored.first_core_action_on < changed.first_core_action_on then stored.first_core_action_on
-            else changed.first_core_action_on
-        end as first_core_action_on,
-        changed._day_loaded_at
-    from changed
-    left join stored
-        on changed.account_id = stored.account_id
-        and changed.user_id = stored.user_id
-    where not exists (
-        select 1
-        from rebuilt_users
-        where rebuilt_users.account_id = changed.account_id
-            and rebuilt_users.user_id = changed.user_id
+    merged as (
+        select
+            changed.account_id,
+            changed.user_id,
+            case
+                when stored.first_activity_on < changed.first_activity_on then stored.first_activity_on
+                else changed.first_activity_on
+            end as first_activity_on,
+            case
+                when changed.first_core_action_on is null then stored.first_core_action_on
+                when stored.first_core_action_on < changed.first_core_action_on then stored.first_core_action_on
+                else changed.first_core_action_on
+            end as first_core_action_on,
+            changed._day_loaded_at
+        from changed
+        left join stored
+            on
+                changed.account_id = stored.account_id
+                and changed.user_id = stored.user_id
+        where not exists (
+                select 1
+                from rebuilt_users
+                where
+                    rebuilt_users.account_id = changed.account_id
+                    and rebuilt_users.user_id = changed.user_id
+            )
+    ),
+
+    final as (
+        select * from rebuilt
+        union all
+        select * from merged
     )
-),
-
-final as (
-    select * from rebuilt
-    union all
-    select * from merged
-)
 
 {% else %}
 
-final as (
-    select * from changed
-)
+final as (  -- noqa: LT02
+    select * from changed  -- noqa: LT02
+)  -- noqa: LT02
 
 {% endif %}
 

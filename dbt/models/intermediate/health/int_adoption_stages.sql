@@ -138,8 +138,10 @@ advanced_days as (
         {{ add_days('user_days.activity_date', 'stage_rules.advanced_window_days - 1') }} as counts_until
     from user_days
     cross join stage_rules
-    where user_days.advanced_events > 0
-        and user_days.activity_date >= {{ add_days('(select min(snapshot_date) from snapshot_dates)', '1 - stage_rules.advanced_window_days') }}
+    where
+        user_days.advanced_events > 0
+        and user_days.activity_date
+        >= {{ add_days('(select min(snapshot_date) from snapshot_dates)', '1 - stage_rules.advanced_window_days') }}
 ),
 
 first_advanced as (
@@ -149,8 +151,8 @@ first_advanced as (
     from advanced_days
     inner join snapshot_dates
         on
-            snapshot_dates.snapshot_date >= advanced_days.activity_date
-            and snapshot_dates.snapshot_date <= advanced_days.counts_until
+            advanced_days.activity_date <= snapshot_dates.snapshot_date
+            and advanced_days.counts_until >= snapshot_dates.snapshot_date
     group by advanced_days.account_id
 ),
 

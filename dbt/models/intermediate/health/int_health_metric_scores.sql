@@ -91,7 +91,8 @@ dimension_shares as (
         dimension_totals.dimension_scored_weight,
         case
             when dimension_totals.dimension_scored_weight > 0
-                then {{ fixed_precision('dimension_totals.dimension_weighted_score / dimension_totals.dimension_scored_weight') }}
+                then
+                    {{ fixed_precision('dimension_totals.dimension_weighted_score / dimension_totals.dimension_scored_weight') }}
         end as dimension_score,
         account_totals.present_dimension_weight
     from dimension_totals

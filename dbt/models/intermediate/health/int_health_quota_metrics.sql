@@ -40,9 +40,10 @@ core_days as (
         activity_date,
         sum(event_count) as core_action_events
     from account_feature_days
-    where feature = 'core_action'
-        and activity_date >= (select min(contract_year_start) from account_snapshots)
-        and activity_date <= (select max(snapshot_date) from account_snapshots)
+    where
+        feature = 'core_action'
+        and account_feature_days.activity_date >= (select min(account_snapshots.contract_year_start) from account_snapshots)
+        and account_feature_days.activity_date <= (select max(account_snapshots.snapshot_date) from account_snapshots)
     group by account_id, activity_date
 ),
 
@@ -84,7 +85,7 @@ events_before_year_start as (
     left join core_days
         on
             year_starts.account_id = core_days.account_id
-            and core_days.activity_date < year_starts.contract_year_start
+            and year_starts.contract_year_start > core_days.activity_date
     group by year_starts.account_id, year_starts.contract_year_start
 ),
 

@@ -32,8 +32,8 @@ objectives_due as (
     inner join success_plans
         on
             account_snapshots.account_id = success_plans.account_id
-            and success_plans.target_date >= account_snapshots.contract_start
-            and success_plans.target_date <= account_snapshots.snapshot_date
+            and account_snapshots.contract_start <= success_plans.target_date
+            and account_snapshots.snapshot_date >= success_plans.target_date
     group by account_snapshots.account_id, account_snapshots.snapshot_date
 ),
 

@@ -69,7 +69,8 @@ usage_days as (
     from user_days
     cross join batch_bounds
     cross join windows
-    where user_days.activity_date <= batch_bounds.last_snapshot_date
+    where
+        user_days.activity_date <= batch_bounds.last_snapshot_date
         and user_days.activity_date
         > {{ add_days('batch_bounds.first_snapshot_date', '0 - windows.longest_window_days') }}
 ),
@@ -98,8 +99,8 @@ day_windows as (
     from usage_days_reach
     inner join snapshot_dates
         on
-            snapshot_dates.snapshot_date >= usage_days_reach.activity_date
-            and snapshot_dates.snapshot_date <= usage_days_reach.counts_until
+            usage_days_reach.activity_date <= snapshot_dates.snapshot_date
+            and usage_days_reach.counts_until >= snapshot_dates.snapshot_date
     cross join windows
 ),
 

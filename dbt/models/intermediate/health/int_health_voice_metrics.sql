@@ -64,8 +64,8 @@ seminar_counts as (
     from attended_seminars
     inner join snapshot_dates
         on
-            snapshot_dates.snapshot_date >= attended_seminars.held_on
-            and snapshot_dates.snapshot_date <= attended_seminars.counts_until
+            attended_seminars.held_on <= snapshot_dates.snapshot_date
+            and attended_seminars.counts_until >= snapshot_dates.snapshot_date
     group by attended_seminars.account_id, snapshot_dates.snapshot_date
 ),
 
@@ -119,8 +119,8 @@ latest_responses as (
     from response_validity
     inner join snapshot_dates
         on
-            snapshot_dates.snapshot_date >= response_validity.responded_on
-            and snapshot_dates.snapshot_date <= response_validity.counts_until
+            response_validity.responded_on <= snapshot_dates.snapshot_date
+            and response_validity.counts_until >= snapshot_dates.snapshot_date
 ),
 
 nps_means as (

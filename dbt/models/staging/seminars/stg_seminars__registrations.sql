@@ -68,7 +68,7 @@ kept_registrations as (
     from registrations
     where
         registrations.email is not null
-        or registrations.seminar_id not in (select seminar_id from seminars_with_registrations)
+        or registrations.seminar_id not in (select seminars_with_registrations.seminar_id from seminars_with_registrations)
 ),
 
 final as (
