@@ -144,6 +144,12 @@
         {%- if relation is none -%}
             {{ return({'mode': 'full', 'reason': name ~ ' not built yet', 'watermark': none}) }}
         {%- endif -%}
+        {%- set columns = adapter.get_columns_in_relation(relation) | map(attribute='name') | list -%}
+        {%- if '_built_at' not in columns or (name == 'fct_account_health'
+            and ('_seeds_hash' not in columns or '_inputs_loaded_at' not in columns)) -%}
+            {#- a warehouse built before the history was incremental: rebuilt whole once -#}
+            {{ return({'mode': 'full', 'reason': name ~ ' has no build state yet', 'watermark': none}) }}
+        {%- endif -%}
         {%- do parts.append('select max(_built_at) as built_at from ' ~ relation) -%}
     {%- endfor -%}
     {%- set built = run_query('select count(distinct built_at), count(built_at) from (' ~ parts | join(' union all ') ~ ') as b').rows[0] -%}
