@@ -60,6 +60,7 @@ bench: dbt-manifest
 lint: $(STAMP)
 	$(BIN)/ruff check dagster_project tests bench dashboards
 	$(BIN)/ruff format --check dagster_project tests bench dashboards
+	$(BIN)/cswh dbt-sources --check
 
 clean:
 	rm -rf data/raw data/warehouse data/dagster_home data/docs dbt/target
