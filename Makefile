@@ -63,6 +63,7 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check dagster_project tests bench dashboards
 	rm -rf data/lint && mkdir -p data/lint
 	CSWH_WAREHOUSE=$(CURDIR)/data/lint/warehouse.duckdb $(BIN)/sqlfluff lint dbt/models dbt/tests
+	$(BIN)/cswh dbt-sources --check
 
 clean:
 	rm -rf data/raw data/warehouse data/dagster_home data/docs dbt/target

@@ -85,6 +85,10 @@ def _parser() -> argparse.ArgumentParser:
 
     sub.add_parser("docs", help="Data Docs and dbt docs as static HTML under data/docs")
     sub.add_parser("prepare", help="parse the dbt project (manifest for Dagster)")
+
+    s = sub.add_parser("dbt-sources", help="write dbt's sources.yml files from sources.py")
+    s.add_argument("--check", action="store_true", help="write nothing; exit 1 if they differ")
+    s.add_argument("--staging-dir", type=Path, help="dbt staging models folder (tests)")
     return p
 
 
@@ -239,6 +243,22 @@ def cmd_docs(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_dbt_sources(args: argparse.Namespace) -> int:
+    from dagster_project.transform import dbt_sources
+
+    staging = args.staging_dir or dbt_sources.STAGING_DIR
+    if args.check:
+        problems = dbt_sources.check(staging)
+        for problem in problems:
+            print(problem, file=sys.stderr)
+        if problems:
+            print("dbt sources differ from sources.py: run `cswh dbt-sources`", file=sys.stderr)
+        return 1 if problems else EXIT_OK  # 1: they differ (as `cswh run`: not done)
+    for path in dbt_sources.write(staging):
+        print(f"wrote {path}")
+    return EXIT_OK
+
+
 COMMANDS = {
     "generate": cmd_generate,
     "run": cmd_run,
@@ -246,6 +266,7 @@ COMMANDS = {
     "dashboard": cmd_dashboard,
     "docs": cmd_docs,
     "prepare": cmd_prepare,
+    "dbt-sources": cmd_dbt_sources,
 }
 
 

@@ -1,6 +1,7 @@
 """Freshness: is every source system delivering on time?
 
-Each source system delivers on a known cadence (``CADENCES``). A source is *late* when the
+Each source system delivers on a known cadence (``CADENCES``, in ``sources.py`` beside the
+rest of the landing-zone contract). A source is *late* when the
 newest event it has delivered -- its *watermark*, read from the data itself, e.g. the latest
 ``responded_at`` of ``raw.nps__responses`` -- is older than ``max_age_days`` before the
 reference date.
@@ -19,7 +20,14 @@ Every evaluation is also appended to ``dq.check_results`` (suite ``freshness``, 
 ``warning``) through the quality package's writer, so the dashboard's data-quality page
 shows it next to the Great Expectations results.
 
-To change a cadence, edit ``CADENCES`` below (CS Ops review it like a seed).
+To change a cadence, edit ``CADENCES`` in sources.py (CS Ops review it like a seed) and run
+``cswh dbt-sources``: the same cadences are dbt's source freshness (``warn_after`` on
+``loaded_at_field: _loaded_at``), which asks another question on another clock: has the
+pipeline loaded a delivery of the source within N days of *now* (wall clock, UTC)? It sees
+every feed stopping at once, or the pipeline not running (D stops with the data, so this
+check finds nothing late); this check sees a feed whose data lags behind D, which dbt's does
+not (a replayed zone loaded today is "fresh" to dbt). ``dbt source freshness`` only warns, and
+``dbt build`` never runs it.
 """
 
 import json
@@ -32,6 +40,7 @@ import dagster as dg
 import duckdb
 
 from dagster_project.resources import Warehouse
+from dagster_project.sources import CADENCES, Cadence
 
 SUITE = "freshness"
 SEVERITY = "warning"  # a late source is reported; it does not stop publishing
@@ -39,38 +48,12 @@ EXPECTATION = "source_delivered_within_cadence"
 CHECK_NAME = "freshness"
 
 
-@dataclass(frozen=True)
-class Cadence:
-    source: str
-    table: str  # raw table (without schema) that carries the watermark
-    column: str  # date or timestamp of the newest event delivered
-    max_age_days: int  # late when the watermark is older than this many days before the reference
-    delivery: str  # how the source delivers, in words
-
-    @property
-    def description(self) -> str:
-        return (
-            f"{self.source} delivers {self.delivery}: late when its newest "
-            f"{self.table}.{self.column} is more than {self.max_age_days} days before the "
-            "reference date (the as-of date D, or the newest delivery of any source)."
-        )
-
-
-# Expected delivery cadence per source system (CONTRACT.md section 1 deliveries). The
-# cta_actions source has none: outcomes arrive whenever CS records them, so it is never late.
-CADENCES: dict[str, Cadence] = {
-    c.source: c
-    for c in (
-        Cadence("crm", "crm__activities", "occurred_at", 7, "a daily CRM export"),
-        Cadence("marketing", "marketing__engagements", "occurred_at", 35, "a monthly file"),
-        # Seminars are not held every day: a month of files plus half a month without one.
-        Cadence("seminars", "seminars__registrations", "held_at", 45, "a monthly file"),
-        Cadence("support", "support__tickets", "updated_at", 35, "a monthly incremental export"),
-        # A quarterly survey: a quarter plus a month for the last answers to come in.
-        Cadence("nps", "nps__responses", "responded_at", 120, "a quarterly survey export"),
-        Cadence("usage", "usage__daily", "activity_date", 2, "a daily file"),
+def _describe(c: Cadence) -> str:
+    return (
+        f"{c.source} delivers {c.delivery}: late when its newest "
+        f"{c.table}.{c.column} is more than {c.max_age_days} days before the "
+        "reference date (the as-of date D, or the newest delivery of any source)."
     )
-}
 
 
 @dataclass(frozen=True)
@@ -206,7 +189,7 @@ def build_freshness_checks() -> list[dg.AssetChecksDefinition]:
         @dg.asset_check(
             asset=dg.AssetKey(["raw", c.table]),
             name=CHECK_NAME,
-            description=c.description,
+            description=_describe(c),
             blocking=False,
             metadata={"source": c.source, "max_age_days": c.max_age_days},
         )

@@ -12,6 +12,9 @@ snapshot dates a health history build rewrote, the weeks of usage recomputed, th
 appended to the dq tables, and tables whose content differs. Anything that does not line
 up (no previous copy, other columns) is copied whole, so the result is always the same
 as a full copy.
+
+The serving copy is written in DuckDB storage format ``SERVING_STORAGE_VERSION``, which the
+analysts' own 1.x clients (the DuckDB CLI, DBeaver) read; the warehouse keeps 2.0's format.
 """
 
 import glob
@@ -38,6 +41,10 @@ APPEND_ONLY = {
 }
 # Incremental usage mart: rewritten week by week (its newest _day_loaded_at tells).
 USAGE_WEEKS = {("marts", "fct_usage_weekly"): ("week_start", "_day_loaded_at")}
+# DuckDB 2.0 writes format v2.0.0 (file version 69) unless told otherwise, and every 1.x client
+# refuses it. v1.5.0 is the newest format the released 1.x clients read (DuckDB >= 1.5.0).
+# A file keeps the format it was created in, so the byte copy each publish starts from does.
+SERVING_STORAGE_VERSION = "v1.5.0"
 
 
 @dataclass(frozen=True)
@@ -129,7 +136,14 @@ def publish(
         shutil.copyfile(serving, tmp)  # the previous publication: the new one starts from it
     con = duckdb.connect(str(warehouse), config=duckdb_config())
     try:
-        con.execute("attach ? as serving_tmp", [str(tmp)])  # a path is a value, not SQL
+        if tmp.exists() and storage_version(con, tmp) != SERVING_STORAGE_VERSION:
+            # Published by an older cswh in 2.0's format, which cannot be lowered in place:
+            # this publication is written whole, in the readable format.
+            tmp.unlink()
+        con.execute(  # a path is a value, not SQL
+            f"attach ? as serving_tmp (storage_version {_lit(SERVING_STORAGE_VERSION)})",
+            [str(tmp)],
+        )
         tables, rows, rewritten = _sync(con, "serving_tmp")
         published_at = datetime.now(UTC).replace(tzinfo=None)
         seeds = seeds_hash(con)
@@ -155,6 +169,19 @@ def publish(
         finally:
             con.close()
     return Publication(serving, tables, rows, rewritten)
+
+
+def storage_version(con: duckdb.DuckDBPyConnection, path: Path) -> str:
+    """The DuckDB storage format ``path`` is written in, e.g. 'v1.5.0'."""
+    con.execute("attach ? as storage_probe (read_only)", [str(path)])
+    try:
+        (tag,) = con.execute(
+            "select tags['storage_version'] from duckdb_databases() "
+            "where database_name = 'storage_probe'"
+        ).fetchone()
+    finally:
+        con.execute("detach storage_probe")
+    return tag.removesuffix("+")  # DuckDB tags it 'v1.5.0+': this format and later readers
 
 
 def _tables(con: duckdb.DuckDBPyConnection, catalog: str) -> dict[tuple[str, str], list]:

@@ -1,8 +1,10 @@
 """The landing-zone contract (CONTRACT.md section 1) as data.
 
 One place says which files each source system drops, which columns they carry, their
-types, keys and allowed values. The extractor validates against it, the generator writes
-to it, and the quality suites read it, so a change to the contract is a change here.
+types, keys and allowed values, and how often each system delivers. The extractor validates
+against it, the generator writes to it, the quality suites and the freshness checks read it,
+and dbt's source definitions (``dbt/models/staging/<source>/_<source>__sources.yml``) are
+generated from it by ``cswh dbt-sources``, so a change to the contract is a change here.
 
 Raw tables are named ``raw.<source>__<entity>`` (for example ``raw.crm__accounts``) and
 hold the contract columns, typed, plus the load metadata columns in ``LOAD_COLUMNS``.
@@ -17,13 +19,20 @@ from dataclasses import dataclass, field
 # 8601 with an offset, converted to JST; "date" accepts 'YYYY-MM-DD'.
 VARCHAR, INTEGER, DATE, TIMESTAMP, BOOLEAN = "varchar", "integer", "date", "timestamp", "boolean"
 
-# Appended by the extractor to every raw table.
+# Appended by the extractor to every raw table: DuckDB type, and what it says.
 LOAD_COLUMNS: dict[str, str] = {
-    "_run_id": "VARCHAR",  # Dagster run that loaded the row (joins dq.load_manifest.run_id)
-    "_source_file": "VARCHAR",  # path relative to the landing zone
-    "_row_number": "BIGINT",  # 1-based record number in the file (header excluded)
-    "_loaded_at": "TIMESTAMP",  # when the row was loaded (UTC)
-    "_extra": "JSON",  # unknown extra columns of the row (schema drift), else null
+    "_run_id": "VARCHAR",
+    "_source_file": "VARCHAR",
+    "_row_number": "BIGINT",
+    "_loaded_at": "TIMESTAMP",
+    "_extra": "JSON",
+}
+LOAD_COLUMN_NOTES: dict[str, str] = {
+    "_run_id": "Dagster run that loaded the row (joins dq.load_manifest.run_id)",
+    "_source_file": "landing-zone file, relative path; deliveries order lexically by it",
+    "_row_number": "1-based record number in the file (header excluded; JSONL: line)",
+    "_loaded_at": "when the row was loaded (UTC)",
+    "_extra": "unknown extra columns of the row (schema drift) as JSON, else null",
 }
 
 
@@ -35,6 +44,22 @@ class Column:
     enum: tuple[str, ...] | None = None  # allowed values (nulls governed by ``nullable``)
     min: int | None = None  # inclusive bounds for integers
     max: int | None = None
+
+    @property
+    def note(self) -> str:
+        """The column's rules in words (raw table comments, dbt source docs)."""
+        notes = [self.type]
+        if self.nullable:
+            notes.append("nullable")
+        if self.enum:
+            notes.append("one of " + ", ".join(self.enum))
+        if self.min is not None:
+            notes.append(f">= {self.min}")
+        if self.max is not None:
+            notes.append(f"<= {self.max}")
+        if self.type == TIMESTAMP:
+            notes.append("Japan time")
+        return "; ".join(notes)
 
 
 @dataclass(frozen=True)
@@ -343,6 +368,54 @@ ENTITIES: tuple[Entity, ...] = (
 )
 
 SOURCES: tuple[str, ...] = tuple(dict.fromkeys(e.source for e in ENTITIES))
+
+# What each source system is (dbt source descriptions).
+SOURCE_DESCRIPTIONS: dict[str, str] = {
+    "crm": "The CRM: customer companies, contacts, contracts and amendments, CS/sales touches, "
+    "success plans.",
+    "marketing": "The marketing-automation tool: leads and their engagement events.",
+    "seminars": "The seminar platform: seminars with their registrations (flattened, one row "
+    "per registration).",
+    "support": "The help desk: ticket versions from the incremental export.",
+    "nps": "The NPS survey tool: survey answers.",
+    "usage": "The product: user IDs issued to customers and daily per-user, per-feature usage.",
+    "cta_actions": "CTA outcomes recorded outside the dashboard (e.g. in the CRM) and dropped "
+    "into the landing zone.",
+}
+
+
+@dataclass(frozen=True)
+class Cadence:
+    """How often a source system delivers (CONTRACT.md section 1 deliveries).
+
+    Read by two checks that measure different things: the Dagster ``freshness`` checks
+    (freshness.py) compare the newest *event* ``column`` with the as-of date D ("does the
+    data reach D?"); dbt's ``source freshness`` compares the newest ``_loaded_at`` of
+    ``table`` with the wall clock ("has the pipeline loaded a delivery lately?").
+    """
+
+    source: str
+    table: str  # raw table (without schema) that carries the watermark
+    column: str  # date or timestamp of the newest event delivered
+    max_age_days: int  # late when the newest delivery is older than this many days
+    delivery: str  # how the source delivers, in words
+
+
+# The cta_actions source has none: outcomes arrive whenever CS records them, so it is never
+# late. CS Ops review a change here like a seed.
+CADENCES: dict[str, Cadence] = {
+    c.source: c
+    for c in (
+        Cadence("crm", "crm__activities", "occurred_at", 7, "a daily CRM export"),
+        Cadence("marketing", "marketing__engagements", "occurred_at", 35, "a monthly file"),
+        # Seminars are not held every day: a month of files plus half a month without one.
+        Cadence("seminars", "seminars__registrations", "held_at", 45, "a monthly file"),
+        Cadence("support", "support__tickets", "updated_at", 35, "a monthly incremental export"),
+        # A quarterly survey: a quarter plus a month for the last answers to come in.
+        Cadence("nps", "nps__responses", "responded_at", 120, "a quarterly survey export"),
+        Cadence("usage", "usage__daily", "activity_date", 2, "a daily file"),
+    )
+}
 
 
 def entities_of(source: str) -> tuple[Entity, ...]:

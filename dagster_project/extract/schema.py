@@ -13,6 +13,7 @@ from dagster_project.sources import (
     DATE,
     ENTITIES,
     INTEGER,
+    LOAD_COLUMN_NOTES,
     LOAD_COLUMNS,
     TIMESTAMP,
     VARCHAR,
@@ -82,14 +83,6 @@ QUARANTINE_COLUMNS: dict[str, tuple[str, str]] = {
     "quarantined_at": ("TIMESTAMP", "when the record was quarantined (UTC)"),
 }
 
-LOAD_COLUMN_COMMENTS = {
-    "_run_id": "Dagster run that loaded the row (joins dq.load_manifest.run_id)",
-    "_source_file": "landing-zone file, relative path; deliveries order lexically by it",
-    "_row_number": "1-based record number in the file (header excluded; JSONL: line)",
-    "_loaded_at": "when the row was loaded (UTC)",
-    "_extra": "unknown extra columns of the row (schema drift) as JSON, else null",
-}
-
 
 def raw_columns(entity: Entity) -> dict[str, str]:
     """Column name -> DuckDB type of ``raw.<source>__<entity>``."""
@@ -146,20 +139,7 @@ def ensure_schemas(con: duckdb.DuckDBPyConnection) -> None:
         if schema not in schemas:
             con.execute(f"create schema if not exists {schema}")
     for entity in ENTITIES:
-        comments = dict(LOAD_COLUMN_COMMENTS)
-        for c in entity.all_columns:
-            notes = [c.type]
-            if c.nullable:
-                notes.append("nullable")
-            if c.enum:
-                notes.append("one of " + ", ".join(c.enum))
-            if c.min is not None:
-                notes.append(f">= {c.min}")
-            if c.max is not None:
-                notes.append(f"<= {c.max}")
-            if c.type == TIMESTAMP:
-                notes.append("Japan time")
-            comments[c.name] = "; ".join(notes)
+        comments = {**LOAD_COLUMN_NOTES, **{c.name: c.note for c in entity.all_columns}}
         _ensure_table(
             con,
             existing,
