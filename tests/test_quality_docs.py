@@ -4,7 +4,6 @@ with no network, show the suites, and are styled by the vendored CSS."""
 from __future__ import annotations
 
 import dataclasses
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -32,7 +31,7 @@ def docs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     settings = dataclasses.replace(
         Settings.from_env(), warehouse=wh, docs_dir=root / "docs", as_of="2026-10-31"
     )
-    suites = {s.name: s for s in all_suites(date(2026, 10, 31))}
+    suites = {s.name: s for s in all_suites()}
     run_suites(
         wh,
         [suites["raw.crm__accounts"], suites["marts.fct_account_health"]],

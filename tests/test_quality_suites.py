@@ -1,13 +1,15 @@
-"""Suites as code: coverage of the contract, and a validation run on a small warehouse
-that finds a critical and a warning failure and records them in dq.check_results."""
+"""Suites as code: coverage of the contract, value lists read from the seeds (not typed in
+Python), and a validation run on a small warehouse that finds a critical and a warning
+failure and records them in dq.check_results."""
 
 from __future__ import annotations
 
-from datetime import date
+import csv
 from pathlib import Path
 
 import duckdb
 
+from dagster_project.config import DBT_PROJECT_DIR
 from dagster_project.quality.runner import CHECK_RESULT_COLUMNS, run_suites
 from dagster_project.quality.suites import (
     CRITICAL,
@@ -22,7 +24,7 @@ from tests.test_quality_support import build_warehouse
 
 
 def test_every_raw_table_and_mart_has_a_suite_with_severities() -> None:
-    suites = all_suites(date(2026, 10, 31))
+    suites = all_suites()
     names = {s.name for s in suites}
     assert {f"raw.{e.table}" for e in ENTITIES} <= names
     assert {f"marts.{t}" for t in MART_TABLES} <= names
@@ -57,14 +59,15 @@ def test_raw_suites_follow_the_contract() -> None:
     ]
     assert score and score[0].configuration.kwargs["max_value"] == 10
     usage = {e.meta.get("check") for e in by_name["raw.usage__daily"].expectations}
-    assert {"usage_freshness", "volume_change", "referential_integrity_account_id"} <= usage
+    assert {"volume_change", "referential_integrity_account_id"} <= usage
+    assert "usage_freshness" not in usage  # freshness.py owns every source's cadence
     contacts = {e.meta.get("check") for e in by_name["raw.crm__contacts"].expectations}
     assert "referential_integrity_account_id" in contacts
 
 
 def test_validation_finds_critical_and_warning_failures_and_records_them(tmp_path: Path) -> None:
     wh = build_warehouse(tmp_path / "wh.duckdb", health_score=130.0, tier_ja="???")
-    by_name = {s.name: s for s in all_suites(date(2026, 10, 31))}
+    by_name = {s.name: s for s in all_suites()}
     chosen = [
         by_name[n]
         for n in (
@@ -85,7 +88,7 @@ def test_validation_finds_critical_and_warning_failures_and_records_them(tmp_pat
     assert health.critical_failures[0].unexpected_count == 1
     assert "130" in health.critical_failures[0].observed_value
     assert [(r.expectation, r.column_name) for r in health.warnings] == [
-        ("expect_column_values_to_be_in_set", "health_tier_ja")
+        ("unexpected_rows:health_tier_ja_of_seed", "health_tier_ja")
     ]
     for name in (
         "raw.crm__accounts",
@@ -118,3 +121,67 @@ def test_validation_finds_critical_and_warning_failures_and_records_them(tmp_pat
     assert ("run-test-1", "marts.fct_account_health", "critical", False, 1) in rows
     assert ("run-test-1", "marts.fct_account_health", "warning", False, 1) in rows
     assert ("run-test-1", "marts.mart_kpi_monthly", "warning", False, 1) in rows
+
+
+def _seed_keys() -> set[str]:
+    """Every value of every seed's first column (its key: segment, tier, cta_type, ...)."""
+    keys: set[str] = set()
+    for path in (DBT_PROJECT_DIR / "seeds").glob("*.csv"):
+        with path.open(encoding="utf-8", newline="") as f:
+            keys |= {row[0] for row in list(csv.reader(f))[1:] if row}
+    return keys
+
+
+def test_no_mart_suite_types_a_value_list_that_a_seed_holds() -> None:
+    seeded = _seed_keys()
+    for s in mart_suites():
+        for e in s.expectations:
+            listed = {str(v) for v in (e.configuration.kwargs.get("value_set") or [])}
+            assert not listed & seeded, (s.name, e.configuration.kwargs.get("column"))
+    # ... and the seed-backed rules read the seeds schema of the warehouse instead
+    health = {e.meta.get("check"): e for e in _suite("marts.fct_account_health").expectations}
+    assert (
+        "seeds.segments"
+        in health["segment_in_seed_segments"].configuration.kwargs["unexpected_rows_query"]
+    )
+
+
+def _suite(name: str):
+    return next(s for s in mart_suites() if s.name == name)
+
+
+def _critical_failures(wh: Path, suite: str) -> list[tuple[str, str | None, int | None]]:
+    (outcome,) = run_suites(wh, [_suite(suite)], "run-seed", write=False)
+    return [(r.expectation, r.column_name, r.unexpected_count) for r in outcome.critical_failures]
+
+
+def test_a_segment_added_to_the_seed_passes_and_a_value_outside_it_fails(tmp_path: Path) -> None:
+    wh = build_warehouse(tmp_path / "wh.duckdb")
+    con = duckdb.connect(str(wh))
+    con.execute("update marts.dim_accounts set segment = 'strategic' where account_id = 'A3'")
+    con.close()
+    # not a segment of the seed: a critical failure naming the column
+    assert _critical_failures(wh, "marts.dim_accounts") == [
+        ("unexpected_rows:segment_in_seed_segments", "segment", 1)
+    ]
+    # CS Ops add the row to the seed (dbt writes it to seeds.segments): accepted at once
+    con = duckdb.connect(str(wh))
+    con.execute(
+        "update seeds.segments set max_employees = 1999 where segment = 'high_touch';"
+        "insert into seeds.segments (segment, min_employees, label_en, label_ja, sort_order)"
+        " values ('strategic', 2000, 'Strategic', '戦略', 4)"
+    )
+    con.close()
+    assert _critical_failures(wh, "marts.dim_accounts") == []
+
+
+def test_seed_rules_fail_when_the_warehouse_has_no_seeds(tmp_path: Path) -> None:
+    # A missing seeds schema is an error of the rule, never a silent pass.
+    wh = build_warehouse(tmp_path / "wh.duckdb")
+    con = duckdb.connect(str(wh))
+    con.execute("drop table seeds.lifecycle_stages")
+    con.close()
+    failures = _critical_failures(wh, "marts.dim_accounts")
+    assert [(e, c) for e, c, _ in failures] == [
+        ("unexpected_rows:lifecycle_stage_in_seed_lifecycle_stages", "lifecycle_stage")
+    ]

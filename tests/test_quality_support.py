@@ -1,5 +1,6 @@
 """Support for the quality tests (no tests here): a small DuckDB warehouse with raw
-tables (the extractor's DDL) and contract marts built by hand, good or broken on purpose."""
+tables (the extractor's DDL), the dbt project's real seeds and contract marts built by hand,
+good or broken on purpose."""
 
 from __future__ import annotations
 
@@ -7,7 +8,20 @@ from pathlib import Path
 
 import duckdb
 
+from dagster_project.config import DBT_PROJECT_DIR
 from dagster_project.extract import ensure_schemas
+
+
+def load_seeds(con: duckdb.DuckDBPyConnection, seeds_dir: Path = DBT_PROJECT_DIR / "seeds") -> None:
+    """Schema ``seeds`` as dbt writes it, from the seed files themselves (the mart suites
+    read their value lists there)."""
+    con.execute("create schema if not exists seeds")
+    for csv in sorted(seeds_dir.glob("*.csv")):
+        con.execute(
+            f"create or replace table seeds.{csv.stem} as select * from read_csv(?, header = true)",
+            [str(csv)],
+        )
+
 
 ACCOUNTS = [("A1", "Alpha", 120), ("A2", "Beta", 30), ("A3", "Gamma", 2400)]
 
@@ -19,6 +33,7 @@ def build_warehouse(path: Path, *, health_score: float = 72.5, tier_ja: str = "æ
     con = duckdb.connect(str(path))
     try:
         ensure_schemas(con)
+        load_seeds(con)
         for i, (acc, name, employees) in enumerate(ACCOUNTS, 1):
             con.execute(
                 "insert into raw.crm__accounts (account_id, account_name, industry, employee_count,"

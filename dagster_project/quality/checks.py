@@ -23,13 +23,12 @@ from dagster_project.config import Settings
 from dagster_project.quality.runner import (
     CleanValidation,
     SuiteOutcome,
-    resolve_as_of,
     run_suites,
     unchanged_since_clean_validation,
 )
-from dagster_project.quality.suites import Suite, mart_suites, raw_suite, raw_suites
+from dagster_project.quality.suites import Suite, mart_suites, raw_suites
 from dagster_project.resources import Warehouse
-from dagster_project.sources import SOURCES, entity
+from dagster_project.sources import SOURCES
 
 CRITICAL_CHECK = "critical_expectations"
 WARNING_CHECK = "warning_expectations"
@@ -163,14 +162,7 @@ def _multi_check(name: str, suites: list[Suite], description: str) -> dg.AssetCh
         selected = context.selected_asset_check_keys
         keys = {k.asset_key for k in selected}
         path = Path(warehouse.path)
-        as_of = resolve_as_of(path)
-        # Raw suites are rebuilt for this run (the freshness rule needs the as-of date); mart
-        # suites do not depend on it.
-        todo = [
-            raw_suite(entity(s.table), as_of) if s.schema == "raw" else s
-            for k, s in by_key.items()
-            if k in keys
-        ]
+        todo = [s for k, s in by_key.items() if k in keys]
         clean = unchanged_since_clean_validation(path, todo, context.run.run_id)
         for suite_name in clean:
             context.log.info(f"quality: {suite_name}: nothing new loaded; not re-validated")

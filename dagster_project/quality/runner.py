@@ -409,6 +409,8 @@ def _outcomes(suite: Suite, results, run_id, checked_at, engine="sql") -> list[E
         kw = cfg.kwargs
         cols = [kw[k] for k in ("column", "column_A", "column_B") if kw.get(k)]
         cols += list(kw.get("column_list") or [])
+        if not cols and meta.get("column"):  # a SQL rule about a column (Suite.rows)
+            cols = [meta["column"]]
         res = r.result or {}
         errors = _exception_messages(r.exception_info)
         if errors:
@@ -519,8 +521,8 @@ def unchanged_since_clean_validation(
     warehouse: Path, suites: Sequence[Suite], run_id: str
 ) -> dict[str, CleanValidation]:
     """Raw suites that need no new validation: this run loaded no rows into their table nor
-    into any table their rules read (`Suite.reads`), D is not set by hand for a rule that uses
-    it, and the table's last recorded validation passed every expectation. A table whose last
+    into any table their rules read (`Suite.reads`), and the table's last recorded validation
+    passed every expectation. A table whose last
     validation failed anything is validated again, so a failure cannot be outrun by a run with
     nothing new. Marts are rebuilt every run and never qualify."""
     raw = [s for s in suites if s.schema == "raw"]
@@ -540,8 +542,6 @@ def unchanged_since_clean_validation(
         clean: dict[str, CleanValidation] = {}
         for s in raw:
             if s.name not in tables or changed & {s.name, *s.reads}:
-                continue
-            if s.uses_as_of and os.environ.get("CSWH_AS_OF"):
                 continue
             last = con.execute(
                 "select run_id, max(checked_at), count(*), bool_and(success) "

@@ -11,25 +11,35 @@ The severity is GX's own ``severity`` field and is repeated in ``meta`` (with ``
 reason an auditor reads next to the rule). Thresholds that are judgement calls live in
 the constants right below, not inside the rules.
 
+No value list is typed here. A mart column whose values a seed lists (segments, tiers,
+dimensions, CTA types, lifecycle and adoption stages) is checked against the warehouse's
+``seeds`` schema -- the configuration the build used -- so a row CS Ops add to a seed is
+accepted at once; enums the contract fixes without a seed come from ``mart_enums.py``, the
+landing zone's from ``sources.py``.
+
+What GX owns and what dbt owns (README, "Data quality"): GX is the contract gate -- the
+raw inputs, and the domains of the marts' contract columns (value lists, ranges, in-row
+consistency) with their severities. Keys, not-nulls the models guarantee, relationships
+between models and invariants across models (contributions summing to the score, weights
+summing to one, a KPI row per month and segment) are dbt tests; they are not repeated here.
+
 Checks that compare a table with another table (referential integrity, volume against
-the previous delivery, unmatched e-mails, contributions summing to the score) are
-``UnexpectedRowsExpectation`` SQL queries: they list the offending rows, and pass when
-there are none. ``{batch}`` is the table under test.
+the previous delivery, unmatched e-mails, values of a seed) are ``UnexpectedRowsExpectation``
+SQL queries: they list the offending rows, and pass when there are none. ``{batch}`` is the
+table under test.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date
 
+from dagster_project.mart_enums import CTA_DIRECTIONS, CTA_PRIORITIES, CTA_STATUSES
 from dagster_project.sources import ENTITIES, Entity
 
 CRITICAL, WARNING = "critical", "warning"
 
 # --- thresholds (judgement calls, reviewed with CS Ops) --------------------------------
-# usage/daily: the latest activity_date may lag the as-of date D by at most this many days.
-USAGE_MAX_LAG_DAYS = 3
 # Volume: the rows of the latest delivery of an entity lie within the range of the
 # VOLUME_HISTORY deliveries before it (a week of daily files, so weekends compare with
 # weekends), widened by VOLUME_FACTOR each way.
@@ -44,33 +54,14 @@ MAX_UNMATCHED_EMAIL_SHARE: dict[str, float] = {
     "seminars__registrations": 0.6,
     "nps__responses": 0.3,
 }
-# Tolerance for "contributions sum to the health score" (points on 0-100).
-CONTRIBUTION_TOLERANCE = 0.01
+# Usage freshness is not a rule here: freshness.py owns every source's delivery cadence
+# (usage: 2 days) and reports it in dq.check_results beside these suites.
 
 EMAIL_REGEX = r"^\s*[^@\s]+@[^@\s]+\.[^@\s]+\s*$"
-SEGMENTS = ("tech_touch", "pooled", "high_touch")
-HEALTH_TIERS = ("excellent", "healthy", "at_risk", "critical", "unknown")
-HEALTH_TIERS_JA = ("極めて良好", "概ね健全", "注意が必要", "対応が必要", "判定不能")
-DIMENSIONS = ("deployment", "engagement", "adoption", "roi")
-LIFECYCLE_STAGES = ("prospect", "churned", "renewal_window", "onboarding", "active")
-CTA_TYPES = (
-    "quota_80",
-    "seat_expansion",
-    "shared_id_suspected",
-    "feature_spike",
-    "trial_signup",
-    "health_jump",
-    "content_interest",
-    "renewal_low_consumption",
-    "champion_inactive",
-    "health_drop",
-    "onboarding_90d",
-    "silent_onboarding",
-    "engagement_gap",
-    "nps_detractor",
-    "ticket_surge",
-)
-CTA_STATUSES = ("open", "done", "dismissed", "expired", "snoozed", "resolved")
+# The schema dbt writes the seeds to: the configuration in force for the build validated.
+SEEDS_SCHEMA = "seeds"
+# mart_kpi_monthly's segment beside those of the seed (CONTRACT section 3).
+ALL_SEGMENTS = "all"
 
 
 @dataclass
@@ -81,10 +72,8 @@ class Suite:
     table: str
     description: str
     expectations: list = field(default_factory=list)
-    # What its rules read besides the table itself, so a result can change without new rows
-    # in the table: other raw tables (`reads`), the as-of date D (`uses_as_of`).
+    # Other raw tables its rules read, so a result can change without new rows in the table.
     reads: set[str] = field(default_factory=set)
-    uses_as_of: bool = False
     # A health history mart (dbt strategy history_batch): each build rewrites a batch of
     # rows and leaves the rest as validated before; validate the latest build's rows.
     latest_build_only: bool = False
@@ -144,8 +133,9 @@ class Suite:
     def warning(self, expectation, why: str = ""):
         return self.add(WARNING, expectation, why)
 
-    def rows(self, severity: str, check: str, query: str, why: str) -> None:
-        """A SQL rule: ``query`` returns the offending rows (``{batch}`` = this table)."""
+    def rows(self, severity: str, check: str, query: str, why: str, column: str = "") -> None:
+        """A SQL rule: ``query`` returns the offending rows (``{batch}`` = this table).
+        ``column``: the column(s) it is about, for dq.check_results.column_name."""
         import great_expectations.expectations as gxe
 
         e = gxe.UnexpectedRowsExpectation(
@@ -153,6 +143,8 @@ class Suite:
         )
         self.add(severity, e, why)
         e.meta["check"] = check
+        if column:
+            e.meta["column"] = column
 
     def count(self, severity: str | None = None) -> int:
         return sum(severity is None or e.meta["severity"] == severity for e in self.expectations)
@@ -201,7 +193,7 @@ def _account_column(entity: Entity) -> str | None:
     return None
 
 
-def raw_suite(entity: Entity, as_of: date | None = None) -> Suite:
+def raw_suite(entity: Entity) -> Suite:
     """Rules for ``raw.<source>__<entity>`` derived from the landing-zone contract.
 
     Raw is append-only (every delivery is kept; staging picks the winning version), so
@@ -282,18 +274,6 @@ def raw_suite(entity: Entity, as_of: date | None = None) -> Suite:
             "with a null account and counted)",
         )
         s.reads.add("raw.crm__contacts")
-    if entity.table == "usage__daily":
-        d = f"date '{as_of.isoformat()}'" if as_of else "(select max(activity_date) from {batch})"
-        s.uses_as_of = True
-        s.rows(
-            WARNING,
-            "usage_freshness",
-            f"select max(activity_date) as latest_activity_date, {d} as as_of_date "
-            f"from {{batch}} having max(activity_date) is null or "
-            f"max(activity_date) < {d} - interval {USAGE_MAX_LAG_DAYS} day",
-            f"usage is fresh: the latest activity_date is at most {USAGE_MAX_LAG_DAYS} days "
-            "before the as-of date D",
-        )
     s.rows(
         WARNING,
         "volume_change",
@@ -326,8 +306,8 @@ def _volume_query(entity: Entity) -> str:
     )
 
 
-def raw_suites(as_of: date | None = None) -> list[Suite]:
-    return [raw_suite(e, as_of) for e in ENTITIES]
+def raw_suites() -> list[Suite]:
+    return [raw_suite(e) for e in ENTITIES]
 
 
 # --- marts ------------------------------------------------------------------------------
@@ -359,18 +339,22 @@ def _in_set(s: Suite, severity: str, col: str, values: Iterable[str], why: str =
     )
 
 
-def _key(s: Suite, cols: list[str]) -> None:
-    _not_null(s, CRITICAL, cols, "part of the key")
-    _unique(s, CRITICAL, cols, f"one row per {', '.join(cols)}")
-
-
-def _refers_to(s: Suite, severity: str, col: str, target: str, target_col: str) -> None:
+def _in_seed(
+    s: Suite, severity: str, col: str, seed: str, seed_col: str | None = None, *, also: str = ""
+) -> None:
+    """Every non-null ``col`` is a ``seed_col`` (default ``col``) of seed ``seed``, read from
+    the warehouse (``also``: one more value the contract allows, e.g. segment ``all``)."""
+    seed_col = seed_col or col
+    allowed = f"select {seed_col} from {SEEDS_SCHEMA}.{seed} where {seed_col} is not null"
+    if also:
+        allowed += f" union all select {_lit(also)}"
     s.rows(
         severity,
-        f"relationship_{col}",
-        f"select {col}, count(*) as records from {{batch}} where {col} is not null and {col} "
-        f"not in (select {target_col} from {target} where {target_col} is not null) group by 1",
-        f"every {col} exists in {target}.{target_col}",
+        f"{col}_in_seed_{seed}",
+        f"select {col}, count(*) as records from {{batch}} where {col} is not null "
+        f"and {col} not in ({allowed}) group by 1",
+        f"every {col} is a {seed_col} of seed {seed}" + (f" (or {also})" if also else ""),
+        column=col,
     )
 
 
@@ -380,6 +364,7 @@ def _at_most(s: Suite, severity: str, small: str, big: str) -> None:
         f"{small}_le_{big}",
         f"select * from {{batch}} where {small} > {big}",
         f"{small} never exceeds {big}",
+        column=f"{small}, {big}",
     )
 
 
@@ -389,13 +374,14 @@ def mart_suites() -> list[Suite]:
     from dagster_project.transform.project import history_models
 
     suites: list[Suite] = []
+    rates = "rates are ratios 0..1"
+    scores = "scores are on 0-100"
 
     s = Suite("marts", "dim_accounts", "One row per account, as of D (contract section 3).")
-    _key(s, ["account_id"])
-    _not_null(s, WARNING, ["account_name", "segment", "lifecycle_stage", "is_active_customer"])
-    _in_set(s, CRITICAL, "segment", SEGMENTS)
-    _in_set(s, CRITICAL, "lifecycle_stage", LIFECYCLE_STAGES)
-    _between(s, CRITICAL, ["adoption_stage"], 0, 5, "staged success 0..5 (section 5)")
+    _not_null(s, WARNING, ["account_name"], "a CRM account has a name")
+    _in_seed(s, CRITICAL, "segment", "segments")
+    _in_seed(s, CRITICAL, "lifecycle_stage", "lifecycle_stages")
+    _in_seed(s, CRITICAL, "adoption_stage", "adoption_stages")
     _between(s, WARNING, ["employee_count"], 1, None, "a company has at least one employee")
     _between(s, WARNING, ["seats", "annual_quota", "arr_jpy"], 0, None, "never negative")
     _between(s, WARNING, ["days_to_renewal"], 0, None, "the active contract ends on or after D")
@@ -419,28 +405,34 @@ def mart_suites() -> list[Suite]:
         "fct_account_health",
         "One row per active account per snapshot date: DEAR scores and tier (section 4).",
     )
-    _key(s, ["account_id", "snapshot_date"])
     _between(
         s,
         CRITICAL,
         ["health_score", "deployment_score", "engagement_score", "adoption_score", "roi_score"],
         0,
         100,
-        "scores are on 0-100",
+        scores,
     )
-    _not_null(s, CRITICAL, ["health_tier"])
-    _in_set(s, CRITICAL, "health_tier", HEALTH_TIERS)
-    _in_set(s, WARNING, "health_tier_ja", HEALTH_TIERS_JA, "Japanese tier labels of the seed")
-    _in_set(s, CRITICAL, "segment", SEGMENTS)
+    _in_seed(s, CRITICAL, "health_tier", "health_tiers", "tier")
+    s.rows(
+        WARNING,
+        "health_tier_ja_of_seed",
+        "select h.health_tier, h.health_tier_ja, count(*) as records from {batch} h "
+        f"left join {SEEDS_SCHEMA}.health_tiers t on t.tier = h.health_tier "
+        "where h.health_tier_ja is distinct from t.label_ja group by 1, 2",
+        "health_tier_ja is the Japanese label of the tier in seed health_tiers",
+        column="health_tier_ja",
+    )
+    _in_seed(s, CRITICAL, "segment", "segments")
     _between(s, WARNING, ["health_score_change_28d"], -100, 100, "a change of two 0-100 scores")
     s.rows(
         WARNING,
         "score_unless_unknown",
         "select account_id, snapshot_date, health_tier, health_score from {batch} "
-        "where (health_score is null) <> (health_tier = 'unknown')",
-        "a score exists exactly when the tier is not unknown",
+        "where (health_score is null) <> coalesce(health_tier in (select tier from "
+        f"{SEEDS_SCHEMA}.health_tiers where min_score is null), false)",
+        "a score exists exactly when the tier is the seed's tier without min_score (unknown)",
     )
-    _refers_to(s, CRITICAL, "account_id", "marts.dim_accounts", "account_id")
     suites.append(s)
 
     s = Suite(
@@ -448,47 +440,26 @@ def mart_suites() -> list[Suite]:
         "fct_health_metrics",
         "Why a score is what it is: one row per account, snapshot date and metric.",
     )
-    _key(s, ["account_id", "snapshot_date", "metric"])
-    _not_null(s, CRITICAL, ["dimension", "weight", "contribution"])
-    _in_set(s, CRITICAL, "dimension", DIMENSIONS, "the four DEAR dimensions")
-    _between(s, CRITICAL, ["score"], 0, 100, "scores are on 0-100")
+    _in_seed(s, CRITICAL, "dimension", "health_dimensions")
+    _between(s, CRITICAL, ["score", "dimension_score"], 0, 100, scores)
     _between(s, CRITICAL, ["weight"], 0, 1, "a metric's effective share of the score")
     _between(s, CRITICAL, ["contribution"], 0, 100, "points added to the health score")
     s.rows(
         CRITICAL,
-        "contributions_sum_to_score",
-        "select m.account_id, m.snapshot_date, sum(m.contribution) as contributions, "
-        "h.health_score from {batch} m join marts.fct_account_health h "
-        "using (account_id, snapshot_date) group by m.account_id, m.snapshot_date, "
-        f"h.health_score having abs(coalesce(sum(m.contribution), 0) - coalesce(h.health_score, 0)) "
-        f"> {CONTRIBUTION_TOLERANCE}",
-        f"the contributions of an account's metrics sum to its health score (within "
-        f"{CONTRIBUTION_TOLERANCE} points)",
-    )
-    s.rows(
-        WARNING,
-        "weights_sum_to_one",
-        "select account_id, snapshot_date, sum(weight) as weights from {batch} "
-        "group by 1, 2 having sum(weight) > 0 and abs(sum(weight) - 1) > 0.0001",
-        "effective weights of a scored snapshot sum to 1",
-    )
-    s.rows(
-        WARNING,
-        "no_value_no_weight",
-        "select account_id, snapshot_date, metric, weight from {batch} "
-        "where value is null and (weight <> 0 or contribution <> 0)",
-        "a metric without a value has weight 0 and contribution 0 (reading 25)",
+        "no_value_no_points",
+        "select account_id, snapshot_date, metric, value, score, weight, contribution "
+        "from {batch} where (value is null and score is not null) "
+        "or ((value is null or score is null) and (weight <> 0 or contribution <> 0))",
+        "a metric without a value has no score, weight 0 and contribution 0 (reading 25)",
     )
     suites.append(s)
 
     s = Suite("marts", "fct_cta_candidates", "Every call to action raised (section 6).")
-    _key(s, ["cta_id"])
-    _not_null(s, CRITICAL, ["account_id", "cta_type", "triggered_on", "status"])
-    _in_set(s, CRITICAL, "direction", ("offense", "defense"))
-    _in_set(s, CRITICAL, "priority", ("high", "medium", "low"))
+    _in_seed(s, CRITICAL, "cta_type", "cta_rules")
+    _in_set(s, CRITICAL, "direction", CTA_DIRECTIONS)
+    _in_set(s, CRITICAL, "priority", CTA_PRIORITIES)
     _in_set(s, CRITICAL, "status", CTA_STATUSES)
-    _in_set(s, WARNING, "cta_type", CTA_TYPES, "the contract's rules (a new rule is a warning)")
-    _not_null(s, WARNING, ["reason", "owner_role", "playbook_id", "due_on"])
+    _in_seed(s, CRITICAL, "segment", "segments")
     s.add(
         WARNING,
         gxe.ExpectColumnPairValuesAToBeGreaterThanB(
@@ -496,24 +467,21 @@ def mart_suites() -> list[Suite]:
         ),
         "a CTA is due on or after the day it was raised",
     )
-    _refers_to(s, CRITICAL, "account_id", "marts.dim_accounts", "account_id")
-    _refers_to(s, WARNING, "playbook_id", "marts.dim_playbooks", "playbook_id")
     suites.append(s)
 
     s = Suite("marts", "dim_playbooks", "Who acts on a CTA, how and how fast (seed).")
-    _key(s, ["playbook_id"])
-    _not_null(s, CRITICAL, ["cta_type", "segment", "owner_role", "sla_days"])
-    _in_set(s, CRITICAL, "segment", SEGMENTS)
+    # The rule's direction and priority come from seed cta_rules: every rule that can fire
+    # has a playbook (a dbt test), so this checks the seed's values for the contract.
+    _in_set(s, CRITICAL, "direction", CTA_DIRECTIONS)
+    _in_set(s, CRITICAL, "priority", CTA_PRIORITIES)
     _between(s, WARNING, ["sla_days"], 0, 365, "an SLA of days")
-    _unique(s, CRITICAL, ["cta_type", "segment"], "one playbook per CTA type and segment")
     suites.append(s)
 
     s = Suite("marts", "mart_kpi_monthly", "KPIs per month and segment (section 7).")
-    _key(s, ["month", "segment"])
-    _in_set(s, CRITICAL, "segment", (*SEGMENTS, "all"))
-    _between(s, CRITICAL, ["renewal_rate", "reaction_rate"], 0, 1, "rates are ratios 0..1")
+    _in_seed(s, CRITICAL, "segment", "segments", also=ALL_SEGMENTS)
+    _between(s, CRITICAL, ["renewal_rate", "reaction_rate"], 0, 1, rates)
     _between(s, CRITICAL, ["nps"], -100, 100, "NPS is on -100..100")
-    _between(s, CRITICAL, ["avg_health_score"], 0, 100, "scores are on 0-100")
+    _between(s, CRITICAL, ["avg_health_score"], 0, 100, scores)
     _between(
         s,
         WARNING,
@@ -531,16 +499,9 @@ def mart_suites() -> list[Suite]:
         None,
         "counts are never negative",
     )
-    _at_most(s, WARNING, "renewed", "renewals_due")
-    _at_most(s, WARNING, "at_risk_accounts", "active_customers")
-    _at_most(s, WARNING, "ctas_won", "ctas_raised")
-    s.rows(
-        WARNING,
-        "every_segment_every_month",
-        "select month, count(*) as segments from {batch} group by 1 having count(*) <> "
-        f"{len(SEGMENTS) + 1}",
-        "a row for every month and every segment, plus all (reading 27)",
-    )
+    _at_most(s, CRITICAL, "renewed", "renewals_due")
+    _at_most(s, CRITICAL, "at_risk_accounts", "active_customers")
+    _at_most(s, CRITICAL, "ctas_won", "ctas_raised")
     suites.append(s)
 
     s = Suite(
@@ -548,42 +509,47 @@ def mart_suites() -> list[Suite]:
         "mart_health_calibration",
         "Does the score predict? Churn and expansion within 180 days per tier.",
     )
-    _key(s, ["health_tier"])
-    _in_set(s, CRITICAL, "health_tier", HEALTH_TIERS)
-    _between(s, CRITICAL, ["churn_rate_180d", "expansion_rate_180d"], 0, 1, "rates are 0..1")
+    _in_seed(s, CRITICAL, "health_tier", "health_tiers", "tier")
+    _between(s, CRITICAL, ["churn_rate_180d", "expansion_rate_180d"], 0, 1, rates)
     _between(s, WARNING, ["snapshots"], 0, None, "counts are never negative")
     s.rows(
         WARNING,
         "every_tier",
-        f"select tier from (values {', '.join(f'({_lit(t)})' for t in HEALTH_TIERS)}) v(tier) "
-        "where tier not in (select health_tier from {batch} where health_tier is not null)",
-        "every tier has a row (reading 30)",
+        f"select tier from {SEEDS_SCHEMA}.health_tiers where tier not in "
+        "(select health_tier from {batch} where health_tier is not null)",
+        "every tier of seed health_tiers has a row (reading 30)",
     )
     suites.append(s)
 
     s = Suite("marts", "mart_cta_effectiveness", "Per CTA type: actioned, won and backtest.")
-    _key(s, ["cta_type"])
     _between(
         s,
         CRITICAL,
-        ["conversion_rate", "churn_rate_180d", "expansion_rate_180d"],
+        [
+            "conversion_rate",
+            "churn_rate_180d",
+            "expansion_rate_180d",
+            "baseline_churn_rate_180d",
+            "baseline_expansion_rate_180d",
+        ],
         0,
         1,
-        "rates are 0..1",
+        rates,
     )
     _between(
         s, WARNING, ["raised", "actioned", "won", "backtest_raised"], 0, None, "never negative"
     )
-    _at_most(s, WARNING, "actioned", "raised")
-    _at_most(s, WARNING, "won", "actioned")
+    _at_most(s, CRITICAL, "actioned", "raised")
+    _at_most(s, CRITICAL, "won", "actioned")
+    _at_most(s, CRITICAL, "backtest_raised", "raised")
     suites.append(s)
     for suite in suites:
         suite.latest_build_only = suite.table in history_models()
     return suites
 
 
-def all_suites(as_of: date | None = None) -> list[Suite]:
-    return [*raw_suites(as_of), *mart_suites()]
+def all_suites() -> list[Suite]:
+    return [*raw_suites(), *mart_suites()]
 
 
 MART_TABLES: tuple[str, ...] = (
