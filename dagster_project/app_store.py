@@ -24,7 +24,18 @@ from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 
-OUTCOMES = ("contacted", "no_response", "won", "lost", "dismissed", "snoozed")
+# The outcome values are the landing zone's (cta_actions/outcomes): one list, in sources.py.
+from dagster_project.sources import OUTCOMES
+
+# How the dashboard names each outcome (tests/test_dashboard_store.py: exactly OUTCOMES).
+OUTCOME_LABELS_JA: dict[str, str] = {
+    "contacted": "連絡済み",
+    "no_response": "反応なし",
+    "won": "成約",
+    "lost": "失注",
+    "dismissed": "対応不要",
+    "snoozed": "保留",
+}
 JST = ZoneInfo("Asia/Tokyo")
 BUSY_TIMEOUT_S = 30.0
 TS_FORMAT = "%Y-%m-%d %H:%M:%S.%f"

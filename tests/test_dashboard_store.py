@@ -141,3 +141,16 @@ def test_load_into_raw_is_idempotent(tmp_path: Path) -> None:
         ("c2", datetime(2026, 10, 2, 9), "dismissed", None, "run-1", "app/cswh_app.sqlite", 2),
         ("c1", datetime(2026, 10, 3, 9), "lost", None, "run-3", "app/cswh_app.sqlite", 3),
     ]
+
+
+def test_outcomes_are_the_landing_zone_s_and_each_has_one_label(tmp_path: Path) -> None:
+    from dagster_project import sources
+
+    assert app_store.OUTCOMES is sources.OUTCOMES  # one list, not a copy of it
+    assert list(app_store.OUTCOME_LABELS_JA) == list(sources.OUTCOMES)
+    # the store refuses what the landing zone would quarantine, and takes every allowed one
+    with pytest.raises(ValueError, match="outcome must be one of"):
+        app_store.record_outcome("c1", "maybe", "佐藤", path=tmp_path / "s.sqlite")
+    for outcome in sources.OUTCOMES:
+        app_store.record_outcome("c1", outcome, "佐藤", path=tmp_path / "s.sqlite")
+    assert app_store.read_outcomes(tmp_path / "s.sqlite").num_rows == len(sources.OUTCOMES)

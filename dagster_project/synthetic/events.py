@@ -599,7 +599,17 @@ def write_nps(w: World, c: Contacts, rng: np.random.Generator, out: Path) -> int
 
 
 def segment_counts(w: World) -> dict[str, int]:
-    return {s: int((w.segment == i).sum()) for i, s in enumerate(vocab.SEGMENTS)}
+    """Accounts per segment of the dbt seed in use, by employee count (what the pipeline
+    will make of them; the world's own size classes drive only the simulation)."""
+    from dagster_project.seeds import read_seed, segment_of
+
+    segments = read_seed("segments")
+    counts = dict.fromkeys((row["segment"] for row in segments), 0)
+    for employees in w.employees:
+        segment = segment_of(int(employees), segments)
+        if segment is not None:
+            counts[segment] += 1
+    return counts
 
 
 __all__ = [

@@ -102,9 +102,9 @@ def generate(
     renewed = sum(c.status == "renewed" for c in w.contracts)
     segs = events.segment_counts(w)
     say(
-        f"world: {accounts} accounts ({segs['tech_touch']} tech_touch, {segs['pooled']} pooled, "
-        f"{segs['high_touch']} high_touch), {len(w.contracts)} contracts ({renewed} renewed, "
-        f"{churned} churned), {len(w.changes)} contract changes, {start}..{end}"
+        f"world: {accounts} accounts ({', '.join(f'{n} {s}' for s, n in segs.items())}), "
+        f"{len(w.contracts)} contracts ({renewed} renewed, {churned} churned), "
+        f"{len(w.changes)} contract changes, {start}..{end}"
     )
     rows: dict[str, int] = {}
     contacts = crm.build_contacts(w, r_contacts)

@@ -21,8 +21,6 @@ FIRST_NAMES: list[tuple[str, str]] = [
     (k[0], k[2]) for k in (*_PERSON.first_name_male_pairs, *_PERSON.first_name_female_pairs)
 ]
 
-SEGMENTS = ("tech_touch", "pooled", "high_touch")
-
 REGIONS = ("関東", "関西", "中部", "九州・沖縄", "東北", "北海道", "中国", "四国")
 REGION_WEIGHTS = (0.44, 0.18, 0.13, 0.08, 0.06, 0.04, 0.04, 0.03)
 
