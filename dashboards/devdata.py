@@ -1,8 +1,10 @@
 """A small HAND-MADE serving copy for developing the pages before the real marts land.
 
 This is not the warehouse: the numbers are random and only the contract's column names
-are real. The tests run the pages against a serving copy published by `cswh run`; this
-builder is for `python dashboards/devdata.py OUT.duckdb` and a quick look at the layout.
+are real. The configuration is: schema seeds holds the dbt project's seeds, and the value
+lists (segments, tiers, metrics, CTA types, playbooks) are read from them, never retyped.
+The tests run the pages against a serving copy published by `cswh run`; this builder is
+for `python dashboards/devdata.py OUT.duckdb` and a quick look at the layout.
 """
 
 from __future__ import annotations
@@ -13,46 +15,58 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import duckdb
+import yaml
 
-SEGMENTS = ("tech_touch", "pooled", "high_touch")
-TIERS = [
-    ("excellent", 80, "Excellent", "極めて良好", "#1a9850", 1),
-    ("healthy", 60, "Healthy", "概ね健全", "#91cf60", 2),
-    ("at_risk", 40, "At risk", "注意が必要", "#fc8d59", 3),
-    ("critical", 0, "Critical", "対応が必要", "#d73027", 4),
-    ("unknown", None, "Unknown", "判定不能", "#969696", 5),
-]
-METRICS = {
-    "deployment": ["id_issue_rate", "login_rate", "core_action_user_rate"],
-    "engagement": [
-        "days_since_touch",
-        "decision_maker_touch",
-        "seminar_attendance_90d",
-        "nps_recent",
-        "urgent_tickets_open",
-    ],
-    "adoption": ["wau_rate", "mobile_wau_rate", "core_actions_per_user_week", "quota_pace"],
-    "roi": ["success_plan_attainment"],
-}
-DIM_WEIGHT = {"deployment": 25, "engagement": 25, "adoption": 35, "roi": 15}
-CTA_TYPES = [
-    ("quota_80", "offense", "high"),
-    ("seat_expansion", "offense", "high"),
-    ("health_jump", "offense", "medium"),
-    ("health_drop", "defense", "high"),
-    ("engagement_gap", "defense", "medium"),
-    ("nps_detractor", "defense", "low"),
-]
-OWNER_ROLE = {"tech_touch": "marketing_automation", "pooled": "inside_sales", "high_touch": "csm"}
+from dagster_project.config import DBT_PROJECT_DIR
+from dagster_project.seeds import read_seed, segment_of
 
 
-def _tier(score: float | None) -> str:
-    if score is None:
-        return "unknown"
-    for name, low, *_ in TIERS:
-        if low is not None and score >= low:
-            return name
-    return "critical"
+class _Seeds:
+    """The value lists of the dbt seeds in use, as the pipeline would apply them."""
+
+    def __init__(self) -> None:
+        self.segments = sorted(read_seed("segments"), key=lambda r: int(r["sort_order"] or 0))
+        self.segment_names = [r["segment"] for r in self.segments]
+        tiers = read_seed("health_tiers")
+        self.scored_tiers = sorted(
+            ((float(r["min_score"]), r["tier"]) for r in tiers if r["min_score"] is not None),
+            reverse=True,
+        )
+        self.unknown_tier = next(r["tier"] for r in tiers if r["min_score"] is None)
+        self.tier_names = [r["tier"] for r in tiers]
+        self.dimension_weight = {
+            r["dimension"]: float(r["weight"]) for r in read_seed("health_dimensions")
+        }
+        self.metrics: dict[str, list[str]] = {d: [] for d in self.dimension_weight}
+        for r in read_seed("health_metrics"):
+            if r["enabled"] == "true":
+                self.metrics[r["dimension"]].append(r["metric"])
+        self.rules = [
+            (r["cta_type"], r["direction"], r["priority"])
+            for r in read_seed("cta_rules")
+            if r["enabled"] == "true"
+        ]
+        self.owner_role = {r["playbook_id"]: r["owner_role"] for r in read_seed("playbooks")}
+        self.sla_days = {r["playbook_id"]: int(r["sla_days"]) for r in read_seed("playbooks")}
+        project = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())
+        self.fiscal_year_start_month = int(project["vars"]["fiscal_year_start_month"])
+
+    def tier(self, score: float | None) -> str:
+        if score is None:
+            return self.unknown_tier
+        return next((t for low, t in self.scored_tiers if score >= low), self.scored_tiers[-1][1])
+
+    def fiscal_year_start(self, month: date) -> date:
+        m = self.fiscal_year_start_month
+        return date(month.year if month.month >= m else month.year - 1, m, 1)
+
+
+def _load_seeds(con: duckdb.DuckDBPyConnection) -> None:
+    """Schema seeds as the pipeline publishes it: every seed file of the dbt project."""
+    for csv in sorted((DBT_PROJECT_DIR / "seeds").glob("*.csv")):
+        con.execute(
+            f"create table seeds.{csv.stem} as select * from read_csv(?, header = true)", [str(csv)]
+        )
 
 
 def build(path: Path, accounts: int = 30, seed: int = 1, as_of: date = date(2026, 10, 31)) -> Path:
@@ -61,6 +75,9 @@ def build(path: Path, accounts: int = 30, seed: int = 1, as_of: date = date(2026
     con = duckdb.connect(str(path))
     for schema in ("marts", "dq", "staging", "seeds"):
         con.execute(f"create schema {schema}")
+    _load_seeds(con)
+    cfg = _Seeds()
+    smallest = cfg.segment_names[0]  # served without a named CSM in this made-up world
     csms = ["佐藤 花子", "鈴木 一郎", "高橋 美咲"]
     # The grid (CONTRACT section 3): Sundays on or before D, plus D itself when D is not a
     # Sunday (the provisional current snapshot). The default D, 2026-10-31, is a Saturday.
@@ -74,10 +91,10 @@ def build(path: Path, accounts: int = 30, seed: int = 1, as_of: date = date(2026
     for i in range(accounts):
         aid = f"A{i:04d}"
         emp = rnd.choice([10, 30, 120, 400, 2000, 5000])
-        seg = "tech_touch" if emp < 50 else ("pooled" if emp < 1000 else "high_touch")
+        seg = segment_of(emp, cfg.segments)
         since = as_of - timedelta(days=rnd.randint(60, 900))
         end = as_of + timedelta(days=rnd.randint(10, 360))
-        csm = rnd.choice(csms) if seg != "tech_touch" else None
+        csm = rnd.choice(csms) if seg != smallest else None
         dim.append(
             (aid, f"株式会社サンプル{i}", "manufacturing", "関東", emp, seg, csm, since,
              f"C{i:04d}", end - timedelta(days=365), end, (end - as_of).days, emp // 5,
@@ -93,17 +110,17 @@ def build(path: Path, accounts: int = 30, seed: int = 1, as_of: date = date(2026
             # the 28-day reference snapshot: the latest one on or before S-28
             ref = max((d for d in history if d <= s - timedelta(days=28)), default=None)
             prev = None if ref is None else history[ref]
-            dims = {d: max(0.0, min(100.0, score + rnd.uniform(-15, 15))) for d in METRICS}
+            dims = {d: max(0.0, min(100.0, score + rnd.uniform(-15, 15))) for d in cfg.metrics}
             health.append(
                 (aid, s, seg, dims["deployment"], dims["engagement"], dims["adoption"],
-                 dims["roi"], score, _tier(score), None, None if prev is None else score - prev,
+                 dims["roi"], score, cfg.tier(score), None, None if prev is None else score - prev,
                  s == as_of and s != last_sunday)
             )  # fmt: skip
             if s >= as_of - timedelta(days=28):
-                total = sum(DIM_WEIGHT.values())
-                for d, names in METRICS.items():
+                total = sum(cfg.dimension_weight.values())
+                for d, names in cfg.metrics.items():
                     for m in names:
-                        w = DIM_WEIGHT[d] / total / len(names)
+                        w = cfg.dimension_weight[d] / total / len(names)
                         sc = max(0.0, min(100.0, dims[d] + rnd.uniform(-10, 10)))
                         metrics.append((aid, s, d, m, round(rnd.uniform(0, 1), 3), sc, w, sc * w,
                                         rnd.uniform(-10, 10)))  # fmt: skip
@@ -129,39 +146,13 @@ def build(path: Path, accounts: int = 30, seed: int = 1, as_of: date = date(2026
     )
     con.executemany(f"insert into marts.fct_health_metrics values ({', '.join('?' * 9)})", metrics)
     con.execute(
-        "create table seeds.health_tiers as select * from (values "
-        + ", ".join(
-            f"('{t}', {'null' if m is None else m}, '{en}', '{ja}', '{c}', {o})"
-            for t, m, en, ja, c, o in TIERS
-        )
-        + ") t(tier, min_score, label_en, label_ja, colour, sort_order)"
-    )
-    con.execute(
         "update marts.fct_account_health h set health_tier_ja = t.label_ja"
         " from seeds.health_tiers t where t.tier = h.health_tier"
     )
 
-    playbooks = []
-    for cta_type, _direction, _p in CTA_TYPES:
-        for seg in SEGMENTS:
-            playbooks.append(
-                (f"{cta_type}__{seg}", cta_type, seg, OWNER_ROLE[seg],
-                 "automated_email" if seg == "tech_touch" else "phone", 5,
-                 f"{cta_type} の対応 ({seg}): 状況を確認して提案する")
-            )  # fmt: skip
     con.execute(
-        "create table marts.dim_playbooks (playbook_id varchar, cta_type varchar, segment varchar,"
-        " owner_role varchar, channel varchar, sla_days integer, action varchar)"
-    )
-    con.executemany("insert into marts.dim_playbooks values (?, ?, ?, ?, ?, ?, ?)", playbooks)
-    con.execute(
-        "create table seeds.cta_rules as select * from (values "
-        + ", ".join(
-            f"('{t}', '{d}', '{p}', 30, true, 0.8, 'rule {t}', '{t} の説明')"
-            for t, d, p in CTA_TYPES
-        )
-        + ") r(cta_type, direction, priority, cooldown_days, enabled, threshold,"
-        " threshold_meaning, description)"
+        "create table marts.dim_playbooks as select p.*, r.direction, r.priority"
+        " from seeds.playbooks p left join seeds.cta_rules r using (cta_type)"
     )
 
     # The ledger (CONTRACT section 10): each CTA remembers the run that raised it and that
@@ -169,7 +160,7 @@ def build(path: Path, accounts: int = 30, seed: int = 1, as_of: date = date(2026
     ctas, raised = [], set()
     for n in range(120):
         acc = rnd.choice(dim)
-        cta_type, direction, priority = rnd.choice(CTA_TYPES)
+        cta_type, direction, priority = rnd.choice(cfg.rules)
         triggered = rnd.choice(snapshots[-8:])
         if (acc[0], cta_type, triggered) in raised:  # the cooldown: never twice on one day
             continue
@@ -178,22 +169,23 @@ def build(path: Path, accounts: int = 30, seed: int = 1, as_of: date = date(2026
             status = rnd.choice(["open", "open", "open", "snoozed", "resolved", "done"])
         else:
             status = rnd.choice(["done", "dismissed", "expired", "resolved"])
-        seg = acc[5]
+        playbook = f"{cta_type}__{acc[5]}"
+        role = cfg.owner_role[playbook]
         ctas.append(
             (f"cta{n:04d}", acc[0], cta_type, direction, triggered,
              f"{cta_type}: 値 {n % 10 / 10:.1f} がしきい値 0.8 を超えました", n % 10 / 10, 0.8,
-             priority, OWNER_ROLE[seg], acc[6] if seg == "high_touch" else None,
-             f"{cta_type}__{seg}", triggered + timedelta(days=5), status,
-             f"run-{triggered:%Y%m%d}", triggered)
+             priority, role, acc[6] if role == "csm" else None, playbook,
+             triggered + timedelta(days=cfg.sla_days[playbook]), status,
+             f"run-{triggered:%Y%m%d}", triggered, acc[5])
         )  # fmt: skip
     con.execute(
         "create table marts.fct_cta_candidates (cta_id varchar, account_id varchar,"
         " cta_type varchar, direction varchar, triggered_on date, reason varchar,"
         " metric_value double, threshold double, priority varchar, owner_role varchar,"
         " owner varchar, playbook_id varchar, due_on date, status varchar,"
-        " raised_in_run_id varchar, raised_as_of date)"
+        " raised_in_run_id varchar, raised_as_of date, segment varchar)"
     )
-    con.executemany(f"insert into marts.fct_cta_candidates values ({', '.join('?' * 16)})", ctas)
+    con.executemany(f"insert into marts.fct_cta_candidates values ({', '.join('?' * 17)})", ctas)
 
     # About a thousand customers, so the charts meet four-digit numbers. Health stocks are
     # unknown (null) before the first snapshot's month, reaction_rate before July 2025.
@@ -202,7 +194,7 @@ def build(path: Path, accounts: int = 30, seed: int = 1, as_of: date = date(2026
     health_from = snapshots[0].replace(day=1)
     while month <= as_of:
         rows = []
-        for seg in SEGMENTS:
+        for seg in cfg.segment_names:
             active = rnd.randint(280, 360)
             due = rnd.randint(10, 30)
             renewed = rnd.randint(due // 2, due)
@@ -215,7 +207,8 @@ def build(path: Path, accounts: int = 30, seed: int = 1, as_of: date = date(2026
                  rnd.uniform(-0.1, 0.1) if has_health else None,
                  rnd.randint(80, 120) if has_health else None,
                  rnd.uniform(0.2, 0.7) if month >= date(2025, 7, 1) else None,
-                 rnd.uniform(-20, 40) if nps_n else None, nps_n, raised, rnd.randint(0, raised // 4))
+                 rnd.uniform(-20, 40) if nps_n else None, nps_n, raised, rnd.randint(0, raised // 4),
+                 cfg.fiscal_year_start(month))
             )  # fmt: skip
         total = [sum(r[i] for r in rows) for i in (2, 3, 4, 6, 12, 13, 14)]
         values = [[r[i] for r in rows if r[i] is not None] for i in (7, 8, 10, 11)]
@@ -224,7 +217,8 @@ def build(path: Path, accounts: int = 30, seed: int = 1, as_of: date = date(2026
         kpi += rows
         kpi.append(
             (month, "all", total[0], total[1], total[2], total[2] / total[1], total[3], means[0],
-             means[1], at_risk, means[2], means[3], total[4], total[5], total[6])
+             means[1], at_risk, means[2], means[3], total[4], total[5], total[6],
+             cfg.fiscal_year_start(month))
         )  # fmt: skip
         month = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
     con.execute(
@@ -232,15 +226,19 @@ def build(path: Path, accounts: int = 30, seed: int = 1, as_of: date = date(2026
         " renewals_due bigint, renewed bigint, renewal_rate double, churned_customers bigint,"
         " avg_health_score double, health_change_since_period_start double,"
         " at_risk_accounts bigint, reaction_rate double, nps double, nps_responses bigint,"
-        " ctas_raised bigint, ctas_won bigint)"
+        " ctas_raised bigint, ctas_won bigint, fiscal_year_start date)"
     )
-    con.executemany(f"insert into marts.mart_kpi_monthly values ({', '.join('?' * 15)})", kpi)
+    con.executemany(f"insert into marts.mart_kpi_monthly values ({', '.join('?' * 16)})", kpi)
+    # Every tier of the seed, churn rising from the best to the worst, none for unknown.
+    calibration = [
+        (t, 10 * (i + 1), 0.02 * (i + 1) ** 2, 0.2 / (i + 1))
+        for i, (_, t) in enumerate(cfg.scored_tiers)
+    ] + [(cfg.unknown_tier, 0, None, None)]
     con.execute(
-        "create table marts.mart_health_calibration as select * from (values"
-        " ('excellent', 40, 0.02, 0.20), ('healthy', 60, 0.05, 0.12),"
-        " ('at_risk', 30, 0.15, 0.05), ('critical', 10, 0.35, 0.01), ('unknown', 0, null, null))"
-        " t(health_tier, snapshots, churn_rate_180d, expansion_rate_180d)"
+        "create table marts.mart_health_calibration (health_tier varchar, snapshots bigint,"
+        " churn_rate_180d double, expansion_rate_180d double)"
     )
+    con.executemany("insert into marts.mart_health_calibration values (?, ?, ?, ?)", calibration)
     con.execute(
         "create table marts.mart_cta_effectiveness as select cta_type, count(*) as raised,"
         " count(*) filter (where status = 'done') as actioned,"

@@ -52,6 +52,33 @@ def has(name: str) -> bool:
     return name in data.tables()
 
 
+NO_TIER_COLOUR = "#9e9e9e"  # a tier the published seed does not colour
+
+
+def tier_palette(codes: Iterable = ()) -> pd.DataFrame:
+    """tier, label_ja, colour, sort_order from seed health_tiers as published, plus any tier
+    in ``codes`` the seed does not list (shown by its code, in grey). A serving copy without
+    the seed is named in a warning; the page still renders."""
+    tiers = data.health_tiers()
+    if tiers.empty:
+        st.warning(
+            f"The serving copy at `{data.serving_path()}` does not hold `seeds.health_tiers`: "
+            "tiers are shown by their codes, without the seed's labels and colours. Publish "
+            "again with `cswh run`.",
+            icon=":material/table_view:",
+        )
+    known = set(tiers["tier"])
+    extra = [c for c in dict.fromkeys(codes) if not is_missing(c) and c not in known]
+    if extra:
+        more = pd.DataFrame({"tier": extra, "label_ja": extra, "colour": None, "sort_order": 1000})
+        tiers = pd.concat([tiers, more], ignore_index=True) if not tiers.empty else more
+    tiers = tiers.astype({"tier": object, "label_ja": object, "colour": object})
+    tiers["label_ja"] = tiers["label_ja"].where(tiers["label_ja"].notna(), tiers["tier"])
+    tiers["colour"] = tiers["colour"].where(tiers["colour"].notna(), NO_TIER_COLOUR)
+    tiers["sort_order"] = pd.to_numeric(tiers["sort_order"]).fillna(999)
+    return tiers.reset_index(drop=True)
+
+
 def is_missing(value) -> bool:
     if value is None:
         return True

@@ -155,35 +155,35 @@ def as_of_date():
     return None
 
 
-TIER_FALLBACK = {
-    # tier: (label_ja, colour, sort_order) — used when seeds.health_tiers is not published
-    "excellent": ("極めて良好", "#1a9850", 1),
-    "healthy": ("概ね健全", "#91cf60", 2),
-    "at_risk": ("注意が必要", "#fc8d59", 3),
-    "critical": ("対応が必要", "#d73027", 4),
-    "unknown": ("判定不能", "#969696", 5),
-}
-
-
 def health_tiers() -> pd.DataFrame:
-    """tier, label_ja, colour, sort_order: from seeds.health_tiers, else the fixed palette."""
-    fallback = pd.DataFrame(
-        [(t, ja, c, o) for t, (ja, c, o) in TIER_FALLBACK.items()],
-        columns=["tier", "label_ja", "colour", "sort_order"],
-    )
+    """tier, label_ja, colour, sort_order of seed health_tiers as published (schema seeds of
+    the serving copy, the one home of the tiers' labels and colours), best tier first.
+    Empty when the copy does not hold it; a column the copy lacks is null."""
+    wanted = ["tier", "label_ja", "colour", "sort_order"]
     if "seeds.health_tiers" not in tables():
-        return fallback
-    cols = set(columns("seeds.health_tiers"))
-    if not {"tier", "label_ja"} <= cols:
-        return fallback
-    df = query(
-        "select tier, label_ja,"
-        + (" colour," if "colour" in cols else " null as colour,")
-        + (" sort_order" if "sort_order" in cols else " null as sort_order")
-        + " from seeds.health_tiers"
-    )
-    merged = df.merge(fallback, on="tier", how="left", suffixes=("", "_fb"))
-    merged["colour"] = merged["colour"].fillna(merged["colour_fb"]).fillna("#969696")
-    merged["sort_order"] = merged["sort_order"].fillna(merged["sort_order_fb"]).fillna(99)
-    merged["label_ja"] = merged["label_ja"].fillna(merged["label_ja_fb"])
-    return merged[["tier", "label_ja", "colour", "sort_order"]].sort_values("sort_order")
+        return pd.DataFrame(columns=wanted)
+    present = set(columns("seeds.health_tiers"))
+    select = ", ".join(c if c in present else f"null as {c}" for c in wanted)
+    return query(f"select {select} from seeds.health_tiers order by sort_order, tier")
+
+
+def health_dimensions() -> list[tuple[str, str]]:
+    """(score column, label) of each DEAR dimension of seed health_dimensions as published,
+    in its sort order: ``deployment_score``, "Deployment / 導入". Without the seed in the
+    copy, the ``<dimension>_score`` columns of fct_account_health, labelled by their code."""
+    if "seeds.health_dimensions" in tables():
+        present = set(columns("seeds.health_dimensions"))
+        en = "label_en" if "label_en" in present else "dimension"
+        ja = "label_ja" if "label_ja" in present else "dimension"
+        order = "sort_order, dimension" if "sort_order" in present else "dimension"
+        df = query(
+            f"select dimension, {en} as en, {ja} as ja from seeds.health_dimensions order by {order}"
+        )
+        return [(f"{d}_score", f"{e} / {j}") for d, e, j in df.itertuples(index=False)]
+    if "marts.fct_account_health" not in tables():
+        return []
+    return [
+        (c, c.removesuffix("_score"))
+        for c in columns("marts.fct_account_health")
+        if c.endswith("_score") and c != "health_score"
+    ]

@@ -8,19 +8,9 @@ import pandas as pd
 import serving_data as data
 import streamlit as st
 
-DIMENSIONS = [
-    ("deployment_score", "Deployment / 展開"),
-    ("engagement_score", "Engagement / エンゲージメント"),
-    ("adoption_score", "Adoption / 活用"),
-    ("roi_score", "ROI / 成果"),
-]
-SCORE_COLOURS = {
-    "health_score": "#222222",
-    "deployment_score": "#4c78a8",
-    "engagement_score": "#f58518",
-    "adoption_score": "#54a24b",
-    "roi_score": "#b279a2",
-}
+HEALTH_COLOUR = "#222222"
+# Dimension lines take these in the seed's order (the dimensions themselves are the seed's).
+DIMENSION_COLOURS = ["#4c78a8", "#f58518", "#54a24b", "#b279a2", "#e45756", "#72b7b2"]
 # (title, candidate tables in order of preference, date columns to sort by, newest first)
 RECENT = [
     ("Touches / 接触履歴", ["marts.fct_activities", "staging.stg_crm__activities"], ["occurred_at", "occurred_on"]),
@@ -78,10 +68,10 @@ if kit.has("marts.fct_account_health"):
     )
 latest = health.iloc[-1] if not health.empty else None
 
-tiers = data.health_tiers().set_index("tier")
 tier = latest["health_tier"] if latest is not None else None
 if tier is not None:
-    colour = tiers["colour"].get(tier, "#969696")
+    tiers = kit.tier_palette([tier]).set_index("tier")
+    colour = tiers["colour"][tier]
     label_ja = (
         latest["health_tier_ja"]
         if not kit.is_missing(latest["health_tier_ja"])
@@ -138,7 +128,12 @@ if health.empty:
     st.info("No health snapshots for this account (not an active customer in the snapshot window).")
 else:
     st.subheader("Health history")
-    scores = ["health_score"] + [d for d, _ in DIMENSIONS if d in health.columns]
+    # <dimension>_score columns of seed health_dimensions, labelled as the seed labels them
+    dimensions = [(col, lbl) for col, lbl in data.health_dimensions() if col in health.columns]
+    scores = ["health_score"] + [col for col, _ in dimensions]
+    palette = [HEALTH_COLOUR] + [
+        DIMENSION_COLOURS[i % len(DIMENSION_COLOURS)] for i in range(len(dimensions))
+    ]
     long = health.melt(
         id_vars=["snapshot_date", *[c for c in [kit.PROVISIONAL] if c in health.columns]],
         value_vars=scores,
@@ -155,7 +150,7 @@ else:
             color=alt.Color(
                 "score:N",
                 title=None,
-                scale=alt.Scale(domain=scores, range=[SCORE_COLOURS[c] for c in scores]),
+                scale=alt.Scale(domain=scores, range=palette),
             ),
             y_scale=alt.Scale(domain=[0, 100]),
             strokeWidth=alt.condition(
@@ -173,11 +168,7 @@ else:
         + (", provisional)" if is_provisional else ")")
     )
     dims = pd.DataFrame(
-        [
-            {"dimension": lbl, "score": latest[col]}
-            for col, lbl in DIMENSIONS
-            if col in health.columns
-        ]
+        [(lbl, latest[col]) for col, lbl in dimensions], columns=["dimension", "score"]
     )
     left, right = st.columns([1, 2])
     with left:

@@ -16,7 +16,7 @@ kit.require_serving()
 kit.require_tables("marts.mart_health_calibration")
 
 cal = data.query("select * from marts.mart_health_calibration")
-tiers = data.health_tiers()
+tiers = kit.tier_palette(cal["health_tier"])
 cal = cal.drop(
     columns=[c for c in ("label_ja", "colour", "sort_order", "tier") if c in cal.columns]
 )
@@ -65,7 +65,7 @@ if len(known) >= 2:
 else:
     st.info("Not enough history yet: no tier has snapshots 180 days before the as-of date.")
 
-domain, colours = list(cal["tier_label"]), list(cal["colour"].fillna("#969696"))
+domain, colours = list(cal["tier_label"]), list(cal["colour"])
 left, right = st.columns(2)
 for box, col, title in (
     (left, "churn_rate_180d", "Churned within 180 days / 180日以内の解約率"),

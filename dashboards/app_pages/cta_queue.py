@@ -8,27 +8,16 @@ import serving_data as data
 import streamlit as st
 
 from dagster_project import app_store
+from dagster_project.mart_enums import CTA_PRIORITIES, CTA_STATUS_LABELS_JA, CTA_STATUSES
 
 FORM_CHOICES = 500
-PRIORITY_ORDER = {"high": 0, "medium": 1, "low": 2}
-# Labels only: the values offered are those in the mart (and app_store.OUTCOMES for the form),
-# and a value without a label here is shown as it is.
-STATUS_LABELS = {
-    "open": "open / 未対応",
-    "snoozed": "snoozed / 保留中",
-    "done": "done / 対応済み",
-    "dismissed": "dismissed / 対応不要",
-    "expired": "expired / 期限切れ",
-    "resolved": "resolved / 自然解消",
-}
-OUTCOME_LABELS = {
-    "contacted": "contacted / 連絡済み",
-    "no_response": "no response / 反応なし",
-    "won": "won / 成約",
-    "lost": "lost / 失注",
-    "dismissed": "dismissed / 対応不要",
-    "snoozed": "snoozed / 保留",
-}
+PRIORITY_ORDER = {p: i for i, p in enumerate(CTA_PRIORITIES)}
+
+
+def _label(value: str, labels_ja: dict[str, str]) -> str:
+    """``open / 未対応``; a value without a Japanese label is shown as it is."""
+    return f"{value} / {labels_ja[value]}" if value in labels_ja else value
+
 
 st.title("Which calls to action should I work on now?")
 st.caption(
@@ -41,15 +30,15 @@ kit.require_tables("marts.fct_cta_candidates")
 TABLE = "marts.fct_cta_candidates"
 statuses = data.query(f"select status, count(*) as n from {TABLE} group by status")
 counts = dict(zip(statuses["status"], statuses["n"], strict=True))
-status_options = [s for s in STATUS_LABELS if s in counts] + sorted(
-    s for s in counts if s not in STATUS_LABELS and not kit.is_missing(s)
+status_options = [s for s in CTA_STATUSES if s in counts] + sorted(
+    s for s in counts if s not in CTA_STATUSES and not kit.is_missing(s)
 )
 st.sidebar.markdown("**Filters / 絞り込み**")
 chosen_status = st.sidebar.multiselect(
     "Status / 状態",
     status_options,
     default=[s for s in ("open",) if s in counts],
-    format_func=lambda s: f"{STATUS_LABELS.get(s, s)} ({counts[s]:,})",
+    format_func=lambda s: f"{_label(s, CTA_STATUS_LABELS_JA)} ({counts[s]:,})",
     key="cta_status",
     placeholder="すべて / all",
 )
@@ -79,7 +68,7 @@ ctas["age_days"] = (
     if as_of
     else pd.Series(pd.NA, index=ctas.index, dtype="Int64")
 )
-ctas["status_label"] = ctas["status"].map(lambda s: STATUS_LABELS.get(s, s))
+ctas["status_label"] = ctas["status"].map(lambda s: _label(s, CTA_STATUS_LABELS_JA))
 ctas["_prio"] = ctas["priority"].map(PRIORITY_ORDER).fillna(9)
 ctas = ctas.sort_values(["_prio", "due_on", "triggered_on", "cta_id"]).drop(columns="_prio")
 
@@ -168,7 +157,7 @@ else:
         outcome = st.radio(
             "Outcome / 結果",
             list(app_store.OUTCOMES),
-            format_func=lambda o: OUTCOME_LABELS.get(o, o),
+            format_func=lambda o: _label(o, app_store.OUTCOME_LABELS_JA),
             horizontal=True,
             key="outcome_value",
         )

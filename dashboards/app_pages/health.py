@@ -41,7 +41,7 @@ rows = data.query(
     """,
     (before, latest),
 )
-tiers = data.health_tiers()
+tiers = kit.tier_palette(rows["health_tier"])
 label = dict(zip(tiers["tier"], tiers["label_ja"], strict=True))
 colour = dict(zip(tiers["tier"], tiers["colour"], strict=True))
 order = dict(zip(tiers["tier"], tiers["sort_order"], strict=True))

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import altair as alt
 import page_kit as kit
 import pandas as pd
 import serving_data as data
 import streamlit as st
 
-FISCAL_YEAR_START_MONTH = 4  # April, as the dbt var fiscal_year_start_month
 KPIS = [
     # column, label, kind (num | pct | score | nps), higher is better
     ("active_customers", "Active customers / 契約中顧客", "num", True),
@@ -29,7 +26,6 @@ KPIS = [
 ]
 
 st.title("How are we doing this month?")
-st.caption("This month against last month and the start of the fiscal year (April).")
 kit.require_serving()
 kit.require_tables("marts.mart_kpi_monthly")
 
@@ -49,8 +45,25 @@ as_of = data.as_of_date()
 current = kpi[kpi["month"] <= pd.Timestamp(as_of)] if as_of else kpi
 this_month = (current if not current.empty else kpi)["month"].max()
 last_month = this_month - pd.offsets.MonthBegin(1)
-fy_year = this_month.year if this_month.month >= FISCAL_YEAR_START_MONTH else this_month.year - 1
-fy_start = pd.Timestamp(date(fy_year, FISCAL_YEAR_START_MONTH, 1))
+# The fiscal year is the one the KPIs were computed with (dbt var fiscal_year_start_month),
+# carried by the mart itself; an older copy without the column has no FY comparison.
+fy_starts = (
+    kpi.loc[kpi["month"] == this_month, "fiscal_year_start"] if "fiscal_year_start" in kpi else []
+)
+fy_start = (
+    pd.Timestamp(fy_starts.iloc[0])
+    if len(fy_starts) and not kit.is_missing(fy_starts.iloc[0])
+    else None
+)
+if fy_start is not None:
+    st.caption(f"This month against last month and the start of the fiscal year ({fy_start:%B}).")
+else:
+    st.warning(
+        f"The serving copy at `{data.serving_path()}` does not hold "
+        "`marts.mart_kpi_monthly.fiscal_year_start`: no comparison with the fiscal-year start. "
+        "Publish again with `cswh run`.",
+        icon=":material/table_view:",
+    )
 
 
 def row(month: pd.Timestamp) -> pd.Series | None:
@@ -58,7 +71,9 @@ def row(month: pd.Timestamp) -> pd.Series | None:
     return None if hit.empty else hit.iloc[0]
 
 
-now, prev, start = row(this_month), row(last_month), row(fy_start)
+now, prev = row(this_month), row(last_month)
+start = row(fy_start) if fy_start is not None else None
+fy_label = f"{fy_start:%Y-%m}" if fy_start is not None else "–"
 
 
 def show(value, kind: str) -> str:
@@ -86,7 +101,7 @@ for i, (col, label, kind, good_up) in enumerate(KPIS):
             delta=change,
             delta_color="off" if change == "±0" else ("normal" if good_up else "inverse"),
             delta_arrow="off" if change == "±0" else "auto",
-            help=f"vs last month ({last_month:%Y-%m}); FY start {fy_start:%Y-%m}: "
+            help=f"vs last month ({last_month:%Y-%m}); FY start {fy_label}: "
             + show(start[col] if start is not None else None, kind),
             border=True,
             delta_description="vs last month",
@@ -101,7 +116,7 @@ compare = pd.DataFrame(
         f"last month ({last_month:%Y-%m})": [
             show(prev[c] if prev is not None else None, k) for c, _, k, _ in KPIS
         ],
-        f"FY start ({fy_start:%Y-%m})": [
+        f"FY start ({fy_label})": [
             show(start[c] if start is not None else None, k) for c, _, k, _ in KPIS
         ],
     }

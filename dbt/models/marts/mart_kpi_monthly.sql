@@ -60,6 +60,7 @@ spine as (
         months.stock_date,
         months.health_snapshot_date,
         months.period_start_snapshot_date,
+        months.fiscal_year_start,
         segment_list.segment
     from months
     cross join segment_list
@@ -332,7 +333,8 @@ final as (
         coalesce(cta_counts.ctas_raised, 0) as ctas_raised,
         coalesce(cta_counts.ctas_won, 0) as ctas_won,
         spine.health_snapshot_date,
-        spine.period_start_snapshot_date
+        spine.period_start_snapshot_date,
+        spine.fiscal_year_start
     from spine
     cross join first_reaction
     left join active_counts
