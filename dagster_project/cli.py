@@ -14,6 +14,7 @@ import time
 from datetime import date
 from pathlib import Path
 
+from dagster_project.as_of import as_of_override
 from dagster_project.config import NO_TELEMETRY, PROJECT_ROOT, Settings
 from dagster_project.sources import SOURCES
 
@@ -106,17 +107,12 @@ def _apply_flags(args: argparse.Namespace) -> Settings:
         os.environ["CSWH_AS_OF"] = args.as_of
     os.environ.update(NO_TELEMETRY)
     settings = Settings.from_env()
-    if settings.as_of:
-        _date_or_usage_error(settings.as_of)
+    try:
+        as_of_override()
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     settings.export()
     return settings
-
-
-def _date_or_usage_error(value: str) -> None:
-    try:
-        date.fromisoformat(value)
-    except ValueError:
-        raise UsageError(f"CSWH_AS_OF is not a date (YYYY-MM-DD): {value!r}") from None
 
 
 def _dagster_home(settings: Settings) -> Path:

@@ -18,7 +18,7 @@ import glob
 import os
 import shutil
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
@@ -83,7 +83,7 @@ def seeds_hash(con: duckdb.DuckDBPyConnection, catalog: str | None = None) -> st
 def record_publication(
     con: duckdb.DuckDBPyConnection,
     run_id: str,
-    as_of: str | None,
+    as_of: date | str | None,
     catalog: str | None = None,
     published_at: datetime | None = None,
     seeds: str | None = None,
@@ -112,7 +112,7 @@ def _history_partitions() -> dict[tuple[str, str], tuple[str, str]]:
 
 
 def publish(
-    warehouse: Path, serving: Path, run_id: str | None = None, as_of: str | None = None
+    warehouse: Path, serving: Path, run_id: str | None = None, as_of: date | str | None = None
 ) -> Publication:
     """Write the published schemas of ``warehouse`` to ``serving``, atomically.
 
@@ -282,8 +282,8 @@ def build_publish_asset(upstream: list):
     """The publish asset, downstream of every mart (so it runs after the whole build)."""
     import dagster as dg
 
+    from dagster_project.as_of import resolve_as_of
     from dagster_project.resources import ServingCopy, Warehouse
-    from dagster_project.transform.assets import resolve_as_of
 
     @dg.asset(
         key=dg.AssetKey(["serving", "publish"]),
@@ -297,7 +297,7 @@ def build_publish_asset(upstream: list):
     def publish_serving_copy(
         context: dg.AssetExecutionContext, warehouse: Warehouse, serving: ServingCopy
     ) -> dg.MaterializeResult:
-        as_of = resolve_as_of(warehouse)
+        as_of = resolve_as_of(warehouse.path)
         result = publish(
             Path(warehouse.path), Path(serving.path), run_id=context.run.run_id, as_of=as_of
         )
@@ -310,7 +310,7 @@ def build_publish_asset(upstream: list):
                 "path": dg.MetadataValue.path(str(result.path)),
                 "tables": result.tables,
                 "rows": result.rows,
-                "as_of_date": as_of or "",
+                "as_of_date": as_of.isoformat() if as_of else "",
                 **headline(result.path),
             }
         )

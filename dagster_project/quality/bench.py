@@ -14,7 +14,8 @@ from pathlib import Path
 
 import duckdb
 
-from dagster_project.quality.runner import resolve_as_of, run_suites
+from dagster_project.as_of import resolve_as_of
+from dagster_project.quality.runner import run_suites
 from dagster_project.quality.suites import Suite, mart_suites, raw_suites
 
 

@@ -19,11 +19,11 @@ from pathlib import Path
 
 import dagster as dg
 
+from dagster_project.as_of import resolve_as_of
 from dagster_project.config import Settings
 from dagster_project.quality.runner import (
     CleanValidation,
     SuiteOutcome,
-    resolve_as_of,
     run_suites,
     unchanged_since_clean_validation,
 )

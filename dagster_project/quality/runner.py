@@ -19,11 +19,12 @@ import os
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
+from dagster_project.as_of import as_of_override
 from dagster_project.config import duckdb_config
 from dagster_project.quality.suites import CRITICAL, WARNING, Suite
 
@@ -541,7 +542,7 @@ def unchanged_since_clean_validation(
         for s in raw:
             if s.name not in tables or changed & {s.name, *s.reads}:
                 continue
-            if s.uses_as_of and os.environ.get("CSWH_AS_OF"):
+            if s.uses_as_of and as_of_override() is not None:
                 continue
             last = con.execute(
                 "select run_id, max(checked_at), count(*), bool_and(success) "
@@ -554,18 +555,3 @@ def unchanged_since_clean_validation(
     finally:
         con.close()
     return clean
-
-
-def resolve_as_of(warehouse: Path) -> date | None:
-    """D: CSWH_AS_OF, else the latest usage activity_date (None without usage data)."""
-    value = os.environ.get("CSWH_AS_OF")
-    if value:
-        return date.fromisoformat(value)
-    if "raw.usage__daily" not in existing_tables(warehouse):
-        return None
-    con = duckdb.connect(str(warehouse), read_only=True, config=duckdb_config())
-    try:
-        latest = con.execute("select max(activity_date) from raw.usage__daily").fetchone()[0]
-    finally:
-        con.close()
-    return latest

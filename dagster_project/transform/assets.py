@@ -3,6 +3,7 @@
 import os
 import shutil
 from collections.abc import Mapping
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from dagster_dbt import (
     dbt_assets,
 )
 
-from dagster_project.config import Settings
+from dagster_project.as_of import resolve_as_of
 from dagster_project.resources import Warehouse
 from dagster_project.transform.project import dbt_project
 
@@ -43,22 +44,6 @@ class CswhTranslator(DagsterDbtTranslator):
 translator = CswhTranslator(settings=DagsterDbtTranslatorSettings(enable_code_references=False))
 
 
-def resolve_as_of(warehouse: Warehouse) -> str | None:
-    """The as-of date D: CSWH_AS_OF, else the latest usage activity_date loaded."""
-    settings = Settings.from_env()
-    if settings.as_of:
-        return settings.as_of
-    with warehouse.connect() as con:
-        exists = con.execute(
-            "select count(*) from information_schema.tables "
-            "where table_schema = 'raw' and table_name = 'usage__daily'"
-        ).fetchone()[0]
-        if not exists:
-            return None
-        latest = con.execute("select max(activity_date) from raw.usage__daily").fetchone()[0]
-    return latest.isoformat() if latest else None
-
-
 # A run tagged so (`cswh run --full-refresh`, or the tag set in the UI's launchpad) rebuilds
 # every incremental model and replays the CTA ledger (CONTRACT section 10).
 FULL_REFRESH_TAG = "cswh/full_refresh"
@@ -72,7 +57,7 @@ def is_full_refresh(tags: Mapping[str, str]) -> bool:
     manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=translator
 )
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
-    as_of = resolve_as_of(warehouse)
+    as_of = resolve_as_of(warehouse.path)
     full_refresh = is_full_refresh(context.run.tags)
     context.log.info(
         f"as-of date D = {as_of or '(no usage data yet)'}"
@@ -119,10 +104,10 @@ def prune_target_dirs() -> None:
 
 
 def write_run_context(
-    warehouse: Warehouse, run_id: str, as_of: str | None, full_refresh: bool = False
+    warehouse: Warehouse, run_id: str, as_of: date | None, full_refresh: bool = False
 ) -> None:
-    """Hand D, the run id and the full-refresh flag to dbt as data (meta.run_context, read
-    by the as_of_date() and history-state macros) rather than as --vars, which would force
+    """Hand D (as dagster_project.as_of resolves it), the run id and the full-refresh flag to
+    dbt as data (meta.run_context, read by the as_of_date() and history-state macros) rather than as --vars, which would force
     dbt to re-parse the whole project on every run. The table's shape is dbt's
     (macro create_run_context), so dbt on its own finds it too."""
     with warehouse.connect() as con:
