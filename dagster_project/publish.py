@@ -24,6 +24,7 @@ from pathlib import Path
 import duckdb
 
 from dagster_project.config import duckdb_config
+from dagster_project.dq_schema import ensure_dq
 
 # Schemas an analyst or the dashboard reads. `staging` is published as tables so that
 # analysts can trace a mart back to its typed, deduplicated source rows.
@@ -90,12 +91,7 @@ def record_publication(
 ) -> None:
     """Append to ``dq.publish_log`` (of ``catalog``, default the connection's database)."""
     table = _ident(catalog, "dq", "publish_log") if catalog else "dq.publish_log"
-    con.execute(
-        f"create table if not exists {table} ("
-        "run_id varchar, published_at timestamp, as_of_date date)"
-    )
-    # the seed version of the run (added later: older logs gain the column, null)
-    con.execute(f"alter table {table} add column if not exists seeds_hash varchar")
+    ensure_dq(con, catalog)  # an older log gains seeds_hash here
     con.execute(
         f"insert into {table} (run_id, published_at, as_of_date, seeds_hash) values (?, ?, ?, ?)",
         [run_id, published_at or datetime.now(UTC).replace(tzinfo=None), as_of, seeds],

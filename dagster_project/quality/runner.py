@@ -26,6 +26,7 @@ import duckdb
 
 from dagster_project.as_of import as_of_override
 from dagster_project.config import duckdb_config
+from dagster_project.dq_schema import CHECK_RESULTS_COLUMNS, ensure_dq
 from dagster_project.quality.suites import CRITICAL, WARNING, Suite
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # no telemetry, no internet
@@ -34,32 +35,8 @@ RESULT_FORMAT = "BASIC"  # counts and a sample of unexpected values; ~40% cheape
 DATASOURCE = "warehouse"
 SAMPLE_ROWS = 5
 
-CHECK_RESULTS_DDL = """
-create table if not exists dq.check_results (
-    run_id varchar,          -- Dagster run id (joins dq.load_manifest.run_id)
-    checked_at timestamp,    -- when the suite ran (UTC)
-    suite varchar,           -- GX suite, e.g. marts.fct_account_health
-    table_name varchar,      -- schema.table validated
-    column_name varchar,     -- column(s) the expectation is about, comma separated; null = table
-    expectation varchar,     -- GX expectation type (SQL rules: unexpected_rows:<check>)
-    severity varchar,        -- critical | warning
-    success boolean,
-    observed_value varchar,  -- what was seen (JSON text)
-    unexpected_count bigint  -- offending rows (null when not countable)
-)
-"""
-CHECK_RESULT_COLUMNS = (
-    "run_id",
-    "checked_at",
-    "suite",
-    "table_name",
-    "column_name",
-    "expectation",
-    "severity",
-    "success",
-    "observed_value",
-    "unexpected_count",
-)
+# dq.check_results' columns, in order (the DDL is dq_schema's).
+CHECK_RESULT_COLUMNS = tuple(CHECK_RESULTS_COLUMNS)
 
 _log = logging.getLogger(__name__)
 
@@ -491,7 +468,7 @@ def write_check_results(warehouse: Path, results: Sequence[ExpectationOutcome]) 
         return 0
     con = duckdb.connect(str(warehouse), config=duckdb_config())
     try:
-        ensure_check_results(con)
+        ensure_dq(con)
         con.executemany(
             f"insert into dq.check_results ({', '.join(CHECK_RESULT_COLUMNS)}) "
             f"values ({', '.join('?' for _ in CHECK_RESULT_COLUMNS)})",
@@ -500,11 +477,6 @@ def write_check_results(warehouse: Path, results: Sequence[ExpectationOutcome]) 
     finally:
         con.close()
     return len(results)
-
-
-def ensure_check_results(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute("create schema if not exists dq")
-    con.execute(CHECK_RESULTS_DDL)
 
 
 @dataclass(frozen=True)
