@@ -62,7 +62,9 @@ def build_warehouse(path: Path, *, health_score: float = 72.5, tier_ja: str = "�
             " case when account_id = 'A1' and k = 0 then ? else 72.5 end as health_score,"
             " 'healthy' as health_tier,"
             " case when account_id = 'A2' and k = 0 then ? else '概ね健全' end as health_tier_ja,"
-            " null::double as health_score_change_28d"
+            " null::double as health_score_change_28d,"
+            # the build that wrote the rows: history mart suites validate the latest build's
+            " timestamp '2026-11-01 06:00' as _built_at"
             " from (values ('A1'), ('A2'), ('A3')) a(account_id), range(3) r(k)",
             [health_score, tier_ja],
         )
