@@ -5,7 +5,6 @@ the generator, dbt or Streamlit. Exit status of `cswh run`: 0 published, 1 not p
 from __future__ import annotations
 
 import argparse
-import fcntl
 import os
 import shutil
 import subprocess
@@ -17,6 +16,7 @@ from pathlib import Path
 from dagster_project.as_of import as_of_override
 from dagster_project.config import NO_TELEMETRY, PROJECT_ROOT, Settings
 from dagster_project.sources import SOURCES
+from dagster_project.warehouse_lock import WarehouseLock
 
 EXIT_OK, EXIT_NOT_PUBLISHED, EXIT_USAGE = 0, 1, 2
 
@@ -225,10 +225,7 @@ def cmd_docs(args: argparse.Namespace) -> int:
     settings = _apply_flags(args)
     from dagster_project.quality import build_docs
 
-    settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
-    with open(f"{settings.warehouse}.lock", "w") as lock:
-        # The same lock as a run holds (resources.Warehouse): dbt docs reads the catalog.
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with WarehouseLock(settings.warehouse):  # waits for a run: dbt docs reads the catalog
         paths = build_docs(settings)
     for name, path in paths.items():
         print(f"{name}: {path}")

@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 
 from dagster_project.config import Settings
+from dagster_project.warehouse_lock import WarehouseLock
 
 PUBLISH_STEP = "publish_serving_copy"
 # Tags on every run `cswh run` starts: which process on which machine executes it.
@@ -216,16 +217,17 @@ def _add_load_summary(outcome: RunOutcome, warehouse: Path, serving: Path) -> No
         return
     if not warehouse.exists():
         return
-    with open(f"{warehouse}.lock", "a") as lock:  # the lock of resources.Warehouse
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            outcome.failures.append(
-                "load summary unavailable: the next run is already writing the warehouse "
-                "(see this run in `cswh ui`)"
-            )
-            return
+    lock = WarehouseLock(warehouse)
+    if not lock.acquire(blocking=False):
+        outcome.failures.append(
+            "load summary unavailable: the next run is already writing the warehouse "
+            "(see this run in `cswh ui`)"
+        )
+        return
+    try:
         _read_load_summary(outcome, warehouse)
+    finally:
+        lock.release()
 
 
 def _read_load_summary(outcome: RunOutcome, db: Path) -> None:
