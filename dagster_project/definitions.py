@@ -1,4 +1,4 @@
-"""Assembles the Dagster code location; no logic lives here."""
+"""Assembles the Dagster code location; no logic lives here, and importing it changes nothing."""
 
 from __future__ import annotations
 
@@ -14,10 +14,12 @@ from dagster_project.resources import AppStore, LandingZone, ServingCopy, Wareho
 from dagster_project.sources import SOURCES
 from dagster_project.transform.assets import dbt_models
 from dagster_project.transform.project import dbt_project
-from dagster_project.transform.resource import CswhDbtCliResource
+from dagster_project.transform.resource import CswhDbtCliResource, dbt_executable
 
-# Fill in defaults for unset variables so EnvVar below always resolves to absolute paths.
-Settings.from_env().export()
+# Read, never written: importing this module leaves os.environ alone. Settings fills in the
+# defaults and makes relative paths absolute (against the repository root), which EnvVar
+# cannot; `cswh ui` and `cswh run` export the same values for dbt and the run workers.
+settings = Settings.from_env()
 
 publish_asset = build_publish_asset([k for k in dbt_models.keys if k.path[0] == "marts"])
 all_assets = [*extract_assets, dbt_models, publish_asset]
@@ -48,12 +50,14 @@ defs = dg.Definitions(
     schedules=[build_schedule(cswh_job)],
     sensors=[build_landing_zone_sensor(cswh_job, selection_by_source)],
     resources={
-        "warehouse": Warehouse(path=dg.EnvVar("CSWH_WAREHOUSE")),
-        "landing_zone": LandingZone(path=dg.EnvVar("CSWH_DATA_DIR")),
-        "serving": ServingCopy(path=dg.EnvVar("CSWH_SERVING")),
-        "app_store_db": AppStore(path=dg.EnvVar("CSWH_APP_DB")),
+        "warehouse": Warehouse(path=str(settings.warehouse)),
+        "landing_zone": LandingZone(path=str(settings.data_dir)),
+        "serving": ServingCopy(path=str(settings.serving)),
+        "app_store_db": AppStore(path=str(settings.app_db)),
         "dbt": CswhDbtCliResource(
-            project_dir=dbt_project, profiles_dir=str(dbt_project.project_dir)
+            project_dir=dbt_project,
+            profiles_dir=str(dbt_project.project_dir),
+            dbt_executable=dbt_executable(),
         ),
     },
 )

@@ -29,8 +29,6 @@ from dagster_project.config import duckdb_config
 from dagster_project.dq_schema import CHECK_RESULTS_COLUMNS, ensure_dq
 from dagster_project.quality.suites import CRITICAL, WARNING, Suite
 
-os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # no telemetry, no internet
-
 RESULT_FORMAT = "BASIC"  # counts and a sample of unexpected values; ~40% cheaper than SUMMARY
 DATASOURCE = "warehouse"
 SAMPLE_ROWS = 5

@@ -2,7 +2,8 @@
 
 import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -67,10 +68,28 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse
     # Unit tests check the SQL, not the data: they run in `make test` (tests/test_dbt.py),
     # not in every production build.
     args = ["build", "--exclude-resource-type", "unit_test"]
-    invocation = dbt.cli(args + (["--full-refresh"] if full_refresh else []), context=context)
+    with _profile_env(warehouse.path):
+        invocation = dbt.cli(args + (["--full-refresh"] if full_refresh else []), context=context)
     yield from invocation.stream()
     keep_partial_parse(invocation.target_path)
     prune_target_dirs()
+
+
+@contextmanager
+def _profile_env(warehouse: str) -> Iterator[None]:
+    """dbt's profile reads the warehouse path from CSWH_WAREHOUSE, and dagster-dbt hands the dbt
+    subprocess this process's environment when it starts it (inside dbt.cli). Set it to the
+    resource's absolute path for that moment, so dbt builds the file every other step opens:
+    unset it would fail, relative it would resolve inside dbt/."""
+    previous = os.environ.get("CSWH_WAREHOUSE")
+    os.environ["CSWH_WAREHOUSE"] = str(Path(warehouse).absolute())
+    try:
+        yield
+    finally:
+        if previous is None:
+            del os.environ["CSWH_WAREHOUSE"]
+        else:
+            os.environ["CSWH_WAREHOUSE"] = previous
 
 
 KEEP_TARGET_DIRS = 5
