@@ -9,7 +9,7 @@ from dagster_project.config import Settings
 from dagster_project.extract.assets import extract_assets
 from dagster_project.freshness import build_freshness_checks
 from dagster_project.publish import build_publish_asset
-from dagster_project.quality import build_quality_checks
+from dagster_project.quality import build_data_docs_asset, build_quality_checks
 from dagster_project.resources import AppStore, LandingZone, ServingCopy, Warehouse
 from dagster_project.sources import SOURCES
 from dagster_project.transform.assets import dbt_models
@@ -22,7 +22,9 @@ from dagster_project.transform.resource import CswhDbtCliResource, dbt_executabl
 settings = Settings.from_env()
 
 publish_asset = build_publish_asset([k for k in dbt_models.keys if k.path[0] == "marts"])
-all_assets = [*extract_assets, dbt_models, publish_asset]
+# After every publish, however the run started (CLI, UI, schedule, sensor).
+data_docs_asset = build_data_docs_asset(publish_asset.key)
+all_assets = [*extract_assets, dbt_models, publish_asset, data_docs_asset]
 # Great Expectations suites on every raw table and contract mart; critical ones block publish.
 quality_checks = build_quality_checks([key for a in all_assets for key in a.keys])
 
@@ -39,7 +41,7 @@ selection_by_source: dict[str, list[dg.AssetKey]] = {
 cswh_job = dg.define_asset_job(
     "cswh_job",
     selection=dg.AssetSelection.all(),
-    description="Extract every source, dbt build, publish the serving copy.",
+    description="Extract every source, dbt build, publish the serving copy, refresh Data Docs.",
     executor_def=dg.in_process_executor,
 )
 
