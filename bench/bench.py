@@ -161,6 +161,8 @@ def _phase(step_key: str) -> str:
         return "extract"
     if step_key.startswith("dbt_models"):
         return "dbt build"
+    if step_key == "docs__data_docs":
+        return "data docs"
     return "publish" if "publish" in step_key else "quality checks"
 
 

@@ -5,7 +5,6 @@ the generator, dbt or Streamlit. Exit status of `cswh run`: 0 published, 1 not p
 from __future__ import annotations
 
 import argparse
-import fcntl
 import os
 import shutil
 import subprocess
@@ -14,8 +13,10 @@ import time
 from datetime import date
 from pathlib import Path
 
+from dagster_project.as_of import as_of_override
 from dagster_project.config import NO_TELEMETRY, PROJECT_ROOT, Settings
 from dagster_project.sources import SOURCES
+from dagster_project.warehouse_lock import WarehouseLock
 
 EXIT_OK, EXIT_NOT_PUBLISHED, EXIT_USAGE = 0, 1, 2
 
@@ -110,17 +111,12 @@ def _apply_flags(args: argparse.Namespace) -> Settings:
         os.environ["CSWH_AS_OF"] = args.as_of
     os.environ.update(NO_TELEMETRY)
     settings = Settings.from_env()
-    if settings.as_of:
-        _date_or_usage_error(settings.as_of)
+    try:
+        as_of_override()
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
     settings.export()
     return settings
-
-
-def _date_or_usage_error(value: str) -> None:
-    try:
-        date.fromisoformat(value)
-    except ValueError:
-        raise UsageError(f"CSWH_AS_OF is not a date (YYYY-MM-DD): {value!r}") from None
 
 
 def _dagster_home(settings: Settings) -> Path:
@@ -194,12 +190,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     # warehouse; see resources.Warehouse.
     outcome = run_pipeline(settings, select=args.select, full_refresh=args.full_refresh)
     print(outcome.summary())
-    try:
-        from dagster_project.quality import refresh_data_docs
+    # The run refreshed the report itself (asset docs/data_docs, after the publish).
+    from dagster_project.quality.docs import data_docs_index
 
-        print(f"  data quality report: {refresh_data_docs(settings, outcome.run_id)}")
-    except Exception as exc:  # the report is a courtesy; the run's outcome stands
-        print(f"  data quality report not refreshed: {exc}", file=sys.stderr)
+    report = data_docs_index(settings.docs_dir)
+    if outcome.data_docs_error:  # the publish stands: the exit status says published
+        print(f"  data quality report not refreshed: {outcome.data_docs_error}", file=sys.stderr)
+    elif outcome.data_docs_refreshed:
+        print(f"  data quality report: {report}")
+    else:
+        print(f"  data quality report: {report} (not refreshed: this run published nothing)")
     return EXIT_OK if outcome.published else EXIT_NOT_PUBLISHED
 
 
@@ -233,10 +233,7 @@ def cmd_docs(args: argparse.Namespace) -> int:
     settings = _apply_flags(args)
     from dagster_project.quality import build_docs
 
-    settings.warehouse.parent.mkdir(parents=True, exist_ok=True)
-    with open(f"{settings.warehouse}.lock", "w") as lock:
-        # The same lock as a run holds (resources.Warehouse): dbt docs reads the catalog.
-        fcntl.flock(lock, fcntl.LOCK_EX)
+    with WarehouseLock(settings.warehouse):  # waits for a run: dbt docs reads the catalog
         paths = build_docs(settings)
     for name, path in paths.items():
         print(f"{name}: {path}")

@@ -1,4 +1,4 @@
-"""Assembles the Dagster code location; no logic lives here."""
+"""Assembles the Dagster code location; no logic lives here, and importing it changes nothing."""
 
 from __future__ import annotations
 
@@ -9,18 +9,22 @@ from dagster_project.config import Settings
 from dagster_project.extract.assets import extract_assets
 from dagster_project.freshness import build_freshness_checks
 from dagster_project.publish import build_publish_asset
-from dagster_project.quality import build_quality_checks
+from dagster_project.quality import build_data_docs_asset, build_quality_checks
 from dagster_project.resources import AppStore, LandingZone, ServingCopy, Warehouse
 from dagster_project.sources import SOURCES
 from dagster_project.transform.assets import dbt_models
 from dagster_project.transform.project import dbt_project
-from dagster_project.transform.resource import CswhDbtCliResource
+from dagster_project.transform.resource import CswhDbtCliResource, dbt_executable
 
-# Fill in defaults for unset variables so EnvVar below always resolves to absolute paths.
-Settings.from_env().export()
+# Read, never written: importing this module leaves os.environ alone. Settings fills in the
+# defaults and makes relative paths absolute (against the repository root), which EnvVar
+# cannot; `cswh ui` and `cswh run` export the same values for dbt and the run workers.
+settings = Settings.from_env()
 
 publish_asset = build_publish_asset([k for k in dbt_models.keys if k.path[0] == "marts"])
-all_assets = [*extract_assets, dbt_models, publish_asset]
+# After every publish, however the run started (CLI, UI, schedule, sensor).
+data_docs_asset = build_data_docs_asset(publish_asset.key)
+all_assets = [*extract_assets, dbt_models, publish_asset, data_docs_asset]
 # Great Expectations suites on every raw table and contract mart; critical ones block publish.
 quality_checks = build_quality_checks([key for a in all_assets for key in a.keys])
 
@@ -37,7 +41,7 @@ selection_by_source: dict[str, list[dg.AssetKey]] = {
 cswh_job = dg.define_asset_job(
     "cswh_job",
     selection=dg.AssetSelection.all(),
-    description="Extract every source, dbt build, publish the serving copy.",
+    description="Extract every source, dbt build, publish the serving copy, refresh Data Docs.",
     executor_def=dg.in_process_executor,
 )
 
@@ -48,12 +52,14 @@ defs = dg.Definitions(
     schedules=[build_schedule(cswh_job)],
     sensors=[build_landing_zone_sensor(cswh_job, selection_by_source)],
     resources={
-        "warehouse": Warehouse(path=dg.EnvVar("CSWH_WAREHOUSE")),
-        "landing_zone": LandingZone(path=dg.EnvVar("CSWH_DATA_DIR")),
-        "serving": ServingCopy(path=dg.EnvVar("CSWH_SERVING")),
-        "app_store_db": AppStore(path=dg.EnvVar("CSWH_APP_DB")),
+        "warehouse": Warehouse(path=str(settings.warehouse)),
+        "landing_zone": LandingZone(path=str(settings.data_dir)),
+        "serving": ServingCopy(path=str(settings.serving)),
+        "app_store_db": AppStore(path=str(settings.app_db)),
         "dbt": CswhDbtCliResource(
-            project_dir=dbt_project, profiles_dir=str(dbt_project.project_dir)
+            project_dir=dbt_project,
+            profiles_dir=str(dbt_project.project_dir),
+            dbt_executable=dbt_executable(),
         ),
     },
 )

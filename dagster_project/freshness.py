@@ -7,8 +7,8 @@ newest event it has delivered -- its *watermark*, read from the data itself, e.g
 reference date.
 
 The reference date is the landing zone's own clock, not the wall clock: the as-of date D
-(``CSWH_AS_OF``, else the latest usage ``activity_date``), or the newest watermark of any
-source if that is later. A replayed or synthetic zone is thus judged by its own time (the
+(``dagster_project.as_of``: ``CSWH_AS_OF``, else the latest usage ``activity_date``), or the
+newest watermark of any source if that is later. A replayed or synthetic zone is thus judged by its own time (the
 demo data ends months before today), and a feed that stops while the others continue --
 usage included, which otherwise defines D -- shows as late. In daily production D is
 yesterday, so this is the usual "no delivery for N days" rule.
@@ -145,11 +145,8 @@ def check_freshness(
 ) -> list[Freshness]:
     """Evaluate and append one row per source to ``dq.check_results`` (suite freshness).
     ``as_of`` defaults to D as the pipeline resolves it (CSWH_AS_OF or latest usage day)."""
-    from dagster_project.quality.runner import (
-        ExpectationOutcome,
-        resolve_as_of,
-        write_check_results,
-    )
+    from dagster_project.as_of import resolve_as_of
+    from dagster_project.quality.runner import ExpectationOutcome, write_check_results
 
     if as_of is None:
         as_of = resolve_as_of(warehouse)

@@ -21,12 +21,13 @@ import glob
 import os
 import shutil
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
 
 from dagster_project.config import duckdb_config
+from dagster_project.dq_schema import ensure_dq
 
 # Schemas an analyst or the dashboard reads. `staging` is published as tables so that
 # analysts can trace a mart back to its typed, deduplicated source rows.
@@ -90,19 +91,14 @@ def seeds_hash(con: duckdb.DuckDBPyConnection, catalog: str | None = None) -> st
 def record_publication(
     con: duckdb.DuckDBPyConnection,
     run_id: str,
-    as_of: str | None,
+    as_of: date | str | None,
     catalog: str | None = None,
     published_at: datetime | None = None,
     seeds: str | None = None,
 ) -> None:
     """Append to ``dq.publish_log`` (of ``catalog``, default the connection's database)."""
     table = _ident(catalog, "dq", "publish_log") if catalog else "dq.publish_log"
-    con.execute(
-        f"create table if not exists {table} ("
-        "run_id varchar, published_at timestamp, as_of_date date)"
-    )
-    # the seed version of the run (added later: older logs gain the column, null)
-    con.execute(f"alter table {table} add column if not exists seeds_hash varchar")
+    ensure_dq(con, catalog)  # an older log gains seeds_hash here
     con.execute(
         f"insert into {table} (run_id, published_at, as_of_date, seeds_hash) values (?, ?, ?, ?)",
         [run_id, published_at or datetime.now(UTC).replace(tzinfo=None), as_of, seeds],
@@ -119,7 +115,7 @@ def _history_partitions() -> dict[tuple[str, str], tuple[str, str]]:
 
 
 def publish(
-    warehouse: Path, serving: Path, run_id: str | None = None, as_of: str | None = None
+    warehouse: Path, serving: Path, run_id: str | None = None, as_of: date | str | None = None
 ) -> Publication:
     """Write the published schemas of ``warehouse`` to ``serving``, atomically.
 
@@ -309,8 +305,8 @@ def build_publish_asset(upstream: list):
     """The publish asset, downstream of every mart (so it runs after the whole build)."""
     import dagster as dg
 
+    from dagster_project.as_of import resolve_as_of
     from dagster_project.resources import ServingCopy, Warehouse
-    from dagster_project.transform.assets import resolve_as_of
 
     @dg.asset(
         key=dg.AssetKey(["serving", "publish"]),
@@ -324,7 +320,7 @@ def build_publish_asset(upstream: list):
     def publish_serving_copy(
         context: dg.AssetExecutionContext, warehouse: Warehouse, serving: ServingCopy
     ) -> dg.MaterializeResult:
-        as_of = resolve_as_of(warehouse)
+        as_of = resolve_as_of(warehouse.path)
         result = publish(
             Path(warehouse.path), Path(serving.path), run_id=context.run.run_id, as_of=as_of
         )
@@ -337,7 +333,7 @@ def build_publish_asset(upstream: list):
                 "path": dg.MetadataValue.path(str(result.path)),
                 "tables": result.tables,
                 "rows": result.rows,
-                "as_of_date": as_of or "",
+                "as_of_date": as_of.isoformat() if as_of else "",
                 **headline(result.path),
             }
         )

@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 
 from dagster_project.config import Settings
+from dagster_project.warehouse_lock import WarehouseLock
 
 PUBLISH_STEP = "publish_serving_copy"
 # Tags on every run `cswh run` starts: which process on which machine executes it.
@@ -36,6 +37,8 @@ class RunOutcome:
     warnings: list[str] = field(default_factory=list)  # warning-level checks that failed
     ctas_raised: int | None = None  # CTAs this run added to the ledger
     orphaned_outcomes: int | None = None  # outcomes whose cta_id is not in the ledger
+    data_docs_refreshed: bool = False  # the docs/data_docs asset ran (after the publish)
+    data_docs_error: str | None = None  # why it failed; the publish stands
 
     def summary(self) -> str:
         lines = [
@@ -82,7 +85,7 @@ def run_pipeline(
     """Run the whole job, or with ``select`` one source system and what depends on it.
     ``full_refresh`` rebuilds every incremental model and replays the CTA ledger."""
 
-    from dagster_project.definitions import defs, selection_by_source
+    from dagster_project.definitions import data_docs_asset, defs, selection_by_source
     from dagster_project.transform.assets import FULL_REFRESH_TAG
 
     job = defs.resolve_job_def("cswh_job")
@@ -105,6 +108,11 @@ def run_pipeline(
             for event in result.all_events
             if event.event_type_value in ("STEP_FAILURE", "PIPELINE_FAILURE", "RUN_FAILURE")
         ]
+        # A failed Data Docs refresh is reported as such, not as a failed run: the serving copy
+        # was published before it (exit status 0).
+        docs_error = _step_error(result.all_events, data_docs_asset.op.name)
+        if docs_error is not None:
+            failures = [f for f in failures if f not in (data_docs_asset.op.name, "run")]
         from dagster_project.quality import failed_checks
 
         failures += failed_checks(result.all_events, severity="ERROR")
@@ -122,9 +130,26 @@ def run_pipeline(
         serving=settings.serving,
         failures=sorted(set(failures)),
         warnings=warnings,
+        data_docs_refreshed=_materialized(result.all_events, data_docs_asset.key),
+        data_docs_error=docs_error,
     )
     _add_load_summary(outcome, settings.warehouse, settings.serving)
     return outcome
+
+
+def _materialized(events, key) -> bool:
+    return any(e.event_type_value == "ASSET_MATERIALIZATION" and e.asset_key == key for e in events)
+
+
+def _step_error(events, step_key: str) -> str | None:
+    """The innermost error message of a failed step, or None if it did not fail."""
+    for event in events:
+        if event.event_type_value == "STEP_FAILURE" and event.step_key == step_key:
+            error = event.event_specific_data.error
+            while error.cause is not None:
+                error = error.cause
+            return error.message.strip()
+    return None
 
 
 @contextmanager
@@ -216,16 +241,17 @@ def _add_load_summary(outcome: RunOutcome, warehouse: Path, serving: Path) -> No
         return
     if not warehouse.exists():
         return
-    with open(f"{warehouse}.lock", "a") as lock:  # the lock of resources.Warehouse
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            outcome.failures.append(
-                "load summary unavailable: the next run is already writing the warehouse "
-                "(see this run in `cswh ui`)"
-            )
-            return
+    lock = WarehouseLock(warehouse)
+    if not lock.acquire(blocking=False):
+        outcome.failures.append(
+            "load summary unavailable: the next run is already writing the warehouse "
+            "(see this run in `cswh ui`)"
+        )
+        return
+    try:
         _read_load_summary(outcome, warehouse)
+    finally:
+        lock.release()
 
 
 def _read_load_summary(outcome: RunOutcome, db: Path) -> None:

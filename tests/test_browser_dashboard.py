@@ -22,8 +22,7 @@ import pytest
 
 from dagster_project import app_store, publish
 from dagster_project.config import PROJECT_ROOT
-from tests.support import CSWH
-from tests.test_dashboard_support import (
+from tests.dashboard_support import (
     APP,
     ARTIFACTS,
     NEEDS,
@@ -35,6 +34,7 @@ from tests.test_dashboard_support import (
     skip_unless_published,
     tables,
 )
+from tests.support import CSWH
 
 pytestmark = pytest.mark.slow
 

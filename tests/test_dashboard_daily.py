@@ -17,7 +17,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dagster_project import app_store
-from tests.test_dashboard_support import (
+from tests.dashboard_support import (
     APP,
     BEFORE_DAILY,
     PAGES,

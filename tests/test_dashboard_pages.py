@@ -1,6 +1,6 @@
 """Every dashboard page, run headless with streamlit.testing.v1.AppTest on a published copy.
 
-The serving copy comes from a real `cswh run` on the tiny zone (tests/test_dashboard_support.py).
+The serving copy comes from a real `cswh run` on the tiny zone (tests/dashboard_support.py).
 Each test checks a page renders without an exception, that its numbers agree with SQL on the
 serving copy, and that its sidebar filters change them.
 """
@@ -15,7 +15,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dagster_project import app_store, publish
-from tests.test_dashboard_support import (
+from tests.dashboard_support import (
     APP,
     PAGES,
     current_kpi_month,

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from dagster_project import app_store
+from tests.dashboard_support import published_serving, query, skip_unless_published
 from tests.support import cswh_env, run_cswh
-from tests.test_dashboard_support import published_serving, query, skip_unless_published
 
 pytestmark = pytest.mark.slow
 

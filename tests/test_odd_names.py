@@ -17,8 +17,8 @@ from dagster_project.publish import publish
 from dagster_project.quality.runner import run_suites
 from dagster_project.quality.suites import all_suites
 from tests.crash_support import query, serving_state
+from tests.quality_support import build_warehouse
 from tests.support import cswh_env, run_cswh
-from tests.test_quality_support import build_warehouse
 
 WAREHOUSE = "cs-倉庫 warehouse.duckdb"
 SERVING = "cs-倉庫 serving.duckdb"

@@ -16,7 +16,7 @@ from dagster_project.quality.checks import (
     failed_checks,
 )
 from dagster_project.resources import Warehouse
-from tests.test_quality_support import build_warehouse
+from tests.quality_support import build_warehouse
 
 HEALTH = dg.AssetKey(["marts", "fct_account_health"])
 DIM = dg.AssetKey(["marts", "dim_accounts"])

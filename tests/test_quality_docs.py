@@ -12,7 +12,7 @@ from dagster_project.config import Settings
 from dagster_project.quality.docs import build_docs, remote_references
 from dagster_project.quality.runner import run_suites
 from dagster_project.quality.suites import all_suites
-from tests.test_quality_support import build_warehouse
+from tests.quality_support import build_warehouse
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = [

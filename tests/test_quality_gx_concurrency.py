@@ -22,8 +22,8 @@ from dagster_project.quality.gx_store import VALIDATIONS_DIR
 from dagster_project.quality.runner import run_suites
 from dagster_project.quality.suites import all_suites
 from tests.crash_support import WatchedRun
+from tests.quality_support import build_warehouse
 from tests.support import cswh_env
-from tests.test_quality_support import build_warehouse
 
 AS_OF = date(2026, 10, 31)
 VALIDATORS = 3

@@ -20,7 +20,7 @@ from dagster_project.quality.suites import (
     raw_suites,
 )
 from dagster_project.sources import ENTITIES
-from tests.test_quality_support import build_warehouse
+from tests.quality_support import build_warehouse
 
 
 def test_every_raw_table_and_mart_has_a_suite_with_severities() -> None:

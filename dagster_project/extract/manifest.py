@@ -9,8 +9,9 @@ from pathlib import Path
 
 import duckdb
 
+from dagster_project.dq_schema import MANIFEST_COLUMNS
+
 from .results import FileResult
-from .schema import MANIFEST_COLUMNS
 
 
 def utcnow() -> datetime:

@@ -28,6 +28,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import dagster as dg
+
 from dagster_project.config import DBT_PROJECT_DIR, NO_TELEMETRY, Settings
 
 VENDOR_DIR = Path(__file__).parent / "static" / "vendor"
@@ -153,17 +155,23 @@ def remote_references(site_dir: Path) -> list[str]:
     return sorted(found)
 
 
-def refresh_data_docs(settings: Settings | None = None, run_id: str | None = None) -> Path:
-    """Update the Data Docs site from the suites and the stored validation results (call after
-    every run). With `run_id`, only that run's validation pages, the suite pages and the
-    index are rendered: the site keeps every earlier page, and a daily run does not
-    re-render a history that grows by ~20 pages a run. Returns the site's index.html."""
+def refresh_data_docs(settings: Settings | None = None) -> Path:
+    """Update the Data Docs site from the suites and the stored validation results (the
+    ``docs/data_docs`` asset, after every publish). Only the validation pages the site does
+    not have yet are rendered, with the suite pages and the index: the site keeps every
+    earlier page, a daily run does not re-render a history that grows by ~20 pages a run, and
+    the pages of a run that did not publish (its checks stopped it) or whose refresh failed
+    appear with the next refresh. Returns the site's index.html."""
     settings = settings or Settings.from_env()
     with docs_lock(settings.docs_dir):
-        return _render_data_docs(settings.docs_dir, run_id)
+        return _render_data_docs(settings.docs_dir, only_new=True)
 
 
-def _render_data_docs(docs_dir: Path, run_id: str | None) -> Path:
+def data_docs_index(docs_dir: Path) -> Path:
+    return _site_dir(docs_dir) / "index.html"
+
+
+def _render_data_docs(docs_dir: Path, only_new: bool) -> Path:
     from great_expectations.data_context.types.resource_identifiers import (
         ExpectationSuiteIdentifier,
     )
@@ -174,18 +182,66 @@ def _render_data_docs(docs_dir: Path, run_id: str | None) -> Path:
     started = time.time()
     # Built fresh from the code's suites and the stored results: no GX config file to share.
     context = gx_context(docs_dir, data_docs_sites={SITE_NAME: _site_config(site_dir)})
-    fresh_site = not (site_dir / "index.html").exists()
     _register_suites(context)
     resources = None
-    if run_id and not fresh_site:
-        resources = [
-            key
-            for key in context.validation_results_store.list_keys()
-            if key.run_id.run_name == run_id
-        ] + [ExpectationSuiteIdentifier(name=s.name) for s in context.suites.all()]
+    if only_new and data_docs_index(docs_dir).exists():
+        resources = _unrendered_validations(context, site_dir) + [
+            ExpectationSuiteIdentifier(name=s.name) for s in context.suites.all()
+        ]
     context.build_data_docs(site_names=[SITE_NAME], resource_identifiers=resources)
     localize_html(site_dir, changed_since=None if resources is None else started)
-    return site_dir / "index.html"
+    return data_docs_index(docs_dir)
+
+
+def _unrendered_validations(context, site_dir: Path) -> list:
+    """Stored validation results that have no page in the site yet."""
+    from great_expectations.data_context.store.html_site_store import HtmlSiteStore
+    from great_expectations.data_context.types.resource_identifiers import (
+        ValidationResultIdentifier,
+    )
+
+    site = HtmlSiteStore(
+        store_backend={"class_name": "TupleFilesystemStoreBackend", "base_directory": str(site_dir)}
+    )
+    pages = site.store_backends[ValidationResultIdentifier]
+    return [
+        key
+        for key in context.validation_results_store.list_keys()
+        if not pages.has_key(key.to_tuple())
+    ]
+
+
+def build_data_docs_asset(upstream: dg.AssetKey) -> dg.AssetsDefinition:
+    """Data Docs as the last asset of every run, downstream of ``upstream`` (the publish), so a
+    run started from the CLI, the UI, the schedule or the sensor refreshes them alike.
+
+    A render that fails fails this step only: the serving copy is already published and
+    stays so (`cswh run` still exits 0 and says the report was not refreshed); the next
+    refresh renders what this one missed. A run whose checks stopped the publish does not
+    reach this step: its pages appear with the next refresh (or `cswh docs`)."""
+
+    @dg.asset(
+        key=dg.AssetKey(["docs", "data_docs"]),
+        group_name="publish",
+        deps=[upstream],
+        kinds={"html"},
+        owners=["team:cs-ops"],
+        description="Great Expectations Data Docs under $CSWH_DOCS_DIR/data_docs: every suite "
+        "and the result of every validation run, readable from disk with no internet.",
+    )
+    # `context` unannotated: under `from __future__ import annotations` Dagster rejects the hint.
+    def data_docs(context) -> dg.MaterializeResult:
+        t0 = time.perf_counter()
+        index = refresh_data_docs(Settings.from_env())
+        context.log.info(f"data quality report: {index}")
+        return dg.MaterializeResult(
+            metadata={
+                "path": dg.MetadataValue.path(str(index)),
+                "seconds": round(time.perf_counter() - t0, 2),
+            }
+        )
+
+    return data_docs
 
 
 def build_dbt_docs(settings: Settings | None = None) -> Path:
@@ -246,7 +302,7 @@ def build_docs(settings: Settings | None = None) -> dict[str, Path]:
     settings = settings or Settings.from_env()
     with docs_lock(settings.docs_dir):
         paths = {
-            "data_docs": _render_data_docs(settings.docs_dir, None),
+            "data_docs": _render_data_docs(settings.docs_dir, only_new=False),
             "dbt_docs": build_dbt_docs(settings),
         }
         index = settings.docs_dir / "index.html"

@@ -19,46 +19,21 @@ import os
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
 from dagster_project.config import duckdb_config
+from dagster_project.dq_schema import CHECK_RESULTS_COLUMNS, ensure_dq
 from dagster_project.quality.suites import CRITICAL, WARNING, Suite
-
-os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")  # no telemetry, no internet
 
 RESULT_FORMAT = "BASIC"  # counts and a sample of unexpected values; ~40% cheaper than SUMMARY
 DATASOURCE = "warehouse"
 SAMPLE_ROWS = 5
 
-CHECK_RESULTS_DDL = """
-create table if not exists dq.check_results (
-    run_id varchar,          -- Dagster run id (joins dq.load_manifest.run_id)
-    checked_at timestamp,    -- when the suite ran (UTC)
-    suite varchar,           -- GX suite, e.g. marts.fct_account_health
-    table_name varchar,      -- schema.table validated
-    column_name varchar,     -- column(s) the expectation is about, comma separated; null = table
-    expectation varchar,     -- GX expectation type (SQL rules: unexpected_rows:<check>)
-    severity varchar,        -- critical | warning
-    success boolean,
-    observed_value varchar,  -- what was seen (JSON text)
-    unexpected_count bigint  -- offending rows (null when not countable)
-)
-"""
-CHECK_RESULT_COLUMNS = (
-    "run_id",
-    "checked_at",
-    "suite",
-    "table_name",
-    "column_name",
-    "expectation",
-    "severity",
-    "success",
-    "observed_value",
-    "unexpected_count",
-)
+# dq.check_results' columns, in order (the DDL is dq_schema's).
+CHECK_RESULT_COLUMNS = tuple(CHECK_RESULTS_COLUMNS)
 
 _log = logging.getLogger(__name__)
 
@@ -492,7 +467,7 @@ def write_check_results(warehouse: Path, results: Sequence[ExpectationOutcome]) 
         return 0
     con = duckdb.connect(str(warehouse), config=duckdb_config())
     try:
-        ensure_check_results(con)
+        ensure_dq(con)
         con.executemany(
             f"insert into dq.check_results ({', '.join(CHECK_RESULT_COLUMNS)}) "
             f"values ({', '.join('?' for _ in CHECK_RESULT_COLUMNS)})",
@@ -501,11 +476,6 @@ def write_check_results(warehouse: Path, results: Sequence[ExpectationOutcome]) 
     finally:
         con.close()
     return len(results)
-
-
-def ensure_check_results(con: duckdb.DuckDBPyConnection) -> None:
-    con.execute("create schema if not exists dq")
-    con.execute(CHECK_RESULTS_DDL)
 
 
 @dataclass(frozen=True)
@@ -554,18 +524,3 @@ def unchanged_since_clean_validation(
     finally:
         con.close()
     return clean
-
-
-def resolve_as_of(warehouse: Path) -> date | None:
-    """D: CSWH_AS_OF, else the latest usage activity_date (None without usage data)."""
-    value = os.environ.get("CSWH_AS_OF")
-    if value:
-        return date.fromisoformat(value)
-    if "raw.usage__daily" not in existing_tables(warehouse):
-        return None
-    con = duckdb.connect(str(warehouse), read_only=True, config=duckdb_config())
-    try:
-        latest = con.execute("select max(activity_date) from raw.usage__daily").fetchone()[0]
-    finally:
-        con.close()
-    return latest

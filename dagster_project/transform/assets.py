@@ -2,7 +2,9 @@
 
 import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +16,7 @@ from dagster_dbt import (
     dbt_assets,
 )
 
-from dagster_project.config import Settings
+from dagster_project.as_of import resolve_as_of
 from dagster_project.resources import Warehouse
 from dagster_project.transform.project import dbt_project
 
@@ -43,22 +45,6 @@ class CswhTranslator(DagsterDbtTranslator):
 translator = CswhTranslator(settings=DagsterDbtTranslatorSettings(enable_code_references=False))
 
 
-def resolve_as_of(warehouse: Warehouse) -> str | None:
-    """The as-of date D: CSWH_AS_OF, else the latest usage activity_date loaded."""
-    settings = Settings.from_env()
-    if settings.as_of:
-        return settings.as_of
-    with warehouse.connect() as con:
-        exists = con.execute(
-            "select count(*) from information_schema.tables "
-            "where table_schema = 'raw' and table_name = 'usage__daily'"
-        ).fetchone()[0]
-        if not exists:
-            return None
-        latest = con.execute("select max(activity_date) from raw.usage__daily").fetchone()[0]
-    return latest.isoformat() if latest else None
-
-
 # A run tagged so (`cswh run --full-refresh`, or the tag set in the UI's launchpad) rebuilds
 # every incremental model and replays the CTA ledger (CONTRACT section 10).
 FULL_REFRESH_TAG = "cswh/full_refresh"
@@ -72,7 +58,7 @@ def is_full_refresh(tags: Mapping[str, str]) -> bool:
     manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=translator
 )
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
-    as_of = resolve_as_of(warehouse)
+    as_of = resolve_as_of(warehouse.path)
     full_refresh = is_full_refresh(context.run.tags)
     context.log.info(
         f"as-of date D = {as_of or '(no usage data yet)'}"
@@ -82,10 +68,28 @@ def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse
     # Unit tests check the SQL, not the data: they run in `make test` (tests/test_dbt.py),
     # not in every production build.
     args = ["build", "--exclude-resource-type", "unit_test"]
-    invocation = dbt.cli(args + (["--full-refresh"] if full_refresh else []), context=context)
+    with _profile_env(warehouse.path):
+        invocation = dbt.cli(args + (["--full-refresh"] if full_refresh else []), context=context)
     yield from invocation.stream()
     keep_partial_parse(invocation.target_path)
     prune_target_dirs()
+
+
+@contextmanager
+def _profile_env(warehouse: str) -> Iterator[None]:
+    """dbt's profile reads the warehouse path from CSWH_WAREHOUSE, and dagster-dbt hands the dbt
+    subprocess this process's environment when it starts it (inside dbt.cli). Set it to the
+    resource's absolute path for that moment, so dbt builds the file every other step opens:
+    unset it would fail, relative it would resolve inside dbt/."""
+    previous = os.environ.get("CSWH_WAREHOUSE")
+    os.environ["CSWH_WAREHOUSE"] = str(Path(warehouse).absolute())
+    try:
+        yield
+    finally:
+        if previous is None:
+            del os.environ["CSWH_WAREHOUSE"]
+        else:
+            os.environ["CSWH_WAREHOUSE"] = previous
 
 
 KEEP_TARGET_DIRS = 5
@@ -119,10 +123,10 @@ def prune_target_dirs() -> None:
 
 
 def write_run_context(
-    warehouse: Warehouse, run_id: str, as_of: str | None, full_refresh: bool = False
+    warehouse: Warehouse, run_id: str, as_of: date | None, full_refresh: bool = False
 ) -> None:
-    """Hand D, the run id and the full-refresh flag to dbt as data (meta.run_context, read
-    by the as_of_date() and history-state macros) rather than as --vars, which would force
+    """Hand D (as dagster_project.as_of resolves it), the run id and the full-refresh flag to
+    dbt as data (meta.run_context, read by the as_of_date() and history-state macros) rather than as --vars, which would force
     dbt to re-parse the whole project on every run. The table's shape is dbt's
     (macro create_run_context), so dbt on its own finds it too."""
     with warehouse.connect() as con:
