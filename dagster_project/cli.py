@@ -27,13 +27,7 @@ telemetry:
   enabled: false
 run_queue:
   max_concurrent_runs: 1
-# The default SQLite event log, reusing its connections (see dagster_project/event_log.py).
-event_log_storage:
-  module: dagster_project.event_log
-  class: PooledSqliteEventLogStorage
-  config:
-    dagster_home:
-      env: DAGSTER_HOME
+# Storage: Dagster's default, SQLite files under history/ (README: a shared deployment).
 """
 
 

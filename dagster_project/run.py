@@ -145,8 +145,8 @@ def _instance() -> Iterator:
 
 @contextmanager
 def open_instance(home: Path) -> Iterator:
-    """Read the Dagster history of another home (tests, benchmark): its dagster.yaml names
-    DAGSTER_HOME, which is set to `home` while the instance is opened."""
+    """Read the Dagster history of another home (tests, benchmark). DAGSTER_HOME is set to
+    `home` meanwhile, for a dagster.yaml that reads it (`env: DAGSTER_HOME`)."""
     import dagster as dg
 
     previous = os.environ.get("DAGSTER_HOME")
