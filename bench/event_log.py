@@ -1,14 +1,16 @@
 """What Dagster's event log costs a `cswh run`: wall time of a tiny run and the time spent
 storing its events, median of several runs.
 
-    python bench/event_log.py [--repeats 5] [--accounts 40]
+    python bench/event_log.py [--repeats 5] [--accounts 40] [--dagster-yaml FILE]
 
 Each repeat is a new `cswh run` process on an empty warehouse and an empty DAGSTER_HOME
 (a first run), followed by a second run on the same state (nothing new to load: the
 shape of a quiet day). The process times every call of Dagster's
 ``SqliteEventLogStorage.store_event`` -- the storage cswh's dagster.yaml selects, or a
 subclass of it -- so the figure is the storage's own cost, not the events' creation.
-The landing zone is generated once under bench/.cache/.
+The landing zone is generated once under bench/.cache/. ``--dagster-yaml`` measures another
+instance configuration (e.g. a Postgres storage): the file is put in each DAGSTER_HOME, and
+cswh leaves a dagster.yaml it did not write alone.
 """
 
 from __future__ import annotations
@@ -108,6 +110,7 @@ def main() -> int:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--repeats", type=int, default=5)
     p.add_argument("--accounts", type=int, default=40)
+    p.add_argument("--dagster-yaml", type=Path, help="instance config to measure instead")
     p.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = p.parse_args()
     if args.child:
@@ -118,6 +121,9 @@ def main() -> int:
     for i in range(args.repeats):
         with tempfile.TemporaryDirectory(prefix="cswh-bench-events-") as tmp:
             root = Path(tmp)
+            if args.dagster_yaml:
+                (root / "dagster_home").mkdir()
+                shutil.copy(args.dagster_yaml, root / "dagster_home" / "dagster.yaml")
             first.append(_measured(root, zone))
             second.append(_measured(root, zone))
         print(f"repeat {i + 1}: first {first[-1]}, second {second[-1]}", flush=True)
