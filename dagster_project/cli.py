@@ -178,12 +178,17 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
     os.environ["DAGSTER_HOME"] = str(_dagster_home(settings))
     ensure_manifest()
+    from dagster_project.progress import RunConsole
     from dagster_project.run import run_pipeline
 
     # One writer at a time: the run waits (with a message) while another run holds the
     # warehouse; see resources.Warehouse.
-    outcome = run_pipeline(settings, select=args.select, full_refresh=args.full_refresh)
+    console = RunConsole(settings.dagster_home / "logs")
+    outcome = run_pipeline(
+        settings, select=args.select, full_refresh=args.full_refresh, console=console
+    )
     print(outcome.summary())
+    print(f"  full log: {console.log_path}")
     try:
         from dagster_project.quality import refresh_data_docs
 
