@@ -8,7 +8,7 @@ ACCOUNTS ?= 1000
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: run test venv generate lint clean dbt-manifest browser bench
+.PHONY: run test venv generate lint clean dbt-manifest browser terminal bench
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON)"; exit 2; }
@@ -46,7 +46,15 @@ browser:
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; \
 	fi
 
-test: dbt-manifest browser
+# The progress-view test runs `cswh run` in a real terminal: Debian's tmux, installed once.
+terminal:
+	@if ! command -v tmux >/dev/null; then \
+		echo "installing Debian's tmux for the terminal test"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq tmux >/dev/null; \
+	fi
+
+test: dbt-manifest browser terminal
 	$(BIN)/pytest
 
 # Benchmarks print figures; not part of `make test`. SCALE = accounts; HISTORY_YEARS = the

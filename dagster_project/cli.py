@@ -28,13 +28,7 @@ telemetry:
   enabled: false
 run_queue:
   max_concurrent_runs: 1
-# The default SQLite event log, reusing its connections (see dagster_project/event_log.py).
-event_log_storage:
-  module: dagster_project.event_log
-  class: PooledSqliteEventLogStorage
-  config:
-    dagster_home:
-      env: DAGSTER_HOME
+# Storage: Dagster's default, SQLite files under history/ (README: a shared deployment).
 """
 
 
@@ -184,12 +178,17 @@ def cmd_run(args: argparse.Namespace) -> int:
         )
     os.environ["DAGSTER_HOME"] = str(_dagster_home(settings))
     ensure_manifest()
+    from dagster_project.progress import RunConsole
     from dagster_project.run import run_pipeline
 
     # One writer at a time: the run waits (with a message) while another run holds the
     # warehouse; see resources.Warehouse.
-    outcome = run_pipeline(settings, select=args.select, full_refresh=args.full_refresh)
+    console = RunConsole(settings.dagster_home / "logs")
+    outcome = run_pipeline(
+        settings, select=args.select, full_refresh=args.full_refresh, console=console
+    )
     print(outcome.summary())
+    print(f"  full log: {console.log_path}")
     # The run refreshed the report itself (asset docs/data_docs, after the publish).
     from dagster_project.quality.docs import data_docs_index
 

@@ -8,14 +8,16 @@ from __future__ import annotations
 import fcntl
 import os
 import socket
+import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
 
 from dagster_project.config import Settings
+from dagster_project.progress import RunConsole
 from dagster_project.warehouse_lock import WarehouseLock
 
 PUBLISH_STEP = "publish_serving_copy"
@@ -74,16 +76,21 @@ class RunOutcome:
         return "\n".join(lines)
 
 
-def _run_config() -> dict:
-    # INFO keeps the console to progress lines; DEBUG events stay in the run's event log.
-    return {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
+def _run_config(log_level: str = "INFO") -> dict:
+    # Dagster's console log: INFO on a bare console; DEBUG (every event) into the log file
+    # of a `cswh run`, whose terminal shows the progress view instead.
+    return {"loggers": {"console": {"config": {"log_level": log_level}}}}
 
 
 def run_pipeline(
-    settings: Settings, select: str | None = None, full_refresh: bool = False
+    settings: Settings,
+    select: str | None = None,
+    full_refresh: bool = False,
+    console: RunConsole | None = None,
 ) -> RunOutcome:
     """Run the whole job, or with ``select`` one source system and what depends on it.
-    ``full_refresh`` rebuilds every incremental model and replays the CTA ledger."""
+    ``full_refresh`` rebuilds every incremental model and replays the CTA ledger.
+    ``console`` shows the run's progress from its events and takes its output to a log."""
 
     from dagster_project.definitions import data_docs_asset, defs, selection_by_source
     from dagster_project.transform.assets import FULL_REFRESH_TAG
@@ -92,17 +99,22 @@ def run_pipeline(
     with _instance() as instance:
         for run_id, pid in close_orphaned_runs(instance):
             print(f"run {run_id} was left unfinished by process {pid} (killed?): marked failed")
-        result = job.execute_in_process(
-            instance=instance,
-            raise_on_error=False,
-            run_config=_run_config(),
-            asset_selection=selection_by_source[select] if select else None,
-            tags={
-                PID_TAG: str(os.getpid()),
-                HOST_TAG: socket.gethostname(),
-                **({FULL_REFRESH_TAG: "true"} if full_refresh else {}),
-            },
-        )
+        run_id = str(uuid.uuid4())  # chosen here so the listener is in place for every event
+        if console is not None:
+            instance.add_event_listener(run_id, console.on_event)
+        with console.capturing(run_id) if console is not None else nullcontext():
+            result = job.execute_in_process(
+                instance=instance,
+                raise_on_error=False,
+                run_config=_run_config("DEBUG" if console is not None else "INFO"),
+                asset_selection=selection_by_source[select] if select else None,
+                run_id=run_id,
+                tags={
+                    PID_TAG: str(os.getpid()),
+                    HOST_TAG: socket.gethostname(),
+                    **({FULL_REFRESH_TAG: "true"} if full_refresh else {}),
+                },
+            )
         failures = [
             event.step_key or "run"
             for event in result.all_events
@@ -170,8 +182,8 @@ def _instance() -> Iterator:
 
 @contextmanager
 def open_instance(home: Path) -> Iterator:
-    """Read the Dagster history of another home (tests, benchmark): its dagster.yaml names
-    DAGSTER_HOME, which is set to `home` while the instance is opened."""
+    """Read the Dagster history of another home (tests, benchmark). DAGSTER_HOME is set to
+    `home` meanwhile, for a dagster.yaml that reads it (`env: DAGSTER_HOME`)."""
     import dagster as dg
 
     previous = os.environ.get("DAGSTER_HOME")

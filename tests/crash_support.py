@@ -17,9 +17,14 @@ import duckdb
 
 from tests.support import CSWH, PROJECT_ROOT
 
+# `cswh run` names its log file first thing; Dagster's log and dbt's output go there.
+FULL_LOG = re.compile(r"^\s*full log: (\S+\.log)$")
+
 
 @dataclass
 class WatchedRun:
+    """``lines``: the run's console output and, as it is written, its log file."""
+
     proc: subprocess.Popen
     lines: list[str] = field(default_factory=list)
     started: float = field(default_factory=time.monotonic)
@@ -41,8 +46,27 @@ class WatchedRun:
 
     def _read(self) -> None:
         assert self.proc.stdout is not None
+        tailing = False
         for line in self.proc.stdout:
             self.lines.append(line.rstrip("\n"))
+            log = FULL_LOG.match(line.rstrip("\n"))
+            if log and not tailing:
+                tailing = True
+                threading.Thread(target=self._tail, args=(Path(log[1]),), daemon=True).start()
+
+    def _tail(self, log: Path) -> None:
+        """Follow the log file until the run has ended and the file is read to its end."""
+        with open(log, errors="replace") as f:
+            partial = ""
+            while True:
+                chunk = f.read()
+                if chunk:
+                    *complete, partial = (partial + chunk).split("\n")
+                    self.lines.extend(complete)
+                elif self.proc.poll() is not None:
+                    break
+                else:
+                    time.sleep(0.01)
 
     @property
     def output(self) -> str:

@@ -11,6 +11,7 @@ suites, the blocking asset checks, the publish asset, the exit status.
 from __future__ import annotations
 
 import hashlib
+import re
 import shutil
 from pathlib import Path
 
@@ -110,6 +111,11 @@ def test_health_score_130_blocks_publishing(published) -> None:
     assert "marts/fct_account_health:critical_expectations" in result.stdout, out
     assert "health_score" in result.stdout, out
     assert "NOT published" in result.stdout, out
+    # The progress lines say where it stopped.
+    assert re.search(
+        r"^\[\d+:\d\d\] mart checks: failed · .*[1-9]\d* failed$", result.stdout, re.M
+    ), out
+    assert re.search(r"^\[\d+:\d\d\] publish: skipped$", result.stdout, re.M), out
     assert _digest(serving) == before  # the serving copy keeps its last good state
     rows = _query(
         root / "warehouse" / "warehouse.duckdb",

@@ -18,10 +18,23 @@ in one place, so that the rest of the project uses GX as documented.
 ``apply()`` is idempotent and must be called before a validation runs; ``is_applied()`` says
 whether it is in place. Nothing else in GX is changed: other dialects take the original
 code paths.
+
+3. Exit. Python does not free every object when it exits: with GX loaded (numpy, pandas and
+   scipy extension modules), SQLAlchemy's classes outlive the interpreter's final clean-up.
+   duckdb-engine registers its compiler for ``TRY_CAST`` on SQLAlchemy's ``TryCast`` class;
+   through that function's module globals the class keeps duckdb-engine's namespace alive,
+   whose annotations name ``duckdb.DuckDBPyConnection``: the type, its methods and their
+   default values (DuckDB type and enum objects) are still alive when nanobind, which binds
+   DuckDB 2.0, checks at the very end, and it prints a wall of "nanobind: leaked instance
+   ... _duckdb..." lines. (Disposing engines does not help: importing GX and duckdb-engine is
+   enough.) ``apply()`` registers ``release_duckdb_engine`` to run at exit; it takes that one
+   registration off ``TryCast``, so nothing that outlives the interpreter refers to DuckDB.
 """
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import importlib
 from typing import Any
 
@@ -100,8 +113,20 @@ def apply() -> None:
         module = importlib.import_module(name)
         if hasattr(module, "get_dialect_regex_expression"):
             module.get_dialect_regex_expression = patched_regex
+    atexit.register(release_duckdb_engine)
     # Last, so that is_applied() is true only when everything above succeeded.
     ee.SqlAlchemyExecutionEngine.execute_query = _buffered_execute_query
+
+
+def release_duckdb_engine() -> None:
+    """At exit: take duckdb-engine's ``TRY_CAST`` compiler off SQLAlchemy's ``TryCast``
+    class (item 3 above), the reference that keeps DuckDB's objects alive past nanobind's
+    leak check. SQL using ``TRY_CAST`` on the duckdb dialect does not compile after it."""
+    import sqlalchemy
+
+    # `_compiler_dispatcher` is where sqlalchemy.ext.compiler.compiles() keeps the table.
+    with contextlib.suppress(AttributeError):
+        sqlalchemy.TryCast._compiler_dispatcher.specs.pop("duckdb", None)
 
 
 def revert() -> None:
