@@ -3,19 +3,13 @@ in headless Chromium, a screenshot saved to test-artifacts/dagster/ (git-ignored
 
 from __future__ import annotations
 
-import contextlib
-import json
-import os
-import signal
-import socket
-import subprocess
 import time
-import urllib.request
 
 import pytest
 
 from dagster_project.config import PROJECT_ROOT
-from tests.support import CSWH, cswh_env
+from tests.dagster_ui_support import running_ui
+from tests.support import cswh_env
 
 pytestmark = pytest.mark.slow
 
@@ -30,86 +24,15 @@ CHROMIUM_ARGS = [
 SHOTS = PROJECT_ROOT / "test-artifacts" / "dagster"
 LOCATION = "dagster_project.definitions"  # `dagster dev -m dagster_project.definitions`
 GROUPS = ("extract", "staging", "intermediate", "marts", "publish")
-START_TIMEOUT = 300  # s: loading the code location imports dagster-dbt and the manifest
 PAGE_TIMEOUT_MS = 120_000
-
-_WORKSPACE = """
-{ workspaceOrError { __typename ... on Workspace { locationEntries { name
-  locationOrLoadError { __typename ... on PythonError { message } } } } } }
-"""
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _graphql(port: int, query: str) -> dict:
-    request = urllib.request.Request(
-        f"http://127.0.0.1:{port}/graphql",
-        data=json.dumps({"query": query}).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:
-        return json.load(response)["data"]
-
-
-def _location_entries(port: int) -> list[dict] | None:
-    """The code locations once the webserver answers and none is still loading."""
-    try:
-        data = _graphql(port, _WORKSPACE)["workspaceOrError"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return None
-    if data.get("__typename") != "Workspace":
-        return None
-    entries = data["locationEntries"]
-    if not entries or any(e["locationOrLoadError"] is None for e in entries):
-        return None
-    return entries
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    """`dagster dev` runs a webserver, a daemon and a code server: stop the whole group."""
-    if proc.poll() is None:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(timeout=30)
-    with contextlib.suppress(ProcessLookupError):  # children that outlived the parent
-        os.killpg(proc.pid, signal.SIGKILL)
 
 
 @pytest.fixture(scope="module")
 def dagster_ui(tmp_path_factory: pytest.TempPathFactory):
     root = tmp_path_factory.mktemp("ui")
     (root / "raw").mkdir()  # an empty landing zone: the sensor has nothing to start
-    port = _free_port()
-    log = root / "cswh_ui.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen(
-            [*CSWH, "ui", "--port", str(port)],
-            env=cswh_env(root),
-            cwd=PROJECT_ROOT,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    try:
-        t0 = time.monotonic()
-        entries = None
-        while time.monotonic() - t0 < START_TIMEOUT and proc.poll() is None:
-            entries = _location_entries(port)
-            if entries:
-                break
-            time.sleep(1)
-        assert entries, f"cswh ui did not come up:\n{log.read_text()[-4000:]}"
-        print(f"cswh ui answered after {time.monotonic() - t0:.0f} s")
+    with running_ui(root, cswh_env(root)) as (port, entries):
         yield port, entries, root
-    finally:
-        _stop(proc)
 
 
 def test_code_location_loads_without_error(dagster_ui) -> None:

@@ -5,20 +5,19 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
-import subprocess
-import sys
 from datetime import date
 from pathlib import Path
 
 import dagster as dg
 import pytest
 
-from dagster_project.config import PROJECT_ROOT, Settings
+from dagster_project.config import Settings
 from dagster_project.quality.docs import refresh_data_docs
 from dagster_project.quality.runner import run_suites
 from dagster_project.quality.suites import all_suites
 from dagster_project.run import open_instance
 from tests.crash_support import query
+from tests.dagster_ui_support import launch_job, running_ui, wait_for_run
 from tests.quality_support import build_warehouse
 from tests.support import clone_root, published_tiny, run_cswh
 
@@ -65,30 +64,24 @@ def _clone(published, root: Path) -> dict[str, str]:
 
 
 @pytest.mark.slow
-def test_a_run_started_outside_cswh_refreshes_the_data_docs(published, tmp_path: Path) -> None:
-    """The way the UI, the schedule and the sensor run the job: Dagster loads the code
-    location in a fresh process and executes the job against the instance of DAGSTER_HOME;
-    no cswh command is involved."""
+def test_a_run_launched_from_the_dagster_ui_refreshes_the_data_docs(published, tmp_path) -> None:
+    """Launched as the UI's Launchpad launches it (GraphQL launchRun on `cswh ui`): the daemon
+    dequeues the run and a fresh process executes the job, as for the schedule and the sensor;
+    no cswh command is involved. Its validation pages are in the site afterwards."""
     env = _clone(published, tmp_path)
     site = tmp_path / "docs" / "data_docs"
-    dagster = Path(sys.executable).parent / "dagster"
-    result = subprocess.run(
-        [str(dagster), "job", "execute", "-m", "dagster_project.definitions", "-j", "cswh_job"],
-        env=env,
-        cwd=PROJECT_ROOT,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert result.returncode == 0, (result.stdout + result.stderr)[-4000:]
+    with running_ui(tmp_path, env) as (port, entries):
+        (location,) = [e["name"] for e in entries]
+        run_id = launch_job(port, location, "cswh_job")
+        status = wait_for_run(port, run_id, timeout=900)
+    log = (tmp_path / "cswh_ui.log").read_text(errors="replace")[-4000:]
+    assert status == "SUCCESS", log
 
     with open_instance(tmp_path / "dagster_home") as instance:
-        run = instance.get_runs(limit=1)[0]
-        assert run.status == dg.DagsterRunStatus.SUCCESS
-        steps = {s.step_key: s.status.value for s in instance.get_run_step_stats(run.run_id)}
-    assert steps[DOCS_STEP] == "SUCCESS"
-    assert _pages_of(site, run.run_id), "no validation page of the new run"
-    assert run.run_id in (site / "index.html").read_text(encoding="utf-8")
+        steps = {s.step_key: s.status.value for s in instance.get_run_step_stats(run_id)}
+    assert steps[DOCS_STEP] == "SUCCESS", steps
+    assert _pages_of(site, run_id), "no validation page of the run launched from the UI"
+    assert run_id in (site / "index.html").read_text(encoding="utf-8")
 
 
 @pytest.mark.slow
