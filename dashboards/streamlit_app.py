@@ -17,54 +17,24 @@ for folder in (HERE, HERE.parent):  # the page helpers, and dagster_project with
         sys.path.insert(0, str(folder))
 
 import serving_data as data  # noqa: E402
-from page_kit import is_missing  # noqa: E402
+from navigation import PAGES  # noqa: E402
+from page_kit import is_missing, require_serving, require_tables  # noqa: E402
 
 st.set_page_config(page_title="CS warehouse", page_icon=":material/monitoring:", layout="wide")
 
-PAGES = HERE / "app_pages"
-pages = {
-    "Managers": [
-        st.Page(
-            PAGES / "overview.py",
-            title="Overview (KPI)",
-            icon=":material/monitoring:",
-            url_path="overview",
-            default=True,
-        ),
-        st.Page(PAGES / "health.py", title="Health", icon=":material/favorite:", url_path="health"),
-        st.Page(
-            PAGES / "calibration.py",
-            title="Calibration",
-            icon=":material/target:",
-            url_path="calibration",
-        ),
-    ],
-    "CSMs": [
-        st.Page(
-            PAGES / "account_360.py",
-            title="Account 360",
-            icon=":material/apartment:",
-            url_path="account",
-        ),
-        st.Page(
-            PAGES / "cta_queue.py", title="CTA queue", icon=":material/checklist:", url_path="ctas"
-        ),
-        st.Page(
-            PAGES / "playbooks.py",
-            title="Playbooks and rules",
-            icon=":material/menu_book:",
-            url_path="playbooks",
-        ),
-    ],
-    "Auditors": [
-        st.Page(
-            PAGES / "data_quality.py",
-            title="Data quality",
-            icon=":material/verified:",
-            url_path="data-quality",
-        ),
-    ],
-}
+APP_PAGES = HERE / "app_pages"
+pages: dict[str, list] = {}
+spec_of = {}  # st.Page -> its entry in navigation.PAGES
+for spec in PAGES:
+    entry = st.Page(
+        APP_PAGES / spec.file,
+        title=spec.title,
+        icon=spec.icon,
+        url_path=spec.url_path,
+        default=spec.default,
+    )
+    pages.setdefault(spec.group, []).append(entry)
+    spec_of[entry] = spec
 page = st.navigation(pages)
 
 with st.sidebar:
@@ -84,4 +54,7 @@ with st.sidebar:
         )
     st.divider()
 
+# Every page's guards: a serving copy, and the tables it cannot answer without.
+require_serving()
+require_tables(*spec_of[page].needs)
 page.run()

@@ -25,26 +25,13 @@ from dagster_project.config import PROJECT_ROOT
 from tests.support import published_tiny
 
 APP = PROJECT_ROOT / "dashboards" / "streamlit_app.py"
-PAGES = {
-    "overview": "app_pages/overview.py",
-    "health": "app_pages/health.py",
-    "account": "app_pages/account_360.py",
-    "ctas": "app_pages/cta_queue.py",
-    "playbooks": "app_pages/playbooks.py",
-    "calibration": "app_pages/calibration.py",
-    "data-quality": "app_pages/data_quality.py",
-}
-# What each page reads (the contract's marts); a page whose tables main does not publish yet
-# is skipped with that reason rather than tested against something else.
-NEEDS = {
-    "overview": ["marts.mart_kpi_monthly"],
-    "health": ["marts.fct_account_health", "marts.dim_accounts"],
-    "account": ["marts.dim_accounts", "marts.fct_account_health", "marts.fct_health_metrics"],
-    "ctas": ["marts.fct_cta_candidates", "marts.dim_playbooks", "marts.dim_accounts"],
-    "playbooks": ["marts.mart_cta_effectiveness", "marts.dim_playbooks"],
-    "calibration": ["marts.mart_health_calibration"],
-    "data-quality": ["dq.load_manifest", "dq.quarantine"],
-}
+sys.path.insert(0, str(PROJECT_ROOT / "dashboards"))  # the app's own modules, as it runs them
+from navigation import PAGES as PAGE_SPECS  # noqa: E402
+
+# url path -> page file, and the tables without which the page cannot answer (a page whose
+# tables a serving copy lacks is skipped with that reason rather than tested against it).
+PAGES = {spec.url_path: f"app_pages/{spec.file}" for spec in PAGE_SPECS}
+NEEDS = {spec.url_path: list(spec.needs) for spec in PAGE_SPECS}
 ARTIFACTS = PROJECT_ROOT / "test-artifacts"
 
 _CACHE: dict[str, Path] = {}

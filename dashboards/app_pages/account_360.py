@@ -21,8 +21,6 @@ RECENT = [
 RECENT_ROWS = 20
 
 st.title("Account 360: where does this account stand, and why?")
-kit.require_serving()
-kit.require_tables("marts.dim_accounts")
 
 accounts = data.query(
     "select account_id, account_name, segment, is_active_customer from marts.dim_accounts"

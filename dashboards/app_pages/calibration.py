@@ -12,8 +12,6 @@ st.caption(
     "For every snapshot at least 180 days before the as-of date: the share of accounts in each tier "
     "whose contract churned, or that expanded, within the next 180 days."
 )
-kit.require_serving()
-kit.require_tables("marts.mart_health_calibration")
 
 cal = data.query("select * from marts.mart_health_calibration")
 tiers = kit.tier_palette(cal["health_tier"])

@@ -24,8 +24,6 @@ st.caption(
     "Open CTAs by default (pick other statuses in the sidebar), highest priority first, then the"
     " earliest due date; with the playbook's action and each CTA's age."
 )
-kit.require_serving()
-kit.require_tables("marts.fct_cta_candidates")
 
 TABLE = "marts.fct_cta_candidates"
 statuses = data.query(f"select status, count(*) as n from {TABLE} group by status")

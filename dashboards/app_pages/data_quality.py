@@ -13,7 +13,6 @@ st.title("Can we trust the latest data?")
 st.caption(
     "The latest run's checks (failures first), their history, the files loaded or rejected, and the quarantined rows."
 )
-kit.require_serving()
 
 docs = data.docs_dir()
 sites = [

@@ -12,8 +12,6 @@ st.title("How healthy are our accounts, and who moved?")
 st.caption(
     "Tier distribution by segment at the latest snapshot; tier movement over the last 28 days."
 )
-kit.require_serving()
-kit.require_tables("marts.fct_account_health", "marts.dim_accounts")
 
 latest = data.scalar("select max(snapshot_date) from marts.fct_account_health")
 if kit.is_missing(latest):

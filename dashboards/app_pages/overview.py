@@ -26,8 +26,6 @@ KPIS = [
 ]
 
 st.title("How are we doing this month?")
-kit.require_serving()
-kit.require_tables("marts.mart_kpi_monthly")
 
 segments = data.query("select distinct segment from marts.mart_kpi_monthly order by segment")
 seg_options = ["all"] + [s for s in segments["segment"] if s != "all"]
