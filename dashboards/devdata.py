@@ -114,7 +114,8 @@ def build(path: Path, accounts: int = 30, seed: int = 1, as_of: date = date(2026
             health.append(
                 (aid, s, seg, dims["deployment"], dims["engagement"], dims["adoption"],
                  dims["roi"], score, cfg.tier(score), None, None if prev is None else score - prev,
-                 s == as_of and s != last_sunday)
+                 s == as_of and s != last_sunday, ref, prev,
+                 None if prev is None else cfg.tier(prev))
             )  # fmt: skip
             if s >= as_of - timedelta(days=28):
                 total = sum(cfg.dimension_weight.values())
@@ -136,9 +137,10 @@ def build(path: Path, accounts: int = 30, seed: int = 1, as_of: date = date(2026
         "create table marts.fct_account_health (account_id varchar, snapshot_date date,"
         " segment varchar, deployment_score double, engagement_score double, adoption_score double,"
         " roi_score double, health_score double, health_tier varchar, health_tier_ja varchar,"
-        " health_score_change_28d double, is_provisional boolean)"
+        " health_score_change_28d double, is_provisional boolean, reference_snapshot_date date,"
+        " health_score_28d_ago double, health_tier_28d_ago varchar)"
     )
-    con.executemany(f"insert into marts.fct_account_health values ({', '.join('?' * 12)})", health)
+    con.executemany(f"insert into marts.fct_account_health values ({', '.join('?' * 15)})", health)
     con.execute(
         "create table marts.fct_health_metrics (account_id varchar, snapshot_date date,"
         " dimension varchar, metric varchar, value double, score double, weight double,"

@@ -12,7 +12,6 @@ import streamlit as st
 
 NONE_LABEL = "(未割当 / none)"
 PROVISIONAL = "is_provisional"  # fct_account_health: the current snapshot D, off the grid
-AT_RISK_TIERS = ("at_risk", "critical")  # what at_risk_accounts counts (CONTRACT section 3)
 
 
 def require_serving() -> None:
@@ -77,6 +76,15 @@ def tier_palette(codes: Iterable = ()) -> pd.DataFrame:
     tiers["colour"] = tiers["colour"].where(tiers["colour"].notna(), NO_TIER_COLOUR)
     tiers["sort_order"] = pd.to_numeric(tiers["sort_order"]).fillna(999)
     return tiers.reset_index(drop=True)
+
+
+def at_risk_tiers(tiers: pd.DataFrame) -> list[str]:
+    """The tiers that count as "at risk" (seed health_tiers.counts_as_at_risk, the definition
+    mart_kpi_monthly.at_risk_accounts uses), from a ``tier_palette``."""
+    flag = tiers.get("counts_as_at_risk")
+    if flag is None:
+        return []
+    return list(tiers.loc[flag.fillna(False).astype(bool), "tier"])
 
 
 def is_missing(value) -> bool:

@@ -156,10 +156,11 @@ def as_of_date():
 
 
 def health_tiers() -> pd.DataFrame:
-    """tier, label_ja, colour, sort_order of seed health_tiers as published (schema seeds of
-    the serving copy, the one home of the tiers' labels and colours), best tier first.
-    Empty when the copy does not hold it; a column the copy lacks is null."""
-    wanted = ["tier", "label_ja", "colour", "sort_order"]
+    """tier, label_ja, colour, sort_order, counts_as_at_risk of seed health_tiers as published
+    (schema seeds of the serving copy, the one home of the tiers' labels, colours and of what
+    counts as at risk), best tier first. Empty when the copy does not hold it; a column the
+    copy lacks is null."""
+    wanted = ["tier", "label_ja", "colour", "sort_order", "counts_as_at_risk"]
     if "seeds.health_tiers" not in tables():
         return pd.DataFrame(columns=wanted)
     present = set(columns("seeds.health_tiers"))

@@ -120,6 +120,29 @@ def test_health_csm_filter_changes_numbers(env, serving) -> None:
     assert as_int(metric(at, "Accounts")) == count < total
 
 
+def test_health_at_risk_and_tier_moves_follow_the_mart_and_the_seed(env, serving) -> None:
+    """ "At risk or critical" counts the tiers the published seed flags (as at_risk_accounts
+    does), and the tier moves are read from the mart's 28-day reference columns."""
+    skip_unless_published(serving, "health")
+    latest = "(select max(snapshot_date) from marts.fct_account_health)"
+    ((at_risk, dropped, jumped),) = query(
+        serving,
+        "select count(*) filter (where t.counts_as_at_risk),"
+        " count(*) filter (where t.sort_order > b.sort_order),"
+        " count(*) filter (where t.sort_order < b.sort_order)"
+        " from marts.fct_account_health h"
+        " join seeds.health_tiers t on t.tier = h.health_tier"
+        " left join seeds.health_tiers b on b.tier = h.health_tier_28d_ago"
+        " and b.min_score is not null and t.min_score is not null"
+        f" where h.snapshot_date = {latest}",
+    )
+    at = open_page("health")
+    assert as_int(metric(at, "At risk or critical")) == at_risk
+    text = " ".join(m.value for m in at.markdown)
+    assert f"Dropped a tier / ダウン: {dropped}**" in text, text
+    assert f"Jumped a tier / アップ: {jumped}**" in text, text
+
+
 def test_account_360_shows_the_chosen_account(env, serving) -> None:
     skip_unless_published(serving, "account")
     rows = query(

@@ -18,27 +18,22 @@ if kit.is_missing(latest):
     st.info("No health snapshots in the serving copy yet.")
     st.stop()
 latest = pd.Timestamp(latest).date()
-before = data.scalar(
-    "select max(snapshot_date) from marts.fct_account_health"
-    " where snapshot_date <= cast(? as date) - interval 28 day",
-    (latest,),
-)
-before = None if kit.is_missing(before) else pd.Timestamp(before).date()
-
 rows = data.query(
     """
     select
         h.account_id, a.account_name, h.segment, a.csm_owner,
         h.health_score, h.health_tier, h.health_tier_ja, h.health_score_change_28d,
-        p.health_tier as tier_28d_ago, p.health_score as score_28d_ago
+        h.reference_snapshot_date,
+        h.health_tier_28d_ago as tier_28d_ago, h.health_score_28d_ago as score_28d_ago
     from marts.fct_account_health h
     left join marts.dim_accounts a using (account_id)
-    left join marts.fct_account_health p
-        on p.account_id = h.account_id and p.snapshot_date = ?
     where h.snapshot_date = ?
     """,
-    (before, latest),
+    (latest,),
 )
+# the snapshot the 28-day change refers to (CONTRACT section 3), the same for every account
+before = rows["reference_snapshot_date"].dropna().min()
+before = None if kit.is_missing(before) else pd.Timestamp(before).date()
 tiers = kit.tier_palette(rows["health_tier"])
 label = dict(zip(tiers["tier"], tiers["label_ja"], strict=True))
 colour = dict(zip(tiers["tier"], tiers["colour"], strict=True))
@@ -61,7 +56,8 @@ if provisional:
         f"{latest} is not a grid day: a provisional snapshot, replaced by tomorrow's run. "
         "Weekly history keeps the grid days only."
     )
-at_risk = rows["health_tier"].isin(kit.AT_RISK_TIERS).sum()
+at_risk_tiers = kit.at_risk_tiers(tiers)
+at_risk = rows["health_tier"].isin(at_risk_tiers).sum()
 c1, c2, c3, c4 = st.columns(4)
 c1.metric("Accounts / 顧客数", kit.num(len(rows)), border=True)
 c2.metric("Average health / 平均ヘルス", kit.num(rows["health_score"].mean(), 1), border=True)
@@ -105,7 +101,7 @@ st.subheader("Trend / 推移")
 trend = data.query(
     "select h.snapshot_date, h.segment, a.csm_owner, count(*) as accounts,"
     " sum(h.health_score) as score_sum, count(h.health_score) as scored,"
-    f" count(*) filter (where h.health_tier in ({', '.join('?' * len(kit.AT_RISK_TIERS))}))"
+    f" count(*) filter (where h.health_tier in ({', '.join(['?'] * len(at_risk_tiers)) or 'null'}))"
     " as at_risk,"
     + (
         " bool_or(h.is_provisional) as is_provisional"
@@ -114,7 +110,7 @@ trend = data.query(
     )
     + " from marts.fct_account_health h left join marts.dim_accounts a using (account_id)"
     " group by h.snapshot_date, h.segment, a.csm_owner",
-    kit.AT_RISK_TIERS,
+    at_risk_tiers,
 )
 trend = kit.apply_filter(kit.apply_filter(trend, "csm_owner", csms), "segment", segments)
 trend = trend.groupby("snapshot_date", as_index=False).agg(

@@ -27,6 +27,10 @@ health as (
     select * from {{ ref('fct_account_health') }}
 ),
 
+health_tiers as (
+    select * from {{ ref('health_tiers') }}
+),
+
 engagements as (
     select * from {{ ref('stg_marketing__engagements') }}
 ),
@@ -169,10 +173,12 @@ health_at_stock as (
         months.month,
         health_segments.segment,
         cast(avg({{ fixed_precision('health_segments.health_score') }}) as double) as avg_health_score,
-        sum(case when health_segments.health_tier in ('at_risk', 'critical') then 1 else 0 end) as at_risk_accounts
+        sum(case when health_tiers.counts_as_at_risk then 1 else 0 end) as at_risk_accounts
     from months
     inner join health_segments
         on months.health_snapshot_date = health_segments.snapshot_date
+    left join health_tiers
+        on health_segments.health_tier = health_tiers.tier
     group by months.month, health_segments.segment
 ),
 
