@@ -206,3 +206,16 @@
         from {{ ref('int_cta_evaluation_dates') }}
     {%- endif -%}
 {%- endmacro %}
+
+{#- The rows of this history model's previous build that the batch leaves in place: those whose
+    (account_id, snapshot_date) is not in the model's CTE `batch` (int_snapshot_batch). -#}
+{% macro stored_outside_batch(alias='stored') -%}
+    {{ this }} as {{ alias }}
+    where not exists (
+        select 1
+        from batch
+        where
+            batch.account_id = {{ alias }}.account_id
+            and batch.snapshot_date = {{ alias }}.snapshot_date
+    )
+{%- endmacro %}

@@ -62,14 +62,7 @@ reference_scores as (
             stored.snapshot_date,
             {{ fixed_precision('stored.health_score') }} as health_score,
             stored.health_tier
-        from {{ this }} as stored
-        where not exists (
-                select 1
-                from batch
-                where
-                    batch.account_id = stored.account_id
-                    and batch.snapshot_date = stored.snapshot_date
-            )
+        from {{ stored_outside_batch() }}
     {% endif %}
 ),
 

@@ -50,14 +50,7 @@ reference_scores as (
             stored.value,
             stored.score,
             stored.contribution
-        from {{ this }} as stored
-        where not exists (
-                select 1
-                from batch
-                where
-                    batch.account_id = stored.account_id
-                    and batch.snapshot_date = stored.snapshot_date
-            )
+        from {{ stored_outside_batch() }}
     {% endif %}
 ),
 
