@@ -18,7 +18,7 @@ with
 
 user_days as (
     select * from {{ ref('int_usage_user_day') }}
-    where {{ changed_periods_filter(week_of_activity, ref('int_usage_user_day')) }}
+    where {{ changed_periods_filter(week_of_activity, ref('int_usage_user_day'), day_column='activity_date', period_days=7) }}
 ),
 
 user_weeks as (

@@ -11,13 +11,37 @@ users as (
     select * from {{ ref('stg_usage__users') }}
 ),
 
-user_days as (
+all_user_days as (
     select * from {{ ref('int_usage_user_day') }}
 ),
 
 rules as (
     select * from {{ ref('cta_rules') }}
     where enabled and cta_type in ('seat_expansion', 'champion_inactive', 'shared_id_suspected')
+),
+
+-- the days the rules below look at: from the month before the first evaluated date's month
+-- (champion_inactive) or the shared-ID window before it, to the last evaluated date
+read_bounds as (
+    select
+        least(
+            {{ add_months(month_start('min(snapshots.snapshot_date)'), -1) }},
+            {{ add_days('min(snapshots.snapshot_date)', "1 - (select coalesce(max(rules.window_days), 1) from rules where rules.cta_type = 'shared_id_suspected')") }}
+        ) as first_day,
+        max(snapshots.snapshot_date) as last_day
+    from snapshots
+),
+
+read_days as (
+    {{ date_range_rows('read_bounds.first_day', 'read_bounds.last_day', 'read_bounds') }}
+),
+
+-- only those days' rows of the user-day model are read (a daily build: a month or two)
+user_days as (
+    select all_user_days.*
+    from all_user_days
+    inner join read_days
+        on all_user_days.activity_date = read_days.day
 ),
 
 -- seat_expansion ---------------------------------------------------------------------

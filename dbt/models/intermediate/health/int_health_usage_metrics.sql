@@ -4,7 +4,8 @@
 --   mobile_wau_rate            = distinct active IDs with a mobile_session / active IDs
 --   core_actions_per_user_week = core_action events (all of the account's usage rows) / active IDs
 -- Usage rows are attributed by their own account_id (reading 21). Reads the user-day
--- model once: each user-day joins the few snapshots whose longest window holds it.
+-- model once, and only the days inside the batch dates' windows: each user-day joins the few
+-- snapshots whose longest window holds it.
 
 with
 
@@ -61,18 +62,18 @@ windows as (
     from metric_windows
 ),
 
--- the few snapshots whose longest window holds each usage day, with the windows of
--- each metric it falls in: a small day x snapshot map (days x ~1 rows for 7-day
--- windows) so the large user-day table needs only an equality join
+-- the few snapshots whose longest window holds each day, with the windows of each metric
+-- it falls in: a small day x snapshot map (days x ~1 rows for 7-day windows), so the large
+-- user-day table needs only an equality join, which reads just these days' rows
 usage_days as (
-    select distinct user_days.activity_date
-    from user_days
-    cross join batch_bounds
-    cross join windows
-    where
-        user_days.activity_date <= batch_bounds.last_snapshot_date
-        and user_days.activity_date
-        > {{ add_days('batch_bounds.first_snapshot_date', '0 - windows.longest_window_days') }}
+    select day as activity_date
+    from (
+        {{ date_range_rows(
+            add_days('batch_bounds.first_snapshot_date', '1 - windows.longest_window_days'),
+            'batch_bounds.last_snapshot_date',
+            'batch_bounds cross join windows'
+        ) }}
+    ) as days
 ),
 
 usage_days_reach as (
