@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from tests.test_dashboard_support import (
+from tests.dashboard_support import (
     APP,
     PAGES,
     dev_serving,
