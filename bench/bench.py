@@ -57,7 +57,8 @@ class RunFigures:
     steps: dict[str, float] = field(default_factory=dict)  # seconds per Dagster step
 
 
-def _env(root: Path, zone: Path) -> dict[str, str]:
+def run_env(root: Path, zone: Path, **extra: str) -> dict[str, str]:
+    """Environment of a measured `cswh run` whose files all live under ``root``."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("CSWH_")}
     env.update(
         CSWH_DATA_DIR=str(zone),
@@ -66,6 +67,7 @@ def _env(root: Path, zone: Path) -> dict[str, str]:
         CSWH_APP_DB=str(root / "app.sqlite"),
         CSWH_DOCS_DIR=str(root / "docs"),
         DAGSTER_HOME=str(root / "dagster_home"),
+        **extra,
     )
     return env
 
@@ -185,7 +187,7 @@ def _slowest_models(n: int = 5) -> list[tuple[str, float]]:
 def measured_run(root: Path, zone: Path) -> RunFigures:
     """`cswh run` on the warehouse under root (whatever state it is in) and the zone."""
     root.mkdir(parents=True, exist_ok=True)
-    wall, peak_mb = _run([*CSWH, "run"], env=_env(root, zone))
+    wall, peak_mb = _run([*CSWH, "run"], env=run_env(root, zone))
     steps = _step_seconds(root / "dagster_home")
     phases: dict[str, float] = defaultdict(float)
     for key, seconds in steps.items():

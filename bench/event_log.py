@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import shutil
 import statistics
 import subprocess
@@ -26,22 +25,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench import run_env  # bench/bench.py, beside this script
+
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / "bench" / ".cache"
-
-
-def _env(root: Path, zone: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CSWH_")}
-    env.update(
-        CSWH_DATA_DIR=str(zone),
-        CSWH_WAREHOUSE=str(root / "warehouse.duckdb"),
-        CSWH_SERVING=str(root / "serving.duckdb"),
-        CSWH_APP_DB=str(root / "app.sqlite"),
-        CSWH_DOCS_DIR=str(root / "docs"),
-        DAGSTER_HOME=str(root / "dagster_home"),
-        CSWH_DUCKDB_MEMORY="2GB",
-    )
-    return env
 
 
 def child(figures: Path) -> int:
@@ -86,7 +73,7 @@ def _measured(root: Path, zone: Path) -> dict:
     with open(root / "run.log", "a") as log:
         subprocess.run(
             [sys.executable, __file__, "--child", str(figures)],
-            env=_env(root, zone),
+            env=run_env(root, zone, CSWH_DUCKDB_MEMORY="2GB"),
             cwd=ROOT,
             stdout=log,
             stderr=subprocess.STDOUT,

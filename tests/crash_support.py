@@ -15,7 +15,7 @@ from pathlib import Path
 
 import duckdb
 
-from tests.support import CSWH, PROJECT_ROOT
+from tests.support import CSWH, PROJECT_ROOT, query
 
 # `cswh run` names its log file first thing; Dagster's log and dbt's output go there.
 FULL_LOG = re.compile(r"^\s*full log: (\S+\.log)$")
@@ -119,14 +119,6 @@ class WatchedRun:
         except subprocess.TimeoutExpired:
             self.kill_group()
             raise
-
-
-def query(db: Path, sql: str, params: list | None = None) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
 
 
 def serving_state(serving: Path) -> dict:

@@ -22,7 +22,7 @@ import pyarrow as pa
 import pytest
 
 from dagster_project.config import PROJECT_ROOT
-from tests.support import published_tiny
+from tests.support import published_tiny, query
 
 APP = PROJECT_ROOT / "dashboards" / "streamlit_app.py"
 sys.path.insert(0, str(PROJECT_ROOT / "dashboards"))  # the app's own modules, as it runs them
@@ -69,14 +69,6 @@ def skip_unless_published(serving: Path, page: str) -> None:
     missing = [t for t in NEEDS[page] if t not in tables(serving)]
     if missing:
         pytest.skip(f"the pipeline on main does not publish {', '.join(missing)} yet")
-
-
-def query(db: Path, sql: str, params: list | tuple = ()) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql, list(params)).fetchall()
-    finally:
-        con.close()
 
 
 def modified_copy(serving: Path, dest: Path, *statements: str) -> Path:
@@ -167,3 +159,18 @@ def layer_data(spec: dict, layer: dict, datasets: dict[str, pd.DataFrame]) -> pd
 def mark(layer: dict) -> dict:
     m = layer["mark"]
     return {"type": m} if isinstance(m, str) else m
+
+
+PAGE_TIMEOUT = 60  # s: a page's first run reads the serving copy and draws its charts
+
+
+def open_page(page: str):
+    """The app run headless (streamlit AppTest), switched to ``page`` (a url path of
+    dashboards/navigation.py); fails on any exception the page raised."""
+    from streamlit.testing.v1 import AppTest
+
+    at = AppTest.from_file(str(APP), default_timeout=PAGE_TIMEOUT)
+    at.run()
+    at.switch_page(PAGES[page]).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at

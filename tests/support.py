@@ -9,6 +9,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+import duckdb
+
 from dagster_project.config import PROJECT_ROOT
 
 CSWH = [sys.executable, "-m", "dagster_project.cli"]
@@ -77,3 +79,12 @@ def clone_root(published: PublishedRun, root: Path) -> dict[str, str]:
         if src.exists():
             shutil.copytree(src, root / name, ignore=shutil.ignore_patterns("*.lock"))
     return cswh_env(root)
+
+
+def query(db: Path, sql: str, params: list | tuple = ()) -> list[tuple]:
+    """Rows of one statement on a DuckDB file opened read-only (and closed again)."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return con.execute(sql, list(params or [])).fetchall()
+    finally:
+        con.close()

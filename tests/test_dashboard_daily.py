@@ -18,22 +18,20 @@ from streamlit.testing.v1 import AppTest
 
 from dagster_project import app_store
 from tests.dashboard_support import (
-    APP,
     BEFORE_DAILY,
-    PAGES,
     columns_of,
     dev_serving,
     layer_data,
     layers,
     mark,
     modified_copy,
+    open_page,
     published_serving,
     query,
     tables,
     vega_charts,
 )
 
-TIMEOUT = 60
 PROVISIONAL_NOTE = "(provisional: replaced by tomorrow's run)"
 COUNTS = {"active_customers", "at_risk_accounts"}
 RATIOS = {"renewal_rate", "reaction_rate"}
@@ -72,14 +70,6 @@ def use(copies, app_db: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         return copies[name]
 
     return _use
-
-
-def open_page(page: str) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
-    at.run()
-    at.switch_page(PAGES[page]).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
 
 
 def metric(at: AppTest, label_start: str) -> str:

@@ -17,15 +17,15 @@ from streamlit.testing.v1 import AppTest
 from dagster_project import app_store, publish
 from tests.dashboard_support import (
     APP,
+    PAGE_TIMEOUT,
     PAGES,
     current_kpi_month,
     modified_copy,
+    open_page,
     published_serving,
     query,
     skip_unless_published,
 )
-
-TIMEOUT = 60
 
 
 @pytest.fixture(scope="module")
@@ -40,14 +40,6 @@ def env(serving: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[
     monkeypatch.setenv("CSWH_APP_DB", str(paths["app_db"]))
     monkeypatch.setenv("CSWH_DOCS_DIR", str(paths["docs"]))
     return paths
-
-
-def open_page(page: str) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
-    at.run()
-    at.switch_page(PAGES[page]).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
 
 
 def metric(at: AppTest, label_start: str) -> str:
@@ -282,7 +274,7 @@ def test_account_360_opens_the_linked_account(env, serving) -> None:
         serving,
         "select account_id, account_name from marts.dim_accounts order by account_id desc limit 1",
     )[0]
-    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
+    at = AppTest.from_file(str(APP), default_timeout=PAGE_TIMEOUT)
     at.run()
     at.query_params["account"] = account_id  # the CTA queue's and health lists' "open" links
     at.switch_page(PAGES["account"]).run()

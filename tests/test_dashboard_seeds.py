@@ -12,16 +12,13 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from tests.dashboard_support import (
-    APP,
-    PAGES,
     dev_serving,
     layer_data,
     layers,
     modified_copy,
+    open_page,
     vega_charts,
 )
-
-TIMEOUT = 60
 
 
 @pytest.fixture
@@ -39,14 +36,6 @@ def serve(tmp_path_factory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
         return copy
 
     return _serve
-
-
-def open_page(page: str) -> AppTest:
-    at = AppTest.from_file(str(APP), default_timeout=TIMEOUT)
-    at.run()
-    at.switch_page(PAGES[page]).run()
-    assert not at.exception, [e.value for e in at.exception]
-    return at
 
 
 def colour_scales(at: AppTest) -> list[dict]:

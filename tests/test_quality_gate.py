@@ -15,10 +15,9 @@ import re
 import shutil
 from pathlib import Path
 
-import duckdb
 import pytest
 
-from tests.support import PROJECT_ROOT, cswh_env, run_cswh
+from tests.support import PROJECT_ROOT, cswh_env, query, run_cswh
 
 
 def _wired() -> bool:
@@ -70,14 +69,6 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def _query(db: Path, sql: str, params: list | None = None) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
-
-
 @pytest.fixture(scope="module")
 def published(tmp_path_factory: pytest.TempPathFactory, tiny_zone: Path):
     root = tmp_path_factory.mktemp("gate")
@@ -117,7 +108,7 @@ def test_health_score_130_blocks_publishing(published) -> None:
     ), out
     assert re.search(r"^\[\d+:\d\d\] publish: skipped$", result.stdout, re.M), out
     assert _digest(serving) == before  # the serving copy keeps its last good state
-    rows = _query(
+    rows = query(
         root / "warehouse" / "warehouse.duckdb",
         "select severity, success, unexpected_count from dq.check_results "
         "where table_name = 'marts.fct_account_health' and column_name = 'health_score' "
@@ -139,18 +130,18 @@ def test_warning_is_recorded_and_the_run_still_publishes(published) -> None:
     out = result.stdout + result.stderr
     assert result.returncode == 0, out
     assert "serving copy published" in result.stdout, out
-    run_id = _query(
-        serving, "select run_id from dq.publish_log order by published_at desc limit 1"
-    )[0][0]
-    rows = _query(
+    run_id = query(serving, "select run_id from dq.publish_log order by published_at desc limit 1")[
+        0
+    ][0]
+    rows = query(
         serving,
         "select severity, success from dq.check_results where run_id = ? "
         "and table_name = 'marts.fct_account_health' and column_name = 'health_tier_ja'",
         [run_id],
     )
     assert rows == [("warning", False)]
-    manifest_runs = {r[0] for r in _query(serving, "select distinct run_id from dq.load_manifest")}
-    checked_runs = {r[0] for r in _query(serving, "select distinct run_id from dq.check_results")}
+    manifest_runs = {r[0] for r in query(serving, "select distinct run_id from dq.load_manifest")}
+    checked_runs = {r[0] for r in query(serving, "select distinct run_id from dq.check_results")}
     assert manifest_runs & checked_runs  # auditors join what was loaded with what was checked
 
 

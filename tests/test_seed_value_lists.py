@@ -13,11 +13,10 @@ import io
 import shutil
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from dagster_project.config import DBT_PROJECT_DIR
-from tests.support import cswh_env, run_cswh
+from tests.support import cswh_env, query, run_cswh
 from tests.test_quality_gate import INJECTOR
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(3600)]
@@ -46,14 +45,6 @@ def _project_with_a_new_segment(root: Path) -> Path:
     return project
 
 
-def _query(db: Path, sql: str, params: list | None = None) -> list[tuple]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        return con.execute(sql, params or []).fetchall()
-    finally:
-        con.close()
-
-
 @pytest.fixture(scope="module")
 def new_segment(tmp_path_factory: pytest.TempPathFactory, tiny_zone: Path):
     root = tmp_path_factory.mktemp("new-segment")
@@ -70,19 +61,19 @@ def test_a_segment_added_to_the_seed_publishes(new_segment) -> None:
     root, _env, _inject, result = new_segment
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-4000:]
     serving = root / "warehouse" / "serving.duckdb"
-    counts = dict(_query(serving, "select segment, count(*) from marts.dim_accounts group by 1"))
+    counts = dict(query(serving, "select segment, count(*) from marts.dim_accounts group by 1"))
     assert counts.get(NEW, 0) > 0 and counts.get("pooled", 0) > 0, counts
     for table in ("marts.fct_account_health", "marts.mart_kpi_monthly"):
-        assert _query(serving, f"select count(*) from {table} where segment = ?", [NEW])[0][0]
-    (run_id,) = _query(serving, "select run_id from dq.publish_log")[0]
-    failed = _query(
+        assert query(serving, f"select count(*) from {table} where segment = ?", [NEW])[0][0]
+    (run_id,) = query(serving, "select run_id from dq.publish_log")[0]
+    failed = query(
         serving,
         "select table_name, expectation from dq.check_results"
         " where run_id = ? and severity = 'critical' and not success",
         [run_id],
     )
     assert failed == []
-    segment_rules = _query(
+    segment_rules = query(
         serving,
         "select table_name, success from dq.check_results where run_id = ?"
         " and expectation = 'unexpected_rows:segment_in_seed_segments' order by 1",
@@ -115,7 +106,7 @@ def test_a_segment_in_no_seed_still_blocks_the_publish(new_segment) -> None:
     assert result.returncode == 1, out
     assert "marts/dim_accounts:critical_expectations" in result.stdout, out
     assert hashlib.sha256(serving.read_bytes()).hexdigest() == before
-    rows = _query(
+    rows = query(
         root / "warehouse" / "warehouse.duckdb",
         "select column_name, success, unexpected_count from dq.check_results"
         " where table_name = 'marts.dim_accounts'"
