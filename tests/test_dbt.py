@@ -5,6 +5,7 @@ builds."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -20,10 +21,12 @@ pytestmark = pytest.mark.slow
 DBT = str(Path(sys.executable).parent / "dbt")
 
 
-def _dbt(*args: str, env: dict[str, str], target: Path) -> subprocess.CompletedProcess:
+def _dbt(
+    *args: str, env: dict[str, str], target: Path, project: Path = DBT_PROJECT_DIR
+) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [DBT, *args, "--profiles-dir", str(DBT_PROJECT_DIR), "--target-path", str(target)],
-        cwd=DBT_PROJECT_DIR,
+        [DBT, *args, "--profiles-dir", str(project), "--target-path", str(target)],
+        cwd=project,
         env=env,
         capture_output=True,
         text=True,
@@ -56,3 +59,29 @@ def test_every_dbt_unit_test_passes(tmp_path: Path) -> None:
     failed = [r["unique_id"] for r in unit_tests if r["status"] != "pass"]
     assert tested.returncode == 0 and not failed, f"{failed}\n{tested.stdout[-3000:]}"
     assert len(unit_tests) >= 40, "unit tests went missing"
+
+
+def test_a_seed_metric_without_a_family_column_stops_the_build_naming_it(tmp_path: Path) -> None:
+    """Seed health_metrics holds no list of metric names to keep in step: a metric row whose
+    value no family model computes stops the build with a message that names it."""
+    project = tmp_path / "dbt"
+    shutil.copytree(
+        DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs", ".user.yml")
+    )
+    seed = project / "seeds" / "health_metrics.csv"
+    with seed.open("a", encoding="utf-8") as f:
+        f.write("engagement,made_up_metric,1,0,1,,true,Made up,架空,ratio,No model computes it.\n")
+    env = cswh_env(tmp_path)
+    warehouse = Path(env["CSWH_WAREHOUSE"])
+    warehouse.parent.mkdir(parents=True)
+    con = duckdb.connect(str(warehouse))
+    ensure_schemas(con)
+    con.close()
+    run = {"env": env, "target": tmp_path / "target", "project": project}
+    # the seeds for real, the family models as empty tables (their columns are what counts)
+    assert _dbt("seed", **run).returncode == 0
+    families = "+int_health_metric_values,resource_type:model"
+    assert _dbt("run", "--empty", "--select", families, **run).returncode == 0
+    built = _dbt("compile", "--select", "int_health_metric_values", **run)
+    assert built.returncode != 0
+    assert "health metric 'made_up_metric' (seed health_metrics) must be a column" in built.stdout
