@@ -1,13 +1,15 @@
 """The dashboard's pages: one entry each, the only list of them.
 
-streamlit_app.py builds the navigation from it and, before a page runs, stops it with a clear
-message when no serving copy is published or a table the page ``needs`` is missing; the
-tests visit every page listed here. A new page is a file in app_pages/ plus one entry.
+streamlit_app.py builds the navigation from it; each page calls ``page_kit.guard(__file__)``
+after its title, which stops it with a clear message when no serving copy is published or a
+table its entry ``needs`` is missing; the tests visit every page listed here. A new page is a
+file in app_pages/ plus one entry.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -79,3 +81,12 @@ PAGES: tuple[PageSpec, ...] = (
         "data-quality",
     ),
 )
+
+
+def spec_of_file(page_file: str) -> PageSpec:
+    """The entry of the page whose script is ``page_file`` (a page passes its ``__file__``)."""
+    name = Path(page_file).name
+    for spec in PAGES:
+        if spec.file == name:
+            return spec
+    raise LookupError(f"{name} is not listed in dashboards/navigation.py")

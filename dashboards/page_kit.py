@@ -47,6 +47,15 @@ def require_tables(*names: str) -> None:
         st.stop()
 
 
+def guard(page_file: str) -> None:
+    """A page's guards, called right after its title: stop with instructions when no serving
+    copy is published, or when it lacks a table the page's entry in navigation.py needs."""
+    from navigation import spec_of_file
+
+    require_serving()
+    require_tables(*spec_of_file(page_file).needs)
+
+
 def has(name: str) -> bool:
     return name in data.tables()
 

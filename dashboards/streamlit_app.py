@@ -18,13 +18,12 @@ for folder in (HERE, HERE.parent):  # the page helpers, and dagster_project with
 
 import serving_data as data  # noqa: E402
 from navigation import PAGES  # noqa: E402
-from page_kit import is_missing, require_serving, require_tables  # noqa: E402
+from page_kit import is_missing  # noqa: E402
 
 st.set_page_config(page_title="CS warehouse", page_icon=":material/monitoring:", layout="wide")
 
 APP_PAGES = HERE / "app_pages"
 pages: dict[str, list] = {}
-spec_of = {}  # st.Page -> its entry in navigation.PAGES
 for spec in PAGES:
     entry = st.Page(
         APP_PAGES / spec.file,
@@ -34,7 +33,6 @@ for spec in PAGES:
         default=spec.default,
     )
     pages.setdefault(spec.group, []).append(entry)
-    spec_of[entry] = spec
 page = st.navigation(pages)
 
 with st.sidebar:
@@ -54,7 +52,4 @@ with st.sidebar:
         )
     st.divider()
 
-# Every page's guards: a serving copy, and the tables it cannot answer without.
-require_serving()
-require_tables(*spec_of[page].needs)
 page.run()

@@ -343,9 +343,8 @@ def test_weights_and_contributions(serving, metrics_at_d) -> None:
     ).fetchall()
     assert bad == []
     (n,) = serving.execute("select count(*) from marts.fct_health_metrics").fetchone()
-    enabled = {
-        m for (m,) in serving.execute("select metric from seeds.health_metrics where enabled")
-    }
+    rows = serving.execute("select metric from seeds.health_metrics where enabled").fetchall()
+    enabled = {m for (m,) in rows}
     assert enabled == WORKED_METRICS, (
         "the dimension scores above are worked out by hand for the contract's default metrics; "
         f"work out the numbers of {sorted(enabled - WORKED_METRICS)} "

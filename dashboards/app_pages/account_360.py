@@ -21,6 +21,7 @@ RECENT = [
 RECENT_ROWS = 20
 
 st.title("Account 360: where does this account stand, and why?")
+kit.guard(__file__)
 
 accounts = data.query(
     "select account_id, account_name, segment, is_active_customer from marts.dim_accounts"

@@ -12,6 +12,7 @@ st.caption(
     "For every snapshot at least 180 days before the as-of date: the share of accounts in each tier "
     "whose contract churned, or that expanded, within the next 180 days."
 )
+kit.guard(__file__)
 
 cal = data.query("select * from marts.mart_health_calibration")
 tiers = kit.tier_palette(cal["health_tier"])

@@ -24,6 +24,7 @@ st.caption(
     "Open CTAs by default (pick other statuses in the sidebar), highest priority first, then the"
     " earliest due date; with the playbook's action and each CTA's age."
 )
+kit.guard(__file__)
 
 TABLE = "marts.fct_cta_candidates"
 statuses = data.query(f"select status, count(*) as n from {TABLE} group by status")

@@ -13,6 +13,7 @@ st.title("Can we trust the latest data?")
 st.caption(
     "The latest run's checks (failures first), their history, the files loaded or rejected, and the quarantined rows."
 )
+kit.guard(__file__)
 
 docs = data.docs_dir()
 sites = [

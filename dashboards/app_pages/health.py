@@ -12,6 +12,7 @@ st.title("How healthy are our accounts, and who moved?")
 st.caption(
     "Tier distribution by segment at the latest snapshot; tier movement over the last 28 days."
 )
+kit.guard(__file__)
 
 latest = data.scalar("select max(snapshot_date) from marts.fct_account_health")
 if kit.is_missing(latest):

@@ -26,6 +26,7 @@ KPIS = [
 ]
 
 st.title("How are we doing this month?")
+kit.guard(__file__)
 
 segments = data.query("select distinct segment from marts.mart_kpi_monthly order by segment")
 seg_options = ["all"] + [s for s in segments["segment"] if s != "all"]

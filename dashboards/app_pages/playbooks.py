@@ -12,6 +12,7 @@ st.caption(
     "The rules (thresholds, cooldowns), the playbook that routes each CTA, and the backtest: "
     "how often a rule fired and how often those accounts churned or expanded within 180 days."
 )
+kit.guard(__file__)
 
 eff = data.query("select * from marts.mart_cta_effectiveness order by cta_type")
 rules = (
