@@ -12,7 +12,19 @@
 
 {%- set sources = [] %}
 {%- set seed = ref('health_metrics') %}
-{%- if execute and adapter.get_relation(seed.database, seed.schema, seed.identifier) is not none %}
+{#- The columns are looked up when the seed and every family model exist, as in a build
+    (they are upstream); a compile on a warehouse without them (dbt docs) has nothing to check. -#}
+{%- set inputs = [seed] %}
+{%- for family in families %}
+    {%- do inputs.append(ref('int_health_' ~ family ~ '_metrics')) %}
+{%- endfor %}
+{%- set present = [] %}
+{%- if execute %}
+    {%- for relation in inputs if adapter.get_relation(relation.database, relation.schema, relation.identifier) is not none %}
+        {%- do present.append(relation) %}
+    {%- endfor %}
+{%- endif %}
+{%- if execute and present | length == inputs | length %}
     {%- set enabled = run_query('select metric from ' ~ seed ~ ' where enabled order by metric').columns[0].values() %}
     {%- for metric in enabled %}
         {%- set found = [] %}
