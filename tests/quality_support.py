@@ -4,6 +4,7 @@ good or broken on purpose."""
 
 from __future__ import annotations
 
+import csv
 from pathlib import Path
 
 import duckdb
@@ -16,10 +17,10 @@ def load_seeds(con: duckdb.DuckDBPyConnection, seeds_dir: Path = DBT_PROJECT_DIR
     """Schema ``seeds`` as dbt writes it, from the seed files themselves (the mart suites
     read their value lists there)."""
     con.execute("create schema if not exists seeds")
-    for csv in sorted(seeds_dir.glob("*.csv")):
+    for seed in sorted(seeds_dir.glob("*.csv")):
         con.execute(
-            f"create or replace table seeds.{csv.stem} as select * from read_csv(?, header = true)",
-            [str(csv)],
+            f"create or replace table seeds.{seed.stem} as select * from read_csv(?, header = true)",
+            [str(seed)],
         )
 
 
@@ -86,3 +87,12 @@ def build_warehouse(path: Path, *, health_score: float = 72.5, tier_ja: str = "æ
     finally:
         con.close()
     return path
+
+
+def seed_keys() -> set[str]:
+    """Every value of every seed's first column (its key: segment, tier, cta_type, ...)."""
+    keys: set[str] = set()
+    for path in (DBT_PROJECT_DIR / "seeds").glob("*.csv"):
+        with path.open(encoding="utf-8", newline="") as f:
+            keys |= {row[0] for row in list(csv.reader(f))[1:] if row}
+    return keys

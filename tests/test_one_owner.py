@@ -6,7 +6,6 @@ and a mart suite compares with no other mart (that is an invariant across models
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Iterator
 
@@ -15,6 +14,7 @@ import yaml
 from dagster_project import sources
 from dagster_project.config import DBT_PROJECT_DIR
 from dagster_project.quality.suites import mart_suites
+from tests.quality_support import seed_keys
 
 DOMAIN_TESTS = {"accepted_values", "accepted_range"}
 
@@ -57,17 +57,9 @@ def test_no_mart_column_is_checked_by_dbt_and_by_gx() -> None:
     assert both == [], "checked twice: keep one owner (GX for contract columns' domains)"
 
 
-def _seed_keys() -> set[str]:
-    keys: set[str] = set()
-    for path in (DBT_PROJECT_DIR / "seeds").glob("*.csv"):
-        with path.open(encoding="utf-8", newline="") as f:
-            keys |= {row[0] for row in list(csv.reader(f))[1:] if row}
-    return keys
-
-
 def test_no_dbt_model_test_types_a_list_a_seed_or_the_landing_zone_holds() -> None:
     landing_zone = {v for e in sources.ENTITIES for c in e.all_columns for v in (c.enum or ())}
-    held = _seed_keys() | landing_zone
+    held = seed_keys() | landing_zone
     typed = [
         (model, column, sorted(set(map(str, args["values"])) & held))
         for model, column, name, args in _dbt_column_tests()

@@ -4,12 +4,10 @@ failure and records them in dq.check_results."""
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import duckdb
 
-from dagster_project.config import DBT_PROJECT_DIR
 from dagster_project.quality.runner import CHECK_RESULT_COLUMNS, run_suites
 from dagster_project.quality.suites import (
     CRITICAL,
@@ -20,7 +18,7 @@ from dagster_project.quality.suites import (
     raw_suites,
 )
 from dagster_project.sources import ENTITIES
-from tests.quality_support import build_warehouse
+from tests.quality_support import build_warehouse, seed_keys
 
 
 def test_every_raw_table_and_mart_has_a_suite_with_severities() -> None:
@@ -123,17 +121,8 @@ def test_validation_finds_critical_and_warning_failures_and_records_them(tmp_pat
     assert ("run-test-1", "marts.mart_kpi_monthly", "warning", False, 1) in rows
 
 
-def _seed_keys() -> set[str]:
-    """Every value of every seed's first column (its key: segment, tier, cta_type, ...)."""
-    keys: set[str] = set()
-    for path in (DBT_PROJECT_DIR / "seeds").glob("*.csv"):
-        with path.open(encoding="utf-8", newline="") as f:
-            keys |= {row[0] for row in list(csv.reader(f))[1:] if row}
-    return keys
-
-
 def test_no_mart_suite_types_a_value_list_that_a_seed_holds() -> None:
-    seeded = _seed_keys()
+    seeded = seed_keys()
     for s in mart_suites():
         for e in s.expectations:
             listed = {str(v) for v in (e.configuration.kwargs.get("value_set") or [])}
