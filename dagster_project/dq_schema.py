@@ -25,6 +25,8 @@ from dataclasses import dataclass
 
 import duckdb
 
+from dagster_project.sql_text import ident, literal
+
 DQ_SCHEMA = "dq"
 
 STATUSES = ("loaded", "skipped_duplicate", "failed")
@@ -105,14 +107,6 @@ PUBLISH_LOG_COLUMNS: dict[str, tuple[str, str]] = {
 }
 
 
-def _ident(*parts: str) -> str:
-    return ".".join('"' + p.replace('"', '""') + '"' for p in parts)
-
-
-def _lit(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
-
-
 @dataclass(frozen=True)
 class Table:
     name: str
@@ -127,7 +121,7 @@ DQ_TABLES = (
         "One row per landed file and load attempt. A (file, file_hash) recorded here is "
         "not attempted again (unless retryable).",
         MANIFEST_COLUMNS,
-        constraints=f",\n  check (status in ({', '.join(_lit(s) for s in STATUSES)}))",
+        constraints=f",\n  check (status in ({', '.join(literal(s) for s in STATUSES)}))",
     ),
     Table(
         "quarantine",
@@ -176,18 +170,18 @@ def ensure_table(
 ) -> None:
     """Create ``schema.table`` with its comments if ``existing`` lacks it; else add the
     columns it lacks (a column added to the definition later: old rows read null)."""
-    name = _ident(*([catalog] if catalog else []), schema, table.name)
+    name = ident(*([catalog] if catalog else []), schema, table.name)
     have = existing.get((schema, table.name))
     if have is None:
-        body = ",\n  ".join(f"{_ident(c)} {t}" for c, (t, _) in table.columns.items())
+        body = ",\n  ".join(f"{ident(c)} {t}" for c, (t, _) in table.columns.items())
         con.execute(f"create table if not exists {name} (\n  {body}{table.constraints}\n)")
-        con.execute(f"comment on table {name} is {_lit(table.comment)}")
+        con.execute(f"comment on table {name} is {literal(table.comment)}")
         for column, (_, text) in table.columns.items():
-            con.execute(f"comment on column {name}.{_ident(column)} is {_lit(text)}")
+            con.execute(f"comment on column {name}.{ident(column)} is {literal(text)}")
         return
     for column, (type_, _) in table.columns.items():
         if column not in have:
-            con.execute(f"alter table {name} add column if not exists {_ident(column)} {type_}")
+            con.execute(f"alter table {name} add column if not exists {ident(column)} {type_}")
 
 
 def ensure_dq(con: duckdb.DuckDBPyConnection, catalog: str | None = None) -> None:
@@ -196,7 +190,7 @@ def ensure_dq(con: duckdb.DuckDBPyConnection, catalog: str | None = None) -> Non
     existing = existing_columns(con, [DQ_SCHEMA], catalog)
     if len({t for _, t in existing}) < len(DQ_TABLES):
         con.execute(
-            f"create schema if not exists {_ident(*([catalog] if catalog else []), DQ_SCHEMA)}"
+            f"create schema if not exists {ident(*([catalog] if catalog else []), DQ_SCHEMA)}"
         )
     for table in DQ_TABLES:
         ensure_table(con, existing, DQ_SCHEMA, table, catalog)

@@ -28,6 +28,7 @@ import duckdb
 
 from dagster_project.config import duckdb_config
 from dagster_project.dq_schema import ensure_dq
+from dagster_project.sql_text import ident, literal
 
 # Schemas an analyst or the dashboard reads. `staging` is published as tables so that
 # analysts can trace a mart back to its typed, deduplicated source rows.
@@ -56,19 +57,11 @@ class Publication:
     tables_rewritten: int = 0  # tables written whole (the rest: unchanged or in part)
 
 
-def _ident(*parts: str) -> str:
-    return ".".join('"' + p.replace('"', '""') + '"' for p in parts)
-
-
-def _lit(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def seeds_hash(con: duckdb.DuckDBPyConnection, catalog: str | None = None) -> str | None:
     """md5 of every seed table's rows (order-independent): the configuration version a
     run scored and routed with, recorded in dq.publish_log."""
     where = "table_schema = 'seeds'" + (
-        f" and table_catalog = {_lit(catalog)}"
+        f" and table_catalog = {literal(catalog)}"
         if catalog
         else " and table_catalog = current_database()"
     )
@@ -82,7 +75,7 @@ def seeds_hash(con: duckdb.DuckDBPyConnection, catalog: str | None = None) -> st
         return None
     parts = " || '|' || ".join(
         f"(select coalesce(string_agg(md5(cast(t as varchar)), ',' order by md5(cast(t as varchar))), '') "
-        f"from {_ident(*([catalog] if catalog else []), 'seeds', n)} as t)"
+        f"from {ident(*([catalog] if catalog else []), 'seeds', n)} as t)"
         for n in names
     )
     return con.execute(f"select md5({parts})").fetchone()[0]
@@ -97,7 +90,7 @@ def record_publication(
     seeds: str | None = None,
 ) -> None:
     """Append to ``dq.publish_log`` (of ``catalog``, default the connection's database)."""
-    table = _ident(catalog, "dq", "publish_log") if catalog else "dq.publish_log"
+    table = ident(catalog, "dq", "publish_log") if catalog else "dq.publish_log"
     ensure_dq(con, catalog)  # an older log gains seeds_hash here
     con.execute(
         f"insert into {table} (run_id, published_at, as_of_date, seeds_hash) values (?, ?, ?, ?)",
@@ -137,7 +130,7 @@ def publish(
             # this publication is written whole, in the readable format.
             tmp.unlink()
         con.execute(  # a path is a value, not SQL
-            f"attach ? as serving_tmp (storage_version {_lit(SERVING_STORAGE_VERSION)})",
+            f"attach ? as serving_tmp (storage_version {literal(SERVING_STORAGE_VERSION)})",
             [str(tmp)],
         )
         tables, rows, rewritten = _sync(con, "serving_tmp")
@@ -201,12 +194,12 @@ def _sync(con: duckdb.DuckDBPyConnection, target: str) -> tuple[int, int, int]:
     present = _tables(con, target)
     partitions = _history_partitions()
     for schema in PUBLISHED_SCHEMAS:
-        con.execute(f"create schema if not exists {_ident(target, schema)}")
+        con.execute(f"create schema if not exists {ident(target, schema)}")
     for key in sorted(set(present) - set(wanted)):
-        con.execute(f"drop table if exists {_ident(target, *key)}")
+        con.execute(f"drop table if exists {ident(target, *key)}")
     rows = rewritten = 0
     for key, columns in sorted(wanted.items()):
-        src, dst = _ident(source, *key), _ident(target, *key)
+        src, dst = ident(source, *key), ident(target, *key)
         same_shape = present.get(key) == columns
         names = {name for name, _ in columns}
         if same_shape and key in partitions and set(partitions[key]) <= names:
@@ -227,7 +220,7 @@ def _signature(con: duckdb.DuckDBPyConnection, table: str) -> tuple:
 
 def _sync_partitions(con, src: str, dst: str, column: str, version: str) -> None:
     """Rewrite the partitions whose rows differ: another row count or a newer `version`."""
-    col, ver = _ident(column), _ident(version)
+    col, ver = ident(column), ident(version)
     changed = con.execute(
         f"select coalesce(w.p, s.p) "
         f"from (select {col} as p, count(*) as n, max({ver}) as v from {src} group by 1) as w "
@@ -246,7 +239,7 @@ def _sync_partitions(con, src: str, dst: str, column: str, version: str) -> None
 
 def _append_new_runs(con, src: str, dst: str, run_column: str) -> None:
     """Append the runs ``dst`` does not have yet; copy whole if it has rows ``src`` lacks."""
-    run = _ident(run_column)
+    run = ident(run_column)
     con.execute(
         f"insert into {dst} select * from {src} where {run} is distinct from null "
         f"and {run} not in (select distinct {run} from {dst} where {run} is not null)"

@@ -22,6 +22,8 @@ from datetime import datetime
 import duckdb
 
 from dagster_project.sources import BOOLEAN, DATE, INTEGER, TIMESTAMP, VARCHAR, Column, Entity
+from dagster_project.sql_text import ident as q
+from dagster_project.sql_text import literal as lit
 
 from .schema import RAW_SCHEMA
 
@@ -51,16 +53,6 @@ _INT_TYPES = {
 _TS_TYPES = {"TIMESTAMP", "TIMESTAMP_S", "TIMESTAMP_MS", "TIMESTAMP_NS", "DATETIME"}
 _TSTZ_TYPES = {"TIMESTAMP WITH TIME ZONE", "TIMESTAMPTZ"}
 _SHOW = 120  # characters of a bad value quoted in a reason
-
-
-def q(name: str) -> str:
-    """Quote an identifier."""
-    return '"' + name.replace('"', '""') + '"'
-
-
-def lit(text: str) -> str:
-    """Quote a string literal."""
-    return "'" + text.replace("'", "''") + "'"
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ from dataclasses import dataclass, field
 
 from dagster_project.mart_enums import CTA_DIRECTIONS, CTA_PRIORITIES, CTA_STATUSES
 from dagster_project.sources import ENTITIES, Entity
+from dagster_project.sql_text import literal
 
 CRITICAL, WARNING = "critical", "warning"
 
@@ -150,12 +151,8 @@ class Suite:
         return sum(severity is None or e.meta["severity"] == severity for e in self.expectations)
 
 
-def _lit(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
 def _sql_list(values: Iterable[str]) -> str:
-    return ", ".join(_lit(v) for v in values)
+    return ", ".join(literal(v) for v in values)
 
 
 def _unique(s: Suite, severity: str, cols: list[str], why: str) -> None:
@@ -291,7 +288,7 @@ def _volume_query(entity: Entity) -> str:
         "with deliveries as ("
         " select file, rows_loaded, row_number() over (order by file desc) as recency"
         " from dq.load_manifest"
-        f" where source = {_lit(entity.source)} and entity = {_lit(entity.name)}"
+        f" where source = {literal(entity.source)} and entity = {literal(entity.name)}"
         " and status = 'loaded'"
         " and exists (select 1 from {batch})),"
         " history as (select min(rows_loaded) as low, max(rows_loaded) as high, count(*) as n"
@@ -347,7 +344,7 @@ def _in_seed(
     seed_col = seed_col or col
     allowed = f"select {seed_col} from {SEEDS_SCHEMA}.{seed} where {seed_col} is not null"
     if also:
-        allowed += f" union all select {_lit(also)}"
+        allowed += f" union all select {literal(also)}"
     s.rows(
         severity,
         f"{col}_in_seed_{seed}",
