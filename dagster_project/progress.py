@@ -177,6 +177,10 @@ class RunProgress:
             if p.state == "running":
                 return "writing the serving copy"
             return "serving copy published" if self.published else "not published"
+        if name == "data docs":  # an asset, not checks: say whether the report was written
+            if p.state == "running":
+                return "rendering the report"
+            return "report refreshed" if p.done else "not refreshed"
         text = f"{p.checks_passed} passed, {p.checks_failed} failed"
         return text if p.state != "running" else f"{p.done}/{p.planned} checks · {text}"
 
