@@ -5,6 +5,7 @@ good or broken on purpose."""
 from __future__ import annotations
 
 import csv
+import shutil
 from pathlib import Path
 
 import duckdb
@@ -96,3 +97,45 @@ def seed_keys() -> set[str]:
         with path.open(encoding="utf-8", newline="") as f:
             keys |= {row[0] for row in list(csv.reader(f))[1:] if row}
     return keys
+
+
+# Put on PYTHONPATH (with CSWH_TEST_INJECT_SQL set), it runs that SQL on the warehouse just
+# before the mart suites validate it: a stand-in for a build that went wrong.
+INJECTOR = """
+import os
+
+if os.environ.get("CSWH_TEST_INJECT_SQL"):
+    import sys
+
+    # `python -m` puts the working directory (the checkout under test) on sys.path only
+    # after site customisation: put it first now, so the patched modules are the ones used.
+    sys.path.insert(0, os.getcwd())
+
+    import duckdb
+
+    from dagster_project.quality import checks, runner
+
+    _original = runner.run_suites
+
+    def run_suites(warehouse, suites, run_id, **kwargs):
+        if any(s.schema == "marts" for s in suites):
+            con = duckdb.connect(str(warehouse))
+            try:
+                con.execute(os.environ["CSWH_TEST_INJECT_SQL"])
+            finally:
+                con.close()
+        return _original(warehouse, suites, run_id, **kwargs)
+
+    runner.run_suites = run_suites
+    checks.run_suites = run_suites
+"""
+
+
+def zone_with_sql_injector(root: Path, zone: Path) -> Path:
+    """``zone`` copied to ``root``/raw, and ``root``/inject holding INJECTOR as sitecustomize.py;
+    returns the inject folder (for PYTHONPATH)."""
+    shutil.copytree(zone, root / "raw")
+    inject = root / "inject"
+    inject.mkdir()
+    (inject / "sitecustomize.py").write_text(INJECTOR)
+    return inject

@@ -12,11 +12,11 @@ from __future__ import annotations
 
 import hashlib
 import re
-import shutil
 from pathlib import Path
 
 import pytest
 
+from tests.quality_support import zone_with_sql_injector
 from tests.support import PROJECT_ROOT, cswh_env, query, run_cswh
 
 
@@ -33,35 +33,6 @@ pytestmark = [
     pytest.mark.skipif(not _wired(), reason="quality checks not yet wired into definitions.py"),
 ]
 
-INJECTOR = """
-import os
-
-if os.environ.get("CSWH_TEST_INJECT_SQL"):
-    import sys
-
-    # `python -m` puts the working directory (the checkout under test) on sys.path only
-    # after site customisation: put it first now, so the patched modules are the ones used.
-    sys.path.insert(0, os.getcwd())
-
-    import duckdb
-
-    from dagster_project.quality import checks, runner
-
-    _original = runner.run_suites
-
-    def run_suites(warehouse, suites, run_id, **kwargs):
-        if any(s.schema == "marts" for s in suites):
-            con = duckdb.connect(str(warehouse))
-            try:
-                con.execute(os.environ["CSWH_TEST_INJECT_SQL"])
-            finally:
-                con.close()
-        return _original(warehouse, suites, run_id, **kwargs)
-
-    runner.run_suites = run_suites
-    checks.run_suites = run_suites
-"""
-
 FIRST_ACCOUNT = "(select min(account_id) from marts.fct_account_health)"
 
 
@@ -72,10 +43,7 @@ def _digest(path: Path) -> str:
 @pytest.fixture(scope="module")
 def published(tmp_path_factory: pytest.TempPathFactory, tiny_zone: Path):
     root = tmp_path_factory.mktemp("gate")
-    shutil.copytree(tiny_zone, root / "raw")
-    inject = root / "inject"
-    inject.mkdir()
-    (inject / "sitecustomize.py").write_text(INJECTOR)
+    inject = zone_with_sql_injector(root, tiny_zone)
     env = cswh_env(root)
     first = run_cswh("run", env=env)
     assert first.returncode == 0, first.stdout + first.stderr

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from dagster_project.config import DBT_PROJECT_DIR
+from tests.quality_support import zone_with_sql_injector
 from tests.support import cswh_env, query, run_cswh
-from tests.test_quality_gate import INJECTOR
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(3600)]
 
@@ -48,10 +48,7 @@ def _project_with_a_new_segment(root: Path) -> Path:
 @pytest.fixture(scope="module")
 def new_segment(tmp_path_factory: pytest.TempPathFactory, tiny_zone: Path):
     root = tmp_path_factory.mktemp("new-segment")
-    shutil.copytree(tiny_zone, root / "raw")
-    inject = root / "inject"
-    inject.mkdir()
-    (inject / "sitecustomize.py").write_text(INJECTOR)
+    inject = zone_with_sql_injector(root, tiny_zone)
     env = {**cswh_env(root), "CSWH_DBT_PROJECT_DIR": str(_project_with_a_new_segment(root))}
     result = run_cswh("run", env=env)
     return root, env, inject, result
