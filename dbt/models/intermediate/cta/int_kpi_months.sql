@@ -48,11 +48,7 @@ month_bounds as (
     select
         months.month_start,
         least({{ add_days(add_months('months.month_start', 1), -1) }}, as_of.as_of_date) as month_end,
-        {{ add_months(
-            'months.month_start',
-            '0 - ((cast(extract(month from months.month_start) as integer) + 12 - '
-            ~ var('fiscal_year_start_month', 4) ~ ') % 12)'
-        ) }} as fiscal_year_start
+        {{ fiscal_year_start('months.month_start') }} as fiscal_year_start
     from months
     cross join as_of
 ),
