@@ -18,3 +18,15 @@ def tiny_zone(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("tiny") / "raw"
     generate(out, **TINY)
     return out
+
+
+@pytest.fixture(scope="session")
+def demo_published(tmp_path_factory: pytest.TempPathFactory):
+    """The demo `make run` builds (`cswh generate` with its defaults: 1,000 accounts, seed 42),
+    run once per session through the real pipeline. Tests that speak for the demo read it."""
+    from tests.support import cswh_env, published_tiny, run_cswh
+
+    zone = tmp_path_factory.mktemp("demo") / "raw"
+    result = run_cswh("generate", "--out", str(zone), env=cswh_env(zone.parent))
+    assert result.returncode == 0, result.stderr[-2000:]
+    return published_tiny(tmp_path_factory, zone)
