@@ -82,7 +82,15 @@ def parse(shell: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
     """`dbt parse` of the shell: writes shell/target/semantic_manifest.json (the relations
     named after the serving copy's database) and validates the semantic models."""
     return subprocess.run(
-        [_bin("dbt"), "parse", "--quiet", "--project-dir", str(shell), "--profiles-dir", str(shell)],
+        [
+            _bin("dbt"),
+            "parse",
+            "--quiet",
+            "--project-dir",
+            str(shell),
+            "--profiles-dir",
+            str(shell),
+        ],
         env=env,
         cwd=shell,
         capture_output=True,
