@@ -35,7 +35,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from dagster_project.mart_enums import CTA_DIRECTIONS, CTA_PRIORITIES, CTA_STATUSES
-from dagster_project.sources import CONTRACT_STATUSES, ENTITIES, Entity
+from dagster_project.sources import ENTITIES, Entity
 from dagster_project.sql_text import literal
 
 CRITICAL, WARNING = "critical", "warning"
@@ -503,7 +503,6 @@ def mart_suites() -> list[Suite]:
 
     s = Suite("marts", "dim_contracts", "One row per contract term, judged at D (reading 26).")
     _in_seed(s, CRITICAL, "segment", "segments")
-    _in_set(s, CRITICAL, "status", CONTRACT_STATUSES, "contract status of the CRM")
     _between(
         s,
         WARNING,
