@@ -81,6 +81,15 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser("docs", help="Data Docs and dbt docs as static HTML under data/docs")
     sub.add_parser("prepare", help="parse the dbt project (manifest for Dagster)")
 
+    m = sub.add_parser(
+        "metrics",
+        help="KPI metrics from dbt's semantic layer (MetricFlow) on the serving copy",
+        description="Runs `mf query ARGS` (or `mf list ...`, `mf validate-configs`) on the "
+        "serving copy, read-only; e.g. cswh metrics --metrics renewal_rate "
+        "--group-by metric_time__fiscal_quarter,contract__segment",
+    )
+    _path_flags(m)  # every other argument goes to MetricFlow (main: parse_known_args)
+
     s = sub.add_parser("dbt-sources", help="write dbt's sources.yml files from sources.py")
     s.add_argument("--check", action="store_true", help="write nothing; exit 1 if they differ")
     s.add_argument("--staging-dir", type=Path, help="dbt staging models folder (tests)")
@@ -239,6 +248,13 @@ def cmd_docs(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_metrics(args: argparse.Namespace) -> int:
+    settings = _apply_flags(args)
+    from dagster_project import metrics
+
+    return metrics.run(args.mf_args, settings.serving)
+
+
 def cmd_dbt_sources(args: argparse.Namespace) -> int:
     from dagster_project.transform import dbt_sources
 
@@ -263,11 +279,17 @@ COMMANDS = {
     "docs": cmd_docs,
     "prepare": cmd_prepare,
     "dbt-sources": cmd_dbt_sources,
+    "metrics": cmd_metrics,
 }
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    parser = _parser()
+    args, rest = parser.parse_known_args(argv)
+    if args.command == "metrics":
+        args.mf_args = rest
+    elif rest:
+        parser.error(f"unrecognized arguments: {' '.join(rest)}")
     try:
         return COMMANDS[args.command](args)
     except UsageError as exc:

@@ -501,6 +501,55 @@ def mart_suites() -> list[Suite]:
     _at_most(s, CRITICAL, "ctas_won", "ctas_raised")
     suites.append(s)
 
+    s = Suite("marts", "dim_contracts", "One row per contract term, judged at D (reading 26).")
+    _in_seed(s, CRITICAL, "segment", "segments")
+    _between(
+        s,
+        WARNING,
+        ["seats", "seats_at_end", "annual_quota", "arr_jpy", "amendments"],
+        0,
+        None,
+        "never negative",
+    )
+    s.rows(
+        CRITICAL,
+        "contract_dates_ordered",
+        "select contract_id, start_date, end_date from {batch} where end_date < start_date",
+        "a contract starts on or before it ends",
+    )
+    s.rows(
+        CRITICAL,
+        "churned_is_due_and_not_renewed",
+        "select contract_id from {batch} where is_churned and (is_renewed or not is_renewal_due)",
+        "a churned contract ended on or before D and was not renewed",
+    )
+    s.rows(
+        CRITICAL,
+        "renewal_due_by_end_date",
+        "select contract_id from {batch} where is_renewal_due <> (end_date <= as_of_date)",
+        "a contract is due for renewal exactly when its end_date is on or before D",
+    )
+    suites.append(s)
+
+    s = Suite("marts", "dim_calendar", "One row per day: week, month, fiscal quarter and year.")
+    _between(s, CRITICAL, ["fiscal_quarter"], 1, 4, "a fiscal year has four quarters")
+    s.rows(
+        CRITICAL,
+        "periods_hold_the_day",
+        "select date_day from {batch} where not (week_start <= date_day "
+        "and month_start <= date_day and fiscal_quarter_start <= date_day "
+        "and fiscal_year_start <= fiscal_quarter_start and fiscal_quarter_start <= month_start)",
+        "every period a day is labelled with starts on or before it, nested year > quarter > month",
+    )
+    s.rows(
+        CRITICAL,
+        "no_gaps",
+        "select count(*) as days, min(date_day) as first_day, max(date_day) as last_day "
+        "from {batch} having count(*) <> datediff('day', min(date_day), max(date_day)) + 1",
+        "the calendar has every day between its first and last (MetricFlow's time spine)",
+    )
+    suites.append(s)
+
     s = Suite(
         "marts",
         "mart_health_calibration",
@@ -558,4 +607,6 @@ MART_TABLES: tuple[str, ...] = (
     "mart_kpi_monthly",
     "mart_health_calibration",
     "mart_cta_effectiveness",
+    "dim_contracts",
+    "dim_calendar",
 )

@@ -15,6 +15,7 @@ final as (
         label_ja,
         colour,
         sort_order,
+        counts_as_at_risk,
         description
     from health_tiers
 )
