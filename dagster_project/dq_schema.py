@@ -179,9 +179,10 @@ def ensure_table(
         for column, (_, text) in table.columns.items():
             con.execute(f"comment on column {name}.{ident(column)} is {literal(text)}")
         return
-    for column, (type_, _) in table.columns.items():
+    for column, (type_, text) in table.columns.items():
         if column not in have:
             con.execute(f"alter table {name} add column if not exists {ident(column)} {type_}")
+            con.execute(f"comment on column {name}.{ident(column)} is {literal(text)}")
 
 
 def ensure_dq(con: duckdb.DuckDBPyConnection, catalog: str | None = None) -> None:
