@@ -210,7 +210,45 @@ def _sync(con: duckdb.DuckDBPyConnection, target: str) -> tuple[int, int, int]:
             con.execute(f"create or replace table {dst} as select * from {src}")
             rewritten += 1
         rows += con.execute(f"select count(*) from {dst}").fetchone()[0]
+    _sync_comments(con, source, target, set(wanted))
     return len(wanted), rows, rewritten
+
+
+def _comments(con: duckdb.DuckDBPyConnection, catalog: str) -> dict[tuple, str | None]:
+    """(schema, table) -> table comment and (schema, table, column) -> column comment, for
+    the published schemas of ``catalog``."""
+    marks = ", ".join("?" for _ in PUBLISHED_SCHEMAS)
+    found: dict[tuple, str | None] = {}
+    for schema, table, comment in con.execute(
+        "select schema_name, table_name, comment from duckdb_tables() "
+        f"where database_name = ? and schema_name in ({marks})",
+        [catalog, *PUBLISHED_SCHEMAS],
+    ).fetchall():
+        found[(schema, table)] = comment
+    for schema, table, column, comment in con.execute(
+        "select schema_name, table_name, column_name, comment from duckdb_columns() "
+        f"where database_name = ? and schema_name in ({marks})",
+        [catalog, *PUBLISHED_SCHEMAS],
+    ).fetchall():
+        found[(schema, table, column)] = comment
+    return found
+
+
+def _sync_comments(
+    con: duckdb.DuckDBPyConnection, source: str, target: str, tables: set[tuple[str, str]]
+) -> None:
+    """Give the published tables and columns of ``target`` the warehouse's comments (dbt's
+    descriptions through persist_docs, dq_schema.py's for the dq tables): one source, the
+    warehouse. ``create table ... as select`` does not copy comments, and a table kept from
+    the previous copy keeps its old ones, so only the comments that differ are written."""
+    want = {k: v for k, v in _comments(con, source).items() if k[:2] in tables}
+    have = _comments(con, target)
+    for key, text in sorted(want.items()):
+        if have.get(key) == text:
+            continue
+        what = "table" if len(key) == 2 else "column"
+        name = f"{ident(target, *key[:2])}" + (f".{ident(key[2])}" if len(key) == 3 else "")
+        con.execute(f"comment on {what} {name} is {'null' if text is None else literal(text)}")
 
 
 def _signature(con: duckdb.DuckDBPyConnection, table: str) -> tuple:

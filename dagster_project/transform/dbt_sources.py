@@ -3,7 +3,9 @@
 ``dbt/models/staging/<source>/_<source>__sources.yml`` describe the raw tables to dbt: their
 identifiers, columns and types, the Dagster asset each maps to and the freshness expected of
 the source. All of it is in ``sources.py`` already, so these files are written from it
-(``cswh dbt-sources``) and never edited by hand; ``cswh dbt-sources --check`` (make lint and
+(``cswh dbt-sources``) and never edited by hand. ``dbt/models/dq/_dq__sources.yml`` is written the
+same way from ``dq_schema.py``: the dq tables the pipeline writes from Python (descriptions,
+Japanese labels, the values they hold), so the dbt docs and the ``dq.glossary`` model have them; ``cswh dbt-sources --check`` (make lint and
 tests/test_dbt_sources.py) fails when a committed file differs from what would be written.
 """
 
@@ -15,6 +17,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from dagster_project import dq_schema
 from dagster_project.config import DBT_PROJECT_DIR, PROJECT_ROOT
 from dagster_project.extract.schema import RAW_SCHEMA, raw_columns
 from dagster_project.sources import (
@@ -26,10 +29,12 @@ from dagster_project.sources import (
 )
 
 STAGING_DIR = DBT_PROJECT_DIR / "models" / "staging"
+DQ_SOURCES = DBT_PROJECT_DIR / "models" / "dq" / "_dq__sources.yml"
 HEADER = (
     "# Generated from dagster_project/sources.py by `cswh dbt-sources`: edit that file and\n"
     "# run it again (make lint fails while the two differ).\n"
 )
+DQ_HEADER = HEADER.replace("sources.py", "dq_schema.py")
 LOADED = (
     "Loaded append-only by the extractor (Dagster asset raw/<table>); every delivery's rows "
     "are kept, staging deduplicates."
@@ -77,14 +82,52 @@ def render(source: str) -> str:
     return HEADER + _yaml({"version": 2, "sources": [definition(source)]})
 
 
-def expected(staging: Path = STAGING_DIR) -> dict[Path, str]:
-    return {path_of(s, staging): render(s) for s in SOURCES}
+def dq_definition() -> dict[str, Any]:
+    """The ``sources:`` entry of the dq tables written from Python (``dq_schema.DQ_TABLES``):
+    read by the dbt docs and ``dq.glossary``, never selected from by a model."""
+    tables = []
+    for t in dq_schema.DQ_TABLES:
+        columns = []
+        for name, (type_, text, label_ja) in t.columns.items():
+            column: dict[str, Any] = {"name": name, "data_type": type_, "description": text}
+            meta: dict[str, Any] = {"label_ja": label_ja}
+            if (values := dq_schema.COLUMN_VALUES.get((t.name, name))) is not None:
+                meta["values"] = values
+                column["description"] = f"{text}. " + "; ".join(
+                    f"{v}: {m}" for v, m in values.items()
+                )
+            column["config"] = {"meta": meta}
+            columns.append(column)
+        tables.append(
+            {
+                "name": t.name,
+                "description": t.comment,
+                "config": {"meta": {"label_ja": t.label_ja}},
+                "columns": columns,
+            }
+        )
+    return {
+        "name": dq_schema.DQ_SCHEMA,
+        "description": "Audit tables the pipeline writes from Python (dagster_project/"
+        "dq_schema.py): every load attempt, every quarantined record, every check result "
+        "and every publication, kept across runs.",
+        "schema": dq_schema.DQ_SCHEMA,
+        "tables": tables,
+    }
 
 
-def write(staging: Path = STAGING_DIR) -> list[Path]:
+def render_dq() -> str:
+    return DQ_HEADER + _yaml({"version": 2, "sources": [dq_definition()]})
+
+
+def expected(staging: Path = STAGING_DIR, dq: Path = DQ_SOURCES) -> dict[Path, str]:
+    return {path_of(s, staging): render(s) for s in SOURCES} | {dq: render_dq()}
+
+
+def write(staging: Path = STAGING_DIR, dq: Path = DQ_SOURCES) -> list[Path]:
     """Write every source's file; return those whose content changed."""
     changed = []
-    for path, text in expected(staging).items():
+    for path, text in expected(staging, dq).items():
         if not path.exists() or path.read_text(encoding="utf-8") != text:
             path.parent.mkdir(parents=True, exist_ok=True)
             path.write_text(text, encoding="utf-8")
@@ -92,9 +135,9 @@ def write(staging: Path = STAGING_DIR) -> list[Path]:
     return changed
 
 
-def check(staging: Path = STAGING_DIR) -> list[str]:
+def check(staging: Path = STAGING_DIR, dq: Path = DQ_SOURCES) -> list[str]:
     """What differs between the committed files and the generated ones (empty: nothing)."""
-    wanted = expected(staging)
+    wanted = expected(staging, dq)
     problems = []
     for path, text in wanted.items():
         if not path.exists():
@@ -105,8 +148,9 @@ def check(staging: Path = STAGING_DIR) -> list[str]:
         lines = [f"    {d}" for d in diff if not d.startswith(("---", "+++", "@@"))]
         if lines:
             more = [f"    ... {len(lines) - 12} more lines"] if len(lines) > 12 else []
+            origin = "dq_schema.py" if path == dq else "sources.py"
             problems.append(
-                "\n".join([f"{_shown(path)}: differs from sources.py", *lines[:12], *more])
+                "\n".join([f"{_shown(path)}: differs from {origin}", *lines[:12], *more])
             )
     for path in sorted(staging.glob("*/_*__sources.yml")):
         if path not in wanted:
@@ -142,7 +186,7 @@ def _flow(value: Any) -> str | None:
     if isinstance(value, list) and all(not isinstance(v, dict | list) for v in value):
         return "[" + ", ".join(json.dumps(v, ensure_ascii=False) for v in value) + "]"
     if isinstance(value, dict) and all(not isinstance(v, dict | list) for v in value.values()):
-        return "{" + ", ".join(f"{k}: {_scalar(v)}" for k, v in value.items()) + "}"
+        return "{" + ", ".join(f"{_scalar(k)}: {_scalar(v)}" for k, v in value.items()) + "}"
     return None
 
 
