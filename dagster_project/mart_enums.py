@@ -26,3 +26,13 @@ CTA_STATUS_LABELS_JA: dict[str, str] = {
     "resolved": "自然解消",
 }
 CTA_STATUSES: tuple[str, ...] = tuple(CTA_STATUS_LABELS_JA)
+# fct_account_events.event_type: the contract events of the account-events mart (its dbt
+# description defines each one).
+ACCOUNT_EVENT_TYPES: tuple[str, ...] = (
+    "contract_start",
+    "renewal",
+    "reactivation",
+    "churn",
+    "expansion",
+    "contraction",
+)

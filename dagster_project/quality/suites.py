@@ -34,7 +34,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from dagster_project.mart_enums import CTA_DIRECTIONS, CTA_PRIORITIES, CTA_STATUSES
+from dagster_project.mart_enums import (
+    ACCOUNT_EVENT_TYPES,
+    CTA_DIRECTIONS,
+    CTA_PRIORITIES,
+    CTA_STATUSES,
+)
 from dagster_project.sources import ENTITIES, Entity
 from dagster_project.sql_text import literal
 
@@ -589,6 +594,50 @@ def mart_suites() -> list[Suite]:
     _at_most(s, CRITICAL, "won", "actioned")
     _at_most(s, CRITICAL, "backtest_raised", "raised")
     suites.append(s)
+    s = Suite(
+        "marts",
+        "fct_account_events",
+        "Contract events: start, renewal, reactivation, churn, expansion, contraction.",
+    )
+    _in_set(s, CRITICAL, "event_type", ACCOUNT_EVENT_TYPES)
+    _in_seed(s, CRITICAL, "segment", "segments")
+    _between(s, WARNING, ["arr_before", "arr_after"], 0, None, "ARR is never negative")
+    s.rows(
+        CRITICAL,
+        "no_event_after_as_of_date",
+        "select event_id, event_date, as_of_date from {batch} where event_date > as_of_date",
+        "only events on or before D",
+        column="event_date",
+    )
+    s.rows(
+        WARNING,
+        "arr_change_is_after_minus_before",
+        "select event_id, arr_before, arr_after, arr_change from {batch} "
+        "where arr_change is distinct from arr_after - arr_before",
+        "arr_change = arr_after - arr_before",
+        column="arr_change",
+    )
+    s.rows(
+        WARNING,
+        "arr_sides_follow_the_event_type",
+        "select event_id, event_type, arr_before, arr_after from {batch} "
+        "where (event_type in ('contract_start', 'reactivation') and arr_before <> 0) "
+        "or (event_type = 'churn' and arr_after <> 0) "
+        "or (event_type = 'expansion' and arr_after <= arr_before) "
+        "or (event_type = 'contraction' and arr_after >= arr_before)",
+        "a start or reactivation comes from 0, a churn goes to 0, an expansion raises ARR "
+        "and a contraction lowers it",
+        column="event_type, arr_before, arr_after",
+    )
+    s.rows(
+        WARNING,
+        "change_id_on_amendments_only",
+        "select event_id, event_type, change_id from {batch} "
+        "where (change_id is not null) <> (event_type in ('expansion', 'contraction'))",
+        "an expansion or contraction names its amendment; no other event does",
+        column="change_id",
+    )
+    suites.append(s)
     for suite in suites:
         suite.latest_build_only = suite.table in history_models()
     return suites
@@ -609,4 +658,5 @@ MART_TABLES: tuple[str, ...] = (
     "mart_cta_effectiveness",
     "dim_contracts",
     "dim_calendar",
+    "fct_account_events",
 )

@@ -1,13 +1,15 @@
 -- What happened to each active account in the outcome_horizon_days (default 180) after
 -- each snapshot date (reading 30). The single definition of "churned / expanded within
 -- 180 days" used by mart_health_calibration (per health tier) and mart_cta_effectiveness
--- (the rules' backtest):
--- churned_180d  = the contract active at S churned (reading 26: not renewed, end_date <= D)
---                 with end_date in S+1 .. S+180;
--- expanded_180d = a contract_change with delta_arr_jpy > 0 in S+1 .. S+180, or a renewal
---                 starting in that window with arr_jpy above the previous contract's
---                 (with its amendments).
--- is_observable = S <= D - 180, so the whole window lies in the known past.
+-- (the rules' backtest). The events themselves are marts.fct_account_events' (one
+-- definition of churn, renewal and expansion); this model only places them in the window:
+-- churned_180d  = the contract active at S has a churn event (reading 26: not renewed,
+--                 end_date <= D) dated (its end_date) in S+1 .. S+180;
+-- expanded_180d = the account has an event with is_expansion (a contract_change with
+--                 delta_arr_jpy > 0, or a renewal above the previous contract's ARR with its
+--                 amendments) dated in S+1 .. S+180.
+-- is_observable = S <= D - 180, so the whole window lies in the known past (events exist
+-- only up to D, so a window reaching past D sees only its part up to D).
 -- The dates judged: every stored health snapshot (is_health_snapshot: calibration and base
 -- rates) and every CTA's triggered_on with the contract active then (the rules' backtest;
 -- a CTA outlives the health history and may date from a past run's current snapshot).
@@ -42,12 +44,8 @@ snapshots as (
     group by account_id, snapshot_date
 ),
 
-contracts as (
-    select * from {{ ref('int_contracts') }}
-),
-
-contract_changes as (
-    select * from {{ ref('stg_crm__contract_changes') }}
+events as (
+    select * from {{ ref('fct_account_events') }}
 ),
 
 as_of as (
@@ -72,44 +70,26 @@ churned as (
     select
         horizon.account_id,
         horizon.snapshot_date,
-        contracts.end_date as churned_on
+        events.event_date as churned_on
     from horizon
-    inner join contracts
-        on horizon.contract_id = contracts.contract_id
+    inner join events
+        on horizon.contract_id = events.contract_id
     where
-        contracts.is_churned_as_of_d
-        and contracts.end_date between horizon.window_from and horizon.window_to
-),
-
-arr_increases as (
-    select
-        account_id,
-        changed_at as expanded_on
-    from contract_changes
-    where delta_arr_jpy > 0
-
-    union all
-
-    select
-        account_id,
-        next_start_date as expanded_on
-    from contracts
-    where
-        is_renewed
-        and next_start_date is not null
-        and next_arr_jpy > arr_jpy_at_end
+        events.event_type = 'churn'
+        and events.event_date between horizon.window_from and horizon.window_to
 ),
 
 expanded as (
     select
         horizon.account_id,
         horizon.snapshot_date,
-        min(arr_increases.expanded_on) as first_expanded_on
+        min(events.event_date) as first_expanded_on
     from horizon
-    inner join arr_increases
+    inner join events
         on
-            horizon.account_id = arr_increases.account_id
-            and arr_increases.expanded_on between horizon.window_from and horizon.window_to
+            horizon.account_id = events.account_id
+            and events.event_date between horizon.window_from and horizon.window_to
+    where events.is_expansion
     group by horizon.account_id, horizon.snapshot_date
 ),
 
