@@ -172,21 +172,20 @@ def code_labels(code_kind: str) -> dict[str, tuple[str, str]]:
     return {str(c): (ja, en) for c, ja, en in df.itertuples(index=False)}
 
 
-def label(code_kind: str, code, *, english: bool = False) -> str:
-    """The Japanese label of ``code`` ("高"; with ``english``: "高 (High)"); the code itself
+def label(code_kind: str, code, *, with_code: bool = False) -> str:
+    """The Japanese label of ``code`` ("高"; ``with_code``: "高 (high)"); the code itself
     when it has none, and "–" for a missing value. The one way a page names a code value."""
     if code is None or (not isinstance(code, str) and pd.isna(code)):
         return "–"
     found = code_labels(code_kind).get(str(code))
     if found is None:
         return str(code)
-    ja, en = found
-    return f"{ja} ({en})" if english and en else str(ja)
+    return f"{found[0]} ({code})" if with_code else str(found[0])
 
 
-def label_column(values: pd.Series, code_kind: str, *, english: bool = False) -> pd.Series:
+def label_column(values: pd.Series, code_kind: str, *, with_code: bool = False) -> pd.Series:
     """``label`` over a column of codes (for tables and chart axes)."""
-    return values.map(lambda v: label(code_kind, v, english=english))
+    return values.map(lambda v: label(code_kind, v, with_code=with_code))
 
 
 def health_tiers() -> pd.DataFrame:
