@@ -27,15 +27,7 @@ import pyarrow as pa
 # The outcome values are the landing zone's (cta_actions/outcomes): one list, in sources.py.
 from dagster_project.sources import OUTCOMES
 
-# How the dashboard names each outcome (tests/test_dashboard_store.py: exactly OUTCOMES).
-OUTCOME_LABELS_JA: dict[str, str] = {
-    "contacted": "連絡済み",
-    "no_response": "反応なし",
-    "won": "成約",
-    "lost": "失注",
-    "dismissed": "対応不要",
-    "snoozed": "保留",
-}
+# Their Japanese labels live in seed code_labels (code_kind cta_outcome), like every label.
 JST = ZoneInfo("Asia/Tokyo")
 BUSY_TIMEOUT_S = 30.0
 TS_FORMAT = "%Y-%m-%d %H:%M:%S.%f"

@@ -126,6 +126,11 @@ MANIFEST_COLUMNS: dict[str, tuple[str, str, str]] = {
         "failed for a reason outside the file (e.g. out of memory): tried again next run",
         "再試行対象",
     ),
+    "values_mapped": (
+        "BIGINT",
+        "values of loaded rows spelled as a synonym (seed code_synonyms, e.g. 緊急) and "
+        "loaded as the contract's code (urgent); 0 or null when none",
+    ),
 }
 
 QUARANTINE_COLUMNS: dict[str, tuple[str, str, str]] = {

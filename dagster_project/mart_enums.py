@@ -15,17 +15,9 @@ from __future__ import annotations
 CTA_DIRECTIONS: tuple[str, ...] = ("offense", "defense")
 # fct_cta_candidates.priority, most urgent first (the pages sort by this order).
 CTA_PRIORITIES: tuple[str, ...] = ("high", "medium", "low")
-# fct_cta_candidates.status (sections 6 and 11) with its Japanese label, in the order the
-# CTA queue offers them.
-CTA_STATUS_LABELS_JA: dict[str, str] = {
-    "open": "未対応",
-    "snoozed": "保留中",
-    "done": "対応済み",
-    "dismissed": "対応不要",
-    "expired": "期限切れ",
-    "resolved": "自然解消",
-}
-CTA_STATUSES: tuple[str, ...] = tuple(CTA_STATUS_LABELS_JA)
+# fct_cta_candidates.status (sections 6 and 11), in the order the CTA queue offers them.
+# Their Japanese labels live in seed code_labels (code_kind cta_status), like every label.
+CTA_STATUSES: tuple[str, ...] = ("open", "snoozed", "done", "dismissed", "expired", "resolved")
 # fct_account_events.event_type: the contract events of the account-events mart (its dbt
 # description defines each one).
 ACCOUNT_EVENT_TYPES: tuple[str, ...] = (

@@ -44,6 +44,9 @@ class Column:
     enum: tuple[str, ...] | None = None  # allowed values (nulls governed by ``nullable``)
     min: int | None = None  # inclusive bounds for integers
     max: int | None = None
+    # Enums: the code_kind of seed code_labels that labels the values; values spelled as a
+    # synonym of that kind in seed code_synonyms (e.g. 緊急) load as the code (urgent).
+    code_kind: str | None = None
 
     @property
     def note(self) -> str:
@@ -149,7 +152,7 @@ ENTITIES: tuple[Entity, ...] = (
             _c("account_id"),
             _c("full_name"),
             _c("email"),
-            _c("role", enum=CONTACT_ROLES),
+            _c("role", enum=CONTACT_ROLES, code_kind="contact_role"),
             _c("created_at", DATE),
         ),
         ("contact_id",),
@@ -170,7 +173,7 @@ ENTITIES: tuple[Entity, ...] = (
             _c("seats", INTEGER, min=0),
             _c("annual_quota", INTEGER, min=0),
             _c("arr_jpy", INTEGER, min=0),
-            _c("status", enum=CONTRACT_STATUSES),
+            _c("status", enum=CONTRACT_STATUSES, code_kind="contract_status"),
         ),
         ("contract_id",),
         "One contract term.",
@@ -185,7 +188,7 @@ ENTITIES: tuple[Entity, ...] = (
             _c("account_id"),
             _c("contract_id"),
             _c("changed_at", DATE),
-            _c("change_type", enum=CHANGE_TYPES),
+            _c("change_type", enum=CHANGE_TYPES, code_kind="change_type"),
             _c("delta_seats", INTEGER),
             _c("delta_arr_jpy", INTEGER),
         ),
@@ -201,7 +204,7 @@ ENTITIES: tuple[Entity, ...] = (
             _c("activity_id"),
             _c("account_id"),
             _c("contact_id", nullable=True),
-            _c("activity_type", enum=ACTIVITY_TYPES),
+            _c("activity_type", enum=ACTIVITY_TYPES, code_kind="activity_type"),
             _c("occurred_at", TIMESTAMP),
             _c("owner"),
         ),
@@ -218,7 +221,7 @@ ENTITIES: tuple[Entity, ...] = (
             _c("account_id"),
             _c("objective"),
             _c("target_date", DATE),
-            _c("status", enum=OBJECTIVE_STATUSES),
+            _c("status", enum=OBJECTIVE_STATUSES, code_kind="objective_status"),
             _c("achieved_at", DATE, nullable=True),
         ),
         ("objective_id",),
@@ -234,9 +237,9 @@ ENTITIES: tuple[Entity, ...] = (
             _c("email"),
             _c("company_name"),
             _c("account_id", nullable=True),
-            _c("lead_source", enum=LEAD_SOURCES),
+            _c("lead_source", enum=LEAD_SOURCES, code_kind="lead_source"),
             _c("created_at", TIMESTAMP),
-            _c("status", enum=LEAD_STATUSES),
+            _c("status", enum=LEAD_STATUSES, code_kind="lead_status"),
             _c("converted_at", TIMESTAMP, nullable=True),
         ),
         ("lead_id",),
@@ -251,7 +254,7 @@ ENTITIES: tuple[Entity, ...] = (
             _c("event_id"),
             _c("email"),
             _c("account_id", nullable=True),
-            _c("event_type", enum=EVENT_TYPES),
+            _c("event_type", enum=EVENT_TYPES, code_kind="engagement_event_type"),
             _c("occurred_at", TIMESTAMP),
         ),
         ("event_id",),
@@ -265,7 +268,7 @@ ENTITIES: tuple[Entity, ...] = (
         (
             _c("seminar_id"),
             _c("title"),
-            _c("category", enum=SEMINAR_CATEGORIES),
+            _c("category", enum=SEMINAR_CATEGORIES, code_kind="seminar_category"),
             _c("held_at", TIMESTAMP),
         ),
         ("seminar_id", "email"),
@@ -292,11 +295,11 @@ ENTITIES: tuple[Entity, ...] = (
             _c("created_at", TIMESTAMP),
             _c("updated_at", TIMESTAMP),
             _c("solved_at", TIMESTAMP, nullable=True),
-            _c("status", enum=TICKET_STATUSES),
-            _c("priority", enum=TICKET_PRIORITIES),
+            _c("status", enum=TICKET_STATUSES, code_kind="ticket_status"),
+            _c("priority", enum=TICKET_PRIORITIES, code_kind="ticket_priority"),
             _c("channel"),
             _c("category"),
-            _c("satisfaction", nullable=True, enum=SATISFACTION),
+            _c("satisfaction", nullable=True, enum=SATISFACTION, code_kind="ticket_satisfaction"),
         ),
         ("id", "updated_at"),
         "A help-desk ticket version (incremental export; the latest updated_at wins).",
@@ -326,7 +329,7 @@ ENTITIES: tuple[Entity, ...] = (
         (
             _c("user_id"),
             _c("account_id"),
-            _c("role", enum=USER_ROLES),
+            _c("role", enum=USER_ROLES, code_kind="user_role"),
             _c("created_at", TIMESTAMP),
             _c("first_login_at", TIMESTAMP, nullable=True),
             _c("deactivated_at", TIMESTAMP, nullable=True),
@@ -359,7 +362,7 @@ ENTITIES: tuple[Entity, ...] = (
             _c("cta_id"),
             _c("recorded_at", TIMESTAMP),
             _c("recorded_by"),
-            _c("outcome", enum=OUTCOMES),
+            _c("outcome", enum=OUTCOMES, code_kind="cta_outcome"),
             _c("note", nullable=True),
         ),
         ("cta_id", "recorded_at"),

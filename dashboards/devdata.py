@@ -76,6 +76,10 @@ def build(path: Path, accounts: int = 30, seed: int = 1, as_of: date = date(2026
     for schema in ("marts", "dq", "staging", "seeds"):
         con.execute(f"create schema {schema}")
     _load_seeds(con)
+    con.execute(
+        "create table marts.dim_code_labels as select code_kind, cast(code as varchar) as code,"
+        " label_ja, label_en, sort_order from seeds.code_labels"
+    )
     cfg = _Seeds()
     smallest = cfg.segment_names[0]  # served without a named CSM in this made-up world
     csms = ["佐藤 花子", "鈴木 一郎", "高橋 美咲"]
@@ -148,8 +152,8 @@ def build(path: Path, accounts: int = 30, seed: int = 1, as_of: date = date(2026
     )
     con.executemany(f"insert into marts.fct_health_metrics values ({', '.join('?' * 9)})", metrics)
     con.execute(
-        "update marts.fct_account_health h set health_tier_ja = t.label_ja"
-        " from seeds.health_tiers t where t.tier = h.health_tier"
+        "update marts.fct_account_health h set health_tier_ja = l.label_ja"
+        " from marts.dim_code_labels l where l.code_kind = 'health_tier' and l.code = h.health_tier"
     )
 
     con.execute(

@@ -141,8 +141,43 @@ def options(df: pd.DataFrame, column: str) -> list[str]:
     return sorted(values.unique())
 
 
-def sidebar_multiselect(label: str, df: pd.DataFrame, column: str, key: str) -> list[str]:
-    return st.sidebar.multiselect(label, options(df, column), key=key, placeholder="すべて / all")
+def sidebar_multiselect(
+    label: str, df: pd.DataFrame, column: str, key: str, code_kind: str | None = None
+) -> list[str]:
+    """A sidebar filter over the values of ``column``; with ``code_kind`` the choices read
+    as their Japanese labels with the code beside them ("高 (high)"), the values stay codes."""
+    fmt = (
+        (lambda v: v if v == NONE_LABEL else data.label(code_kind, v, with_code=True))
+        if (code_kind)
+        else str
+    )
+    return st.sidebar.multiselect(
+        label, options(df, column), key=key, placeholder="すべて / all", format_func=fmt
+    )
+
+
+# The code columns of CTA tables (fct_cta_candidates, dim_playbooks) and their code_kind.
+CTA_CODES: dict[str, str] = {
+    "cta_type": "cta_type",
+    "direction": "cta_direction",
+    "priority": "cta_priority",
+    "status": "cta_status",
+    "latest_outcome": "cta_outcome",
+    "owner_role": "owner_role",
+    "channel": "channel",
+    "segment": "segment",
+}
+
+
+def labelled(df: pd.DataFrame, kinds: dict[str, str]) -> pd.DataFrame:
+    """A copy of ``df`` whose code columns (column -> code_kind of marts.dim_code_labels) show
+    their Japanese label with the code beside it ("高 (high)"); for tables people read
+    (downloads keep the codes: pass the original frame to ``download``)."""
+    out = df.copy()
+    for column, kind in kinds.items():
+        if column in out.columns:
+            out[column] = data.label_column(out[column], kind, with_code=True)
+    return out
 
 
 def apply_filter(df: pd.DataFrame, column: str, chosen: Sequence[str]) -> pd.DataFrame:
@@ -190,14 +225,17 @@ def table(
     file_name: str,
     columns: Iterable[str] | None = None,
     account_link: bool = False,
+    labels: dict[str, str] | None = None,
     **kwargs,
 ) -> None:
-    """A table and a CSV download of the same rows. ``account_link`` adds a link to Account 360."""
+    """A table and a CSV download of the same rows. ``account_link`` adds a link to Account 360.
+    ``labels`` (column -> code_kind) shows those code columns as their Japanese labels with
+    the code beside them; the download keeps the codes."""
     shown = df[[c for c in columns if c in df.columns]] if columns is not None else df
     config = date_columns(shown) | dict(kwargs.pop("column_config", None) or {})
-    view = shown
+    view = labelled(shown, labels) if labels else shown
     if account_link and "account_id" in shown.columns:
-        view = shown.assign(account_360="./account?account=" + shown["account_id"].astype(str))
+        view = view.assign(account_360="./account?account=" + shown["account_id"].astype(str))
         view = view[["account_360", *shown.columns]]
         config["account_360"] = st.column_config.LinkColumn(
             "360", display_text="open", width="small"

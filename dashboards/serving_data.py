@@ -155,32 +155,71 @@ def as_of_date():
     return None
 
 
+LABELS_TABLE = "marts.dim_code_labels"
+
+
+def code_labels(code_kind: str) -> dict[str, tuple[str, str]]:
+    """code -> (label_ja, label_en) of one code_kind of ``marts.dim_code_labels`` (seed
+    code_labels as published: the one home of every code value's labels), in its sort
+    order. Empty when the copy does not hold the table (an older publish)."""
+    if LABELS_TABLE not in tables():
+        return {}
+    df = query(
+        f"select code, label_ja, label_en from {LABELS_TABLE} where code_kind = ? "
+        "order by sort_order, code",
+        (code_kind,),
+    )
+    return {str(c): (ja, en) for c, ja, en in df.itertuples(index=False)}
+
+
+def label(code_kind: str, code, *, with_code: bool = False) -> str:
+    """The Japanese label of ``code`` ("高"; ``with_code``: "高 (high)"); the code itself
+    when it has none, and "–" for a missing value. The one way a page names a code value."""
+    if code is None or (not isinstance(code, str) and pd.isna(code)):
+        return "–"
+    found = code_labels(code_kind).get(str(code))
+    if found is None:
+        return str(code)
+    return f"{found[0]} ({code})" if with_code else str(found[0])
+
+
+def label_column(values: pd.Series, code_kind: str, *, with_code: bool = False) -> pd.Series:
+    """``label`` over a column of codes (for tables and chart axes)."""
+    return values.map(lambda v: label(code_kind, v, with_code=with_code))
+
+
 def health_tiers() -> pd.DataFrame:
     """tier, label_ja, colour, sort_order, counts_as_at_risk of seed health_tiers as published
-    (schema seeds of the serving copy, the one home of the tiers' labels, colours and of what
-    counts as at risk), best tier first. Empty when the copy does not hold it; a column the
-    copy lacks is null."""
-    wanted = ["tier", "label_ja", "colour", "sort_order", "counts_as_at_risk"]
+    (schema seeds of the serving copy: the tiers' colours and what counts as at risk), with
+    the Japanese label from marts.dim_code_labels, best tier first. Empty when the copy does
+    not hold the seed; a column the copy lacks is null (label_ja then falls back to the code
+    in ``page_kit.tier_palette``)."""
+    wanted = ["tier", "colour", "sort_order", "counts_as_at_risk"]
     if "seeds.health_tiers" not in tables():
-        return pd.DataFrame(columns=wanted)
+        return pd.DataFrame(columns=["tier", "label_ja", *wanted[1:]])
     present = set(columns("seeds.health_tiers"))
     select = ", ".join(c if c in present else f"null as {c}" for c in wanted)
-    return query(f"select {select} from seeds.health_tiers order by sort_order, tier")
+    tiers = query(f"select {select} from seeds.health_tiers order by sort_order, tier")
+    labels = code_labels("health_tier")
+    tiers.insert(1, "label_ja", [labels.get(str(t), (None, None))[0] for t in tiers["tier"]])
+    return tiers
 
 
 def health_dimensions() -> list[tuple[str, str]]:
     """(score column, label) of each DEAR dimension of seed health_dimensions as published,
-    in its sort order: ``deployment_score``, "Deployment / 導入". Without the seed in the
-    copy, the ``<dimension>_score`` columns of fct_account_health, labelled by their code."""
+    in its sort order: ``deployment_score``, "Deployment / 導入" (labels from
+    marts.dim_code_labels; the code where there is none). Without the seed in the copy, the
+    ``<dimension>_score`` columns of fct_account_health, labelled by their code."""
     if "seeds.health_dimensions" in tables():
         present = set(columns("seeds.health_dimensions"))
-        en = "label_en" if "label_en" in present else "dimension"
-        ja = "label_ja" if "label_ja" in present else "dimension"
         order = "sort_order, dimension" if "sort_order" in present else "dimension"
-        df = query(
-            f"select dimension, {en} as en, {ja} as ja from seeds.health_dimensions order by {order}"
-        )
-        return [(f"{d}_score", f"{e} / {j}") for d, e, j in df.itertuples(index=False)]
+        df = query(f"select dimension from seeds.health_dimensions order by {order}")
+        labels = code_labels("health_dimension")
+        out = []
+        for d in df["dimension"]:
+            ja, en = labels.get(str(d), (d, d))
+            out.append((f"{d}_score", f"{en} / {ja}"))
+        return out
     if "marts.fct_account_health" not in tables():
         return []
     return [

@@ -263,6 +263,11 @@ def test_history_without_a_provisional_snapshot_has_no_marker(use, copy, page) -
 # --- CTA queue: every status, each CTA's age and the run that raised it ------------------------
 
 
+def _code(shown: str) -> str:
+    """The code of a value shown as "label (code)" (optionally followed by " · count")."""
+    return shown.split(" · ")[0].rsplit("(", 1)[-1].rstrip(")")
+
+
 def queue(at: AppTest) -> pd.DataFrame:
     (df,) = [d.value for d in at.dataframe if "cta_id" in d.value.columns]
     return df
@@ -279,16 +284,19 @@ def test_cta_queue_filters_by_each_status_of_the_ledger(use, copy) -> None:
         assert set(counts) == {"open", "done", "dismissed", "expired", "snoozed", "resolved"}
     at = open_page("ctas")
     status = at.multiselect(key="cta_status")
-    # every status the mart holds is offered, with its count (options are the shown labels)
-    assert sorted(o.split(" ")[0] for o in status.options) == sorted(counts)
-    assert all(o.endswith(f"({counts[o.split(' ')[0]]:,})") for o in status.options)
+    # every status the mart holds is offered, as "未対応 (open) · 12": its Japanese label from
+    # marts.dim_code_labels, the code, and its count (options are the shown labels)
+    shown = {_code(o): o for o in status.options}
+    assert sorted(shown) == sorted(counts)
+    assert all(o.endswith(f" · {counts[s]:,}") for s, o in shown.items())
+    assert shown["open"].startswith("未対応 (open)")
     assert status.value == ["open"], "the queue opens on what needs work"
     assert as_int(metric(at, "CTAs shown")) == counts["open"]
     for s, n in counts.items():
         at.multiselect(key="cta_status").set_value([s]).run()
         assert not at.exception, s
         assert as_int(metric(at, "CTAs shown")) == n, s
-        assert set(queue(at)["status_label"].str.split(" ").str[0]) == {s}
+        assert set(queue(at)["status"].map(_code)) == {s}
     at.multiselect(key="cta_status").set_value([]).run()  # none chosen = all
     assert as_int(metric(at, "CTAs shown")) == sum(counts.values())
 

@@ -49,8 +49,9 @@ def colour_scales(at: AppTest) -> list[dict]:
 
 def test_health_tiers_are_labelled_and_coloured_as_the_published_seed(serve) -> None:
     serve(
-        "update seeds.health_tiers set label_ja = '最良', colour = '#123456'"
-        " where tier = 'excellent'"
+        "update seeds.health_tiers set colour = '#123456' where tier = 'excellent';"
+        "update marts.dim_code_labels set label_ja = '最良'"
+        " where code_kind = 'health_tier' and code = 'excellent'"
     )
     at = open_page("health")
     assert not at.warning
@@ -67,7 +68,10 @@ def test_health_without_the_tier_seed_says_so_and_still_draws(serve) -> None:
 
 
 def test_account_360_names_the_dimensions_as_the_seed_does(serve) -> None:
-    serve("update seeds.health_dimensions set label_ja = 'ROI検証' where dimension = 'roi'")
+    serve(
+        "update marts.dim_code_labels set label_ja = 'ROI検証'"
+        " where code_kind = 'health_dimension' and code = 'roi'"
+    )
     at = open_page("account")
     bars = [
         layer_data(spec, layer, data)

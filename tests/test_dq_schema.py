@@ -32,6 +32,7 @@ EXPECTED = {
         ("missing_columns", "VARCHAR"),
         ("duplicate_of", "VARCHAR"),
         ("retryable", "BOOLEAN"),
+        ("values_mapped", "BIGINT"),
     ],
     "quarantine": [
         ("run_id", "VARCHAR"),

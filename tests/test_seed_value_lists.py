@@ -1,5 +1,5 @@
 """End to end through `cswh run`: the seeds are the only home of the value lists the checks
-use. CS Ops add a segment (a row in segments.csv and its playbooks, on a copy of the dbt
+use. CS Ops add a segment (a row in segments.csv, its playbooks and its labels, on a copy of the dbt
 project, as CSWH_DBT_PROJECT_DIR lets a reviewed change run): the run publishes, with the
 new segment in the marts and every critical check passing. A segment that is in no seed
 still fails a critical check and stops the publish (injected into a mart after dbt built
@@ -32,8 +32,11 @@ def _project_with_a_new_segment(root: Path) -> Path:
     old = "pooled,50,999,"
     assert old in segments
     segments = segments.replace(old, "pooled,50,249,")
-    segments += f"{NEW},250,999,Mid market,ミッドマーケット,group support (mid-market team),4\n"
+    segments += f"{NEW},250,999,group support (mid-market team),4\n"
     (seeds / "segments.csv").write_text(segments, encoding="utf-8")
+    # its labels, in the one home of labels
+    with (seeds / "code_labels.csv").open("a", encoding="utf-8") as f:
+        f.write(f"segment,{NEW},ミッドマーケット,Mid market,4\n")
     # its playbooks: the pooled ones, under the new segment
     text = (seeds / "playbooks.csv").read_text(encoding="utf-8")
     pooled = [r for r in csv.DictReader(io.StringIO(text)) if r["segment"] == "pooled"]

@@ -263,6 +263,7 @@ def _load_text(
         fatal_reason="_fatal",
     )
     con.register("_cswh_in", parsed.table)
+    mapped: dict[str, int] = {}
     try:
         con.begin()
         try:
@@ -274,6 +275,7 @@ def _load_text(
                 run_id=run_id,
                 loaded_at=loaded_at,
                 expected_rows=n,
+                mapped=mapped,
             )
             fr = FileResult(
                 run_id=run_id,
@@ -289,6 +291,7 @@ def _load_text(
                 file_bytes=size,
                 extra_columns=parsed.extra_columns,
                 missing_columns=parsed.missing_columns,
+                values_mapped=int(mapped.get(rel, 0)),
             )
             write_manifest(con, [fr])
             con.commit()
@@ -312,6 +315,8 @@ def _load_text(
 
     enc = "" if parsed.encoding.startswith("utf-8") else f" ({parsed.encoding})"
     say(f"{rel}{enc}: {fr.rows_loaded} rows loaded, {fr.rows_quarantined} quarantined")
+    if fr.values_mapped:
+        say(f"{rel}: {fr.values_mapped} value(s) loaded through seed code_synonyms")
     if fr.extra_columns:
         say(f"{rel}: schema drift: extra column(s) {', '.join(fr.extra_columns)} kept in _extra")
     return fr

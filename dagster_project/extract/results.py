@@ -26,6 +26,7 @@ class FileResult:
     missing_columns: tuple[str, ...] = ()
     duplicate_of: str | None = None
     retryable: bool = False
+    values_mapped: int = 0  # enum values loaded through seed code_synonyms
 
     @property
     def file_entity(self) -> str:
@@ -50,6 +51,7 @@ class FileResult:
             ", ".join(self.missing_columns) or None,
             self.duplicate_of,
             self.retryable,
+            self.values_mapped,
         )
 
 

@@ -26,6 +26,7 @@ from dagster_project.sql_text import ident as q
 from dagster_project.sql_text import literal as lit
 
 from .schema import RAW_SCHEMA
+from .synonyms import synonyms
 
 TZ = "Asia/Tokyo"
 STRING = "string"  # input kind: text to be parsed (CSV, JSONL, Parquet VARCHAR)
@@ -80,8 +81,10 @@ def _native_kind(kind: str, ctype: str) -> bool:
     return False
 
 
-def _rules(ci: ColumnInput, s: str, t: str) -> tuple[str, list[tuple[str, str]]]:
-    """Typed expression over input ``s``; checks over ``s`` and the typed value ``t``."""
+def _rules(ci: ColumnInput, s: str, t: str) -> tuple[str, list[tuple[str, str]], str | None]:
+    """Typed expression over input ``s``; checks over ``s`` and the typed value ``t``; and,
+    for an enum column with synonyms (seed code_synonyms), the condition "a synonym was
+    mapped to its code" (else None)."""
     col = ci.column
     label = ci.label or lit(col.name)
     kind = ci.kind.upper() if ci.kind != STRING else STRING
@@ -167,8 +170,18 @@ def _rules(ci: ColumnInput, s: str, t: str) -> tuple[str, list[tuple[str, str]]]
         else:  # pragma: no cover - sources.py only uses the five types
             raise ValueError(f"unknown column type {col.type!r}")
 
+    mapped = None
+    known = synonyms(col.code_kind) if col.enum and col.type == VARCHAR else {}
+    if known:  # a synonym (compared trimmed, case-insensitive) loads as its code
+        key = f"lower(trim({typed}))"
+        whens = " ".join(f"when {lit(k)} then {lit(v)}" for k, v in sorted(known.items()))
+        listed = ", ".join(lit(k) for k in sorted(known))
+        mapped = (
+            f"coalesce({typed} not in ({allowed_sql(col.enum)}) and {key} in ({listed}), false)"
+        )
+        typed = f"case when {typed} in ({allowed_sql(col.enum)}) then {typed} else coalesce(case {key} {whens} end, {typed}) end"
     if col.enum:
-        allowed = ", ".join(lit(x) for x in col.enum)
+        allowed = allowed_sql(col.enum)
         checks.append(
             (
                 f"{t} is not null and {t} not in ({allowed})",
@@ -189,7 +202,11 @@ def _rules(ci: ColumnInput, s: str, t: str) -> tuple[str, list[tuple[str, str]]]
                 f"{label} || ': ' || {t} || ' is above the maximum {col.max}'",
             )
         )
-    return typed, checks
+    return typed, checks, mapped
+
+
+def allowed_sql(values: Sequence[str]) -> str:
+    return ", ".join(lit(x) for x in values)
 
 
 @dataclass(frozen=True)
@@ -214,22 +231,27 @@ def load_relation(
     run_id: str,
     loaded_at: datetime,
     expected_rows: int,
+    mapped: dict[str, int] | None = None,
 ) -> tuple[int, dict[str, int]]:
     """Insert the valid rows into the raw table and the others into ``dq.quarantine``.
 
     Returns (rows loaded, rows quarantined per file). Runs inside the caller's transaction.
     Raises when loaded + quarantined differs from ``expected_rows`` (nothing may be lost).
+    ``mapped``, when given, receives per file the number of values of loaded rows that were
+    synonyms mapped to their code (seed code_synonyms); files without any are left out.
     """
-    s_cols, t_cols, checks = [], [], []
+    s_cols, t_cols, checks, mapped_conds = [], [], [], []
     for i, ci in enumerate(inputs):
         s, t = f"_s{i}", f"_t{i}"
         if ci.kind == STRING:
             s_cols.append(f"nullif(cast({ci.expr} as varchar), '') as {s}")
         else:
             s_cols.append(f"{ci.expr} as {s}")
-        typed, col_checks = _rules(ci, s, t)
+        typed, col_checks, col_mapped = _rules(ci, s, t)
         t_cols.append(f"{typed} as {t}")
         checks.extend(col_checks)
+        if col_mapped:
+            mapped_conds.append(col_mapped)
 
     bad_any = " or ".join(f"({cond})" for cond, _ in checks) or "false"
     valid = f"_fatal is null and _pre is null and not coalesce({bad_any}, true)"
@@ -259,6 +281,14 @@ def load_relation(
         + f"select {', '.join(select_cols)} from _t where {valid}"
     )
     loaded = con.execute(good_sql, [run_id, loaded_at]).fetchone()[0]
+    if mapped is not None and mapped_conds and loaded:
+        count = " + ".join(f"cast({c} as integer)" for c in mapped_conds)
+        mapped.update(
+            con.execute(
+                with_sql + f"select _f, sum({count}) as n from _t where {valid} group by _f "
+                f"having sum({count}) > 0"
+            ).fetchall()
+        )
     if loaded == expected_rows:
         return loaded, {}
 

@@ -420,9 +420,10 @@ def mart_suites() -> list[Suite]:
         WARNING,
         "health_tier_ja_of_seed",
         "select h.health_tier, h.health_tier_ja, count(*) as records from {batch} h "
-        f"left join {SEEDS_SCHEMA}.health_tiers t on t.tier = h.health_tier "
+        f"left join {SEEDS_SCHEMA}.code_labels t "
+        "on t.code_kind = 'health_tier' and t.code = h.health_tier "
         "where h.health_tier_ja is distinct from t.label_ja group by 1, 2",
-        "health_tier_ja is the Japanese label of the tier in seed health_tiers",
+        "health_tier_ja is the Japanese label of the tier in seed code_labels",
         column="health_tier_ja",
     )
     _in_seed(s, CRITICAL, "segment", "segments")

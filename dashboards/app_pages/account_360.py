@@ -19,6 +19,19 @@ RECENT = [
     ("Seminar attendance / セミナー参加", ["marts.fct_seminar_attendance", "staging.stg_seminars__registrations"], ["held_at", "held_on", "registered_at"]),
 ]  # fmt: skip
 RECENT_ROWS = 20
+# The code columns of the recent-activity tables, shown as their Japanese labels.
+RECENT_CODES = {
+    "activity_type": "activity_type",
+    "priority": "ticket_priority",
+    "status": "ticket_status",
+    "channel": "ticket_channel",
+    "satisfaction": "ticket_satisfaction",
+    "nps_category": "nps_category",
+    "segment": "segment",
+}
+METRIC_CODES = {"metric": "health_metric", "dimension": "health_dimension"}
+SEMINAR_CODES = RECENT_CODES | {"category": "seminar_category"}
+TICKET_CODES = RECENT_CODES | {"category": "ticket_category"}
 
 st.title("Account 360: where does this account stand, and why?")
 kit.guard(__file__)
@@ -78,9 +91,10 @@ if tier is not None:
     )
     st.markdown(
         f'<span style="background:{colour};color:white;padding:0.2em 0.6em;border-radius:0.4em">'
-        f"{label_ja} ({tier})</span> &nbsp; segment **{acc.get('segment') or '–'}** · "
+        f"{label_ja} ({tier})</span> &nbsp; segment "
+        f"**{data.label('segment', acc.get('segment'), with_code=True)}** · "
         f"renewal **{str(acc.get('contract_end') or '–')[:10]}** · "
-        f"lifecycle **{acc.get('lifecycle_stage') or '–'}**",
+        f"lifecycle **{data.label('lifecycle_stage', acc.get('lifecycle_stage'), with_code=True)}**",
         unsafe_allow_html=True,
     )
 c = st.columns(4)
@@ -196,7 +210,7 @@ else:
                 f"(sum {kit.num(metrics['contribution'].sum(), 1)})"
             )
             st.altair_chart(
-                alt.Chart(metrics)
+                alt.Chart(kit.labelled(metrics, METRIC_CODES))
                 .mark_bar()
                 .encode(
                     y=alt.Y("metric:N", title=None, sort="-x"),
@@ -214,7 +228,11 @@ else:
                 .properties(height=max(160, 22 * len(metrics))),
                 width="stretch",
             )
-            kit.table(metrics, f"health_metrics_{account_id}.csv")
+            kit.table(
+                metrics,
+                f"health_metrics_{account_id}.csv",
+                labels=METRIC_CODES,
+            )
         else:
             st.info("`marts.fct_health_metrics` is not in the serving copy yet.")
 
@@ -236,7 +254,8 @@ for tab, (_title, candidates, date_cols) in zip(tabs, RECENT, strict=True):
             sql += f" order by {data.ident(sort, cols)} desc nulls last"
         recent = data.query(sql + f" limit {RECENT_ROWS}", (account_id,))
         st.caption(f"Latest {RECENT_ROWS} from `{source}`: {len(recent)} shown")
-        kit.table(recent, f"{source.split('.')[-1]}_{account_id}.csv")
+        codes = TICKET_CODES if "ticket" in source else SEMINAR_CODES
+        kit.table(recent, f"{source.split('.')[-1]}_{account_id}.csv", labels=codes)
 
 st.subheader("Calls to action")
 if kit.has("marts.fct_cta_candidates"):
@@ -248,7 +267,7 @@ if kit.has("marts.fct_cta_candidates"):
         (account_id,),
     )
     st.caption(f"{(ctas['status'] == 'open').sum()} open of {len(ctas)} raised")
-    kit.table(ctas, f"ctas_{account_id}.csv")
+    kit.table(ctas, f"ctas_{account_id}.csv", labels=kit.CTA_CODES)
 else:
     st.info("`marts.fct_cta_candidates` is not in the serving copy yet.")
 kit.caption_source("marts.dim_accounts", "marts.fct_account_health", "marts.fct_health_metrics")

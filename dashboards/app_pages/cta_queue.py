@@ -8,15 +8,10 @@ import serving_data as data
 import streamlit as st
 
 from dagster_project import app_store
-from dagster_project.mart_enums import CTA_PRIORITIES, CTA_STATUS_LABELS_JA, CTA_STATUSES
+from dagster_project.mart_enums import CTA_PRIORITIES, CTA_STATUSES
 
 FORM_CHOICES = 500
 PRIORITY_ORDER = {p: i for i, p in enumerate(CTA_PRIORITIES)}
-
-
-def _label(value: str, labels_ja: dict[str, str]) -> str:
-    """``open / 未対応``; a value without a Japanese label is shown as it is."""
-    return f"{value} / {labels_ja[value]}" if value in labels_ja else value
 
 
 st.title("Which calls to action should I work on now?")
@@ -37,7 +32,7 @@ chosen_status = st.sidebar.multiselect(
     "Status / 状態",
     status_options,
     default=[s for s in ("open",) if s in counts],
-    format_func=lambda s: f"{_label(s, CTA_STATUS_LABELS_JA)} ({counts[s]:,})",
+    format_func=lambda s: f"{data.label('cta_status', s, with_code=True)} · {counts[s]:,}",
     key="cta_status",
     placeholder="すべて / all",
 )
@@ -67,7 +62,6 @@ ctas["age_days"] = (
     if as_of
     else pd.Series(pd.NA, index=ctas.index, dtype="Int64")
 )
-ctas["status_label"] = ctas["status"].map(lambda s: _label(s, CTA_STATUS_LABELS_JA))
 ctas["_prio"] = ctas["priority"].map(PRIORITY_ORDER).fillna(9)
 ctas = ctas.sort_values(["_prio", "due_on", "triggered_on", "cta_id"]).drop(columns="_prio")
 
@@ -81,7 +75,7 @@ filters = [
 ]
 shown = ctas
 for lbl, col in filters:
-    chosen = kit.sidebar_multiselect(lbl, ctas, col, f"cta_{col}")
+    chosen = kit.sidebar_multiselect(lbl, ctas, col, f"cta_{col}", kit.CTA_CODES.get(col))
     shown = kit.apply_filter(shown, col, chosen)
 
 waiting = shown[shown["status"] == "open"]
@@ -114,7 +108,7 @@ if not ledger:
         "CTA (`raised_in_run_id`, `raised_as_of`); those columns are left out."
     )
 
-columns = ["priority", "status_label", "age_days", "due_on", "account_name", "segment",
+columns = ["priority", "status", "age_days", "due_on", "account_name", "segment",
            "cta_type", "direction", "reason", "action", "channel", "owner_role", "owner",
            "triggered_on", "raised_as_of", "raised_in_run_id", "account_id", "cta_id"]  # fmt: skip
 kit.table(
@@ -122,8 +116,8 @@ kit.table(
     "cta_queue.csv",
     columns,
     account_link=True,
+    labels=kit.CTA_CODES,
     column_config={
-        "status_label": st.column_config.TextColumn("status"),
         "age_days": st.column_config.NumberColumn(
             "age (days)", help=f"days from triggered_on to D ({as_of})", format="%d"
         ),
@@ -142,7 +136,7 @@ if shown.empty:
     st.info("No CTA matches the filters.")
 else:
     labels = {
-        r.cta_id: f"[{r.priority}] {r.account_name if not kit.is_missing(r.account_name) else r.account_id} — {r.cta_type} — {str(r.triggered_on)[:10]} ({r.status})"
+        r.cta_id: f"[{data.label('cta_priority', r.priority)}] {r.account_name if not kit.is_missing(r.account_name) else r.account_id} — {data.label('cta_type', r.cta_type)} — {str(r.triggered_on)[:10]} ({data.label('cta_status', r.status)})"
         for r in shown.head(FORM_CHOICES)
         .assign(account_name=shown.get("account_name", shown["account_id"]))
         .itertuples()
@@ -156,7 +150,7 @@ else:
         outcome = st.radio(
             "Outcome / 結果",
             list(app_store.OUTCOMES),
-            format_func=lambda o: _label(o, app_store.OUTCOME_LABELS_JA),
+            format_func=lambda o: data.label("cta_outcome", o, with_code=True),
             horizontal=True,
             key="outcome_value",
         )

@@ -57,7 +57,11 @@ else:
         key="dq_run",
     )
     chosen_sev = st.sidebar.multiselect(
-        "Severity / 重要度", severities, key="dq_severity", placeholder="すべて / all"
+        "Severity / 重要度",
+        severities,
+        key="dq_severity",
+        placeholder="すべて / all",
+        format_func=lambda s: data.label("dq_severity", s, with_code=True),
     )
     failed_only = st.sidebar.toggle(
         "Failed checks only / 失敗のみ", value=False, key="dq_failed_only"
@@ -86,7 +90,7 @@ else:
         border=True,
     )
     st.subheader(f"Run {run_id}: failed first")
-    kit.table(checks, f"check_results_{run_id}.csv")
+    kit.table(checks, f"check_results_{run_id}.csv", labels={"severity": "dq_severity"})
 
     st.subheader("History / 履歴")
     hist = runs.melt(
@@ -118,8 +122,11 @@ st.header("Loads / 取り込み")
 if not kit.has("dq.load_manifest"):
     st.info("`dq.load_manifest` is not in the serving copy yet.")
 else:
+    # values_mapped: enum values loaded through seed code_synonyms (older copies lack it)
+    mapped = "values_mapped" if data.has_column("dq.load_manifest", "values_mapped") else "null"
     manifest = data.query(
-        "select status, source, file, rows_read, rows_loaded, rows_quarantined, error, run_id, loaded_at, file_hash"
+        "select status, source, file, rows_read, rows_loaded, rows_quarantined,"
+        f" {mapped} as values_mapped, error, run_id, loaded_at, file_hash"
         " from dq.load_manifest order by status = 'failed' desc, loaded_at desc, file"
     )
     sources = kit.sidebar_multiselect("Source / ソース", manifest, "source", "dq_source")
@@ -138,7 +145,7 @@ else:
             rejected, "rejected_files.csv", ["source", "file", "error", "run_id", "loaded_at"]
         )
     with st.expander("Load manifest (every file and attempt)"):
-        kit.table(manifest, "load_manifest.csv")
+        kit.table(manifest, "load_manifest.csv", labels={"status": "dq_load_status"})
 
     st.subheader("Quarantine / 隔離された行")
     if kit.has("dq.quarantine"):

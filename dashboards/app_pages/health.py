@@ -35,15 +35,19 @@ rows = data.query(
 # the snapshot the 28-day change refers to (CONTRACT section 3), the same for every account
 before = rows["reference_snapshot_date"].dropna().min()
 before = None if kit.is_missing(before) else pd.Timestamp(before).date()
+SEGMENT = {"segment": "segment"}
 tiers = kit.tier_palette(rows["health_tier"])
 label = dict(zip(tiers["tier"], tiers["label_ja"], strict=True))
 colour = dict(zip(tiers["tier"], tiers["colour"], strict=True))
 order = dict(zip(tiers["tier"], tiers["sort_order"], strict=True))
 
 csms = kit.sidebar_multiselect("CSM / 担当", rows, "csm_owner", "health_csm")
-segments = kit.sidebar_multiselect("Segment / セグメント", rows, "segment", "health_segment")
+segments = kit.sidebar_multiselect(
+    "Segment / セグメント", rows, "segment", "health_segment", "segment"
+)
 rows = kit.apply_filter(kit.apply_filter(rows, "csm_owner", csms), "segment", segments)
 rows["tier_label"] = rows["health_tier"].map(lambda t: f"{label.get(t, t)} ({t})")
+rows["segment_label"] = data.label_column(rows["segment"], "segment", with_code=True)
 
 provisional = data.has_column("marts.fct_account_health", kit.PROVISIONAL) and bool(
     data.scalar(
@@ -72,7 +76,7 @@ c4.metric(
 tier_domain = [f"{label[t]} ({t})" for t in sorted(label, key=lambda t: order[t])]
 tier_range = [colour[t] for t in sorted(label, key=lambda t: order[t])]
 dist = (
-    rows.groupby(["segment", "health_tier", "tier_label"], dropna=False)
+    rows.groupby(["segment_label", "health_tier", "tier_label"], dropna=False)
     .size()
     .reset_index(name="accounts")
 )
@@ -81,20 +85,24 @@ st.altair_chart(
     alt.Chart(dist)
     .mark_bar()
     .encode(
-        y=alt.Y("segment:N", title=None),
+        y=alt.Y("segment_label:N", title=None),
         x=alt.X("accounts:Q", title="accounts", stack="normalize", axis=alt.Axis(format="%")),
         color=alt.Color(
             "tier_label:N", title="tier", scale=alt.Scale(domain=tier_domain, range=tier_range)
         ),
         order=alt.Order("tier_order:Q"),
-        tooltip=["segment:N", "tier_label:N", "accounts:Q"],
+        tooltip=[
+            alt.Tooltip("segment_label:N", title="segment"),
+            alt.Tooltip("tier_label:N", title="tier"),
+            "accounts:Q",
+        ],
     )
     .properties(height=180, title="Tier distribution by segment (share of accounts)"),
     width="stretch",
 )
 counts = dist.pivot_table(
-    index="segment", columns="tier_label", values="accounts", fill_value=0, aggfunc="sum"
-)
+    index="segment_label", columns="tier_label", values="accounts", fill_value=0, aggfunc="sum"
+).rename_axis(index="segment")
 counts = counts[[c for c in tier_domain if c in counts.columns]].reset_index()
 kit.table(counts, "health_tiers_by_segment.csv")
 
@@ -164,10 +172,10 @@ else:
     left, right = st.columns(2)
     with left:
         st.markdown(f"**Dropped a tier / ダウン: {len(dropped)}**")
-        kit.table(dropped, "health_dropped.csv", cols, account_link=True)
+        kit.table(dropped, "health_dropped.csv", cols, account_link=True, labels=SEGMENT)
     with right:
         st.markdown(f"**Jumped a tier / アップ: {len(jumped)}**")
-        kit.table(jumped, "health_jumped.csv", cols, account_link=True)
+        kit.table(jumped, "health_jumped.csv", cols, account_link=True, labels=SEGMENT)
 
 with st.expander("All accounts at the latest snapshot"):
     kit.table(
@@ -182,5 +190,6 @@ with st.expander("All accounts at the latest snapshot"):
             "tier_label",
             "health_score_change_28d",
         ],
+        labels=SEGMENT,
     )
 kit.caption_source("marts.fct_account_health", "marts.dim_accounts", "seeds.health_tiers")

@@ -30,7 +30,12 @@ kit.guard(__file__)
 
 segments = data.query("select distinct segment from marts.mart_kpi_monthly order by segment")
 seg_options = ["all"] + [s for s in segments["segment"] if s != "all"]
-segment = st.sidebar.selectbox("Segment / セグメント", seg_options, key="overview_segment")
+segment = st.sidebar.selectbox(
+    "Segment / セグメント",
+    seg_options,
+    key="overview_segment",
+    format_func=lambda s: data.label("segment", s, with_code=True),
+)
 
 kpi = data.query(
     "select * from marts.mart_kpi_monthly where segment = ? order by month",
@@ -83,7 +88,7 @@ def show(value, kind: str) -> str:
     return kit.num(value)
 
 
-st.subheader(f"{this_month:%Y-%m} · segment `{segment}`")
+st.subheader(f"{this_month:%Y-%m} · {data.label('segment', segment, with_code=True)}")
 cols = st.columns(4)
 for i, (col, label, kind, good_up) in enumerate(KPIS):
     if col not in kpi.columns:

@@ -29,13 +29,23 @@ books = (
 types = sorted(set(eff["cta_type"]) | (set(rules["cta_type"]) if rules is not None else set()))
 directions = sorted(set(rules["direction"])) if rules is not None and "direction" in rules else []
 chosen_dir = st.sidebar.multiselect(
-    "Direction / 攻め・守り", directions, key="pb_direction", placeholder="すべて / all"
+    "Direction / 攻め・守り",
+    directions,
+    key="pb_direction",
+    placeholder="すべて / all",
+    format_func=lambda d: data.label("cta_direction", d, with_code=True),
 )
 if chosen_dir and rules is not None:
     types = [
         t for t in types if t in set(rules.loc[rules["direction"].isin(chosen_dir), "cta_type"])
     ]
-chosen = st.sidebar.multiselect("CTA type / 種類", types, key="pb_type", placeholder="すべて / all")
+chosen = st.sidebar.multiselect(
+    "CTA type / 種類",
+    types,
+    key="pb_type",
+    placeholder="すべて / all",
+    format_func=lambda t: data.label("cta_type", t, with_code=True),
+)
 types = chosen or types
 eff = eff[eff["cta_type"].isin(types)]
 
@@ -55,7 +65,7 @@ long = eff.melt(
     id_vars="cta_type", value_vars=["churn_rate_180d", "expansion_rate_180d"], var_name="outcome"
 )
 st.altair_chart(
-    alt.Chart(long)
+    alt.Chart(kit.labelled(long, {"cta_type": "cta_type"}))
     .mark_bar()
     .encode(
         y=alt.Y("cta_type:N", title=None),
@@ -84,13 +94,13 @@ st.caption(
     "A defense rule earns its place when its accounts churn more than average; an offense rule "
     "when they expand more. A rule that predicts nothing shows flat bars here."
 )
-kit.table(eff, "cta_effectiveness.csv")
+kit.table(eff, "cta_effectiveness.csv", labels=kit.CTA_CODES)
 
 st.subheader("Rules / ルール")
 if rules is None:
     st.info("`seeds.cta_rules` is not in the serving copy.")
 else:
-    kit.table(rules[rules["cta_type"].isin(types)], "cta_rules.csv")
+    kit.table(rules[rules["cta_type"].isin(types)], "cta_rules.csv", labels=kit.CTA_CODES)
 
 st.subheader("Playbooks / プレイブック")
 if books is None:
@@ -101,11 +111,15 @@ else:
         sorted(books["segment"].dropna().unique()),
         key="pb_segment",
         placeholder="すべて / all",
+        format_func=lambda s: data.label("segment", s, with_code=True),
     )
     shown = books[books["cta_type"].isin(types)]
     if segs:
         shown = shown[shown["segment"].isin(segs)]
     kit.table(
-        shown, "playbooks.csv", column_config={"action": st.column_config.TextColumn(width="large")}
+        shown,
+        "playbooks.csv",
+        labels=kit.CTA_CODES,
+        column_config={"action": st.column_config.TextColumn(width="large")},
     )
 kit.caption_source("seeds.cta_rules", "marts.dim_playbooks", "marts.mart_cta_effectiveness")

@@ -28,7 +28,7 @@ account_health as (
 
 
 lifecycle_stages as (
-    select * from {{ ref('lifecycle_stages') }}
+    {{ labelled_seed('lifecycle_stages', 'lifecycle_stage', 'lifecycle_stage') }}
 ),
 
 as_of as (

@@ -5,11 +5,11 @@
 with
 
 health_metrics as (
-    select * from {{ ref('health_metrics') }}
+    {{ labelled_seed('health_metrics', 'metric', 'health_metric') }}
 ),
 
 health_dimensions as (
-    select * from {{ ref('health_dimensions') }}
+    {{ labelled_seed('health_dimensions', 'dimension', 'health_dimension') }}
 ),
 
 dimension_totals as (

@@ -4,7 +4,7 @@
 with
 
 health_tiers as (
-    select * from {{ ref('health_tiers') }}
+    {{ labelled_seed('health_tiers', 'tier', 'health_tier') }}
 ),
 
 final as (

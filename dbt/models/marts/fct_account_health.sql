@@ -38,7 +38,7 @@ quota as (
 ),
 
 health_tiers as (
-    select * from {{ ref('health_tiers') }}
+    {{ labelled_seed('health_tiers', 'tier', 'health_tier') }}
 ),
 
 -- read on daily builds only

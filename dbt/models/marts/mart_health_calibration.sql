@@ -6,7 +6,7 @@
 with
 
 tiers as (
-    select * from {{ ref('health_tiers') }}
+    {{ labelled_seed('health_tiers', 'tier', 'health_tier') }}
 ),
 
 health as (

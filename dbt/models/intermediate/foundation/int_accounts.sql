@@ -9,7 +9,7 @@ accounts as (
 ),
 
 segments as (
-    select * from {{ ref('segments') }}
+    {{ labelled_seed('segments', 'segment', 'segment') }}
 ),
 
 final as (

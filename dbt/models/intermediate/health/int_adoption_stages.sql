@@ -33,7 +33,7 @@ usage_firsts as (
 ),
 
 adoption_stages as (
-    select * from {{ ref('adoption_stages') }}
+    {{ labelled_seed('adoption_stages', 'adoption_stage', 'adoption_stage') }}
 ),
 
 as_of as (
