@@ -41,8 +41,8 @@ APPEND_ONLY = {
     ("dq", "quarantine"): "run_id",
     ("dq", "check_results"): "run_id",
 }
-# Incremental usage mart: rewritten week by week (its newest _day_loaded_at tells).
-USAGE_WEEKS = {("marts", "fct_usage_weekly"): ("week_start", "_day_loaded_at")}
+# Incremental usage mart: rewritten week by week (the _built_at of the build that wrote it tells).
+USAGE_WEEKS = {("marts", "fct_usage_weekly"): ("week_start", "_built_at")}
 # DuckDB 2.0 writes format v2.0.0 (file version 69) unless told otherwise, and every 1.x client
 # refuses it. v1.5.0 is the newest format the released 1.x clients read (DuckDB >= 1.5.0).
 # A file keeps the format it was created in, so the byte copy each publish starts from does.

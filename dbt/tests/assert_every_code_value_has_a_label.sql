@@ -40,6 +40,7 @@
     [ref('fct_cta_candidates'), 'status', 'cta_status'],
     [ref('fct_cta_candidates'), 'latest_outcome', 'cta_outcome'],
     [ref('fct_cta_candidates'), 'segment', 'segment'],
+    [ref('fct_cta_candidates'), 'source_kind', 'cta_source_kind'],
     [ref('mart_cta_effectiveness'), 'cta_type', 'cta_type'],
     [ref('mart_cta_effectiveness'), 'direction', 'cta_direction'],
     [ref('mart_kpi_monthly'), 'segment', 'segment'],

@@ -2,7 +2,9 @@
 -- firmographics, segment (seed segments), the contract active at D (null if none),
 -- lifecycle_stage (the first that applies of prospect, churned, renewal_window,
 -- onboarding, active; day counts from seed lifecycle_stages), adoption_stage (0..5,
--- int_adoption_stages at D) and the latest health score.
+-- int_adoption_stages at D) and the health score, tier and quota consumption of the
+-- current snapshot D (fct_account_health: the value quota_pace and the quota CTA rules
+-- read; null without an active contract at D).
 
 with
 
@@ -79,10 +81,10 @@ staged as (
         current_contracts.contract_start,
         current_contracts.contract_end,
         current_contracts.days_to_renewal,
-        current_contracts.seats,
+        cast(current_contracts.seats as bigint) as seats,
         current_contracts.annual_quota,
-        current_contracts.arr_jpy,
-        current_contracts.active_ids,
+        cast(current_contracts.arr_jpy as bigint) as arr_jpy,
+        cast(current_contracts.active_ids as bigint) as active_ids,
         current_contracts.contract_id is not null as is_active_customer,
         case
             when first_contracts.customer_since is null then 'prospect'
@@ -100,7 +102,8 @@ staged as (
         account_health.health_tier,
         account_health.health_tier_ja,
         account_health.health_score_change_28d,
-        as_of.as_of_date
+        as_of.as_of_date,
+        account_health.quota_consumption
     from accounts
     cross join as_of
     cross join lifecycle_rules

@@ -2,7 +2,8 @@
 -- (int_cta_ledger, whose fields are frozen when a CTA is raised) with what follows the
 -- data: its status from the latest recorded outcome, and its owner (the account's CSM
 -- today, for playbooks owned by the CSM). An outcome recorded against a CTA always finds
--- it, whatever later runs do.
+-- it, whatever later runs do. Also what follows D: whether it is overdue, and D itself; and
+-- the record that raised it (source_kind, source_id, frozen in the ledger).
 
 with
 
@@ -36,7 +37,7 @@ latest_outcomes as (
     from outcomes
 ),
 
-final as (
+candidates as (
     select
         ledger.cta_id,
         ledger.account_id,
@@ -70,7 +71,10 @@ final as (
         ledger.raised_at,
         {{ days_between('ledger.triggered_on', 'as_of.as_of_date') }} as age_days,
         ledger.segment_at_trigger as segment,
-        ledger.contract_id_at_trigger
+        ledger.contract_id_at_trigger,
+        ledger.source_kind,
+        ledger.source_id,
+        as_of.as_of_date
     from ledger
     cross join as_of
     left join accounts
@@ -81,6 +85,20 @@ final as (
         on
             ledger.cta_id = latest_outcomes.cta_id
             and latest_outcomes.outcome_rank = 1
+),
+
+-- overdue: still open (a snoozed CTA counts once its snooze has passed: its status is open
+-- again) and its due date is before D
+final as (
+    select
+        candidates.*,
+        coalesce(candidates.status = 'open' and candidates.due_on < candidates.as_of_date, false)
+            as is_overdue,
+        case
+            when candidates.status = 'open' and candidates.due_on < candidates.as_of_date
+                then {{ days_between('candidates.due_on', 'candidates.as_of_date') }}
+        end as days_overdue
+    from candidates
 )
 
 select * from final

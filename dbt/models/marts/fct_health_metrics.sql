@@ -2,7 +2,8 @@
 -- history snapshot date and enabled metric, with the metric's value, score, effective
 -- weight (its share of the health score after re-normalisation; 0 without a value) and
 -- contribution (score * weight; the contributions of a snapshot sum to health_score), and
--- how it moved since the 28-day reference snapshot (reading 13). Labels, thresholds and
+-- how it moved since the 28-day reference snapshot (reading 13), the contribution change
+-- split into value_effect and weight_effect. Labels, thresholds and
 -- seed weights of each metric: dim_health_metrics.
 --
 -- Incremental like fct_account_health (strategy history_batch): a build writes its batch
@@ -39,6 +40,7 @@ reference_scores as (
         metric,
         cast(value as double) as value,
         cast(score as double) as score,
+        cast(weight as double) as weight,
         cast(contribution as double) as contribution
     from metric_scores
     {% if is_incremental() %}
@@ -49,6 +51,7 @@ reference_scores as (
             stored.metric,
             stored.value,
             stored.score,
+            stored.weight,
             stored.contribution
         from {{ stored_outside_batch() }}
     {% endif %}
@@ -89,7 +92,25 @@ final as (
         current_scores.contribution - reference_scores.contribution as contribution_change_28d,
         100.0 * current_scores.weight - current_scores.contribution as points_missing,
         current_scores.dimension_score,
-        {{ build_started_at() }} as _built_at
+        {{ build_started_at() }} as _built_at,
+        -- contribution_change_28d split in two (they sum to it): the metric's own score
+        -- moving at its reference weight, and the re-weighting at its current score. A
+        -- metric with a value at one end only (it started or stopped counting) or at
+        -- neither has its whole change as value_effect and a weight_effect of 0.
+        case
+            when reference_scores.account_id is null then null
+            when current_scores.score is not null and reference_scores.score is not null
+                then (current_scores.score - reference_scores.score) * reference_scores.weight
+            else current_scores.contribution - reference_scores.contribution
+        end as value_effect,
+        case
+            when reference_scores.account_id is null then null
+            when current_scores.score is not null and reference_scores.score is not null
+                then
+                    (current_scores.contribution - reference_scores.contribution)
+                    - (current_scores.score - reference_scores.score) * reference_scores.weight
+            else 0.0
+        end as weight_effect
     from current_scores
     left join reference_scores
         on

@@ -1,14 +1,18 @@
 {#-
     Weekly product usage per account (weeks start on Monday). Incremental: a run recomputes
     only the weeks holding a day that changed in int_usage_user_day (delete+insert by
-    week_start).
+    week_start), plus the stored weeks whose D-dependent or account-dependent columns went
+    stale: days_in_week no longer what it is at this D (the partial week D moved through or
+    past, or every week after a D moved back) or segment no longer the account's
+    (usage_weekly_stale_weeks). _built_at says which build wrote a week (publish copies the
+    weeks it changed).
 -#}
 {{
     config(
         materialized='incremental',
         incremental_strategy='delete+insert',
         unique_key='week_start',
-        on_schema_change='append_new_columns',
+        on_schema_change='sync_all_columns',
     )
 }}
 
@@ -18,7 +22,17 @@ with
 
 user_days as (
     select * from {{ ref('int_usage_user_day') }}
-    where {{ changed_periods_filter(week_of_activity, ref('int_usage_user_day'), day_column='activity_date', period_days=7) }}
+    where
+        ({{ changed_periods_filter(week_of_activity, ref('int_usage_user_day'), day_column='activity_date', period_days=7) }})
+        or ({{ usage_weekly_stale_weeks(week_of_activity) }})
+),
+
+accounts as (
+    select * from {{ ref('int_accounts') }}
+),
+
+as_of as (
+    select {{ as_of_date() }} as as_of_date
 ),
 
 user_weeks as (
@@ -77,22 +91,29 @@ final as (
         weekly.account_id,
         weekly.week_start,
         cast({{ dbt.dateadd('day', 6, 'weekly.week_start') }} as date) as week_end,
-        weekly.active_users,
-        account_week_days.active_days,
-        weekly.events,
-        weekly.core_action_events,
-        weekly.core_action_users,
-        weekly.mobile_events,
-        weekly.mobile_users,
-        weekly.advanced_events,
-        weekly.advanced_users,
+        cast(weekly.active_users as bigint) as active_users,
+        cast(account_week_days.active_days as bigint) as active_days,
+        cast(weekly.events as bigint) as events,
+        cast(weekly.core_action_events as bigint) as core_action_events,
+        cast(weekly.core_action_users as bigint) as core_action_users,
+        cast(weekly.mobile_events as bigint) as mobile_events,
+        cast(weekly.mobile_users as bigint) as mobile_users,
+        cast(weekly.advanced_events as bigint) as advanced_events,
+        cast(weekly.advanced_users as bigint) as advanced_users,
         weekly.max_devices,
-        weekly._day_loaded_at
+        weekly._day_loaded_at,
+        accounts.segment,
+        {{ usage_week_days_in_week('weekly.week_start', 'as_of.as_of_date') }} as days_in_week,
+        {{ usage_week_days_in_week('weekly.week_start', 'as_of.as_of_date') }} < 7 as is_partial_week,
+        {{ build_started_at() }} as _built_at
     from weekly
+    cross join as_of
     inner join account_week_days
         on
             weekly.account_id = account_week_days.account_id
             and weekly.week_start = account_week_days.week_start
+    left join accounts
+        on weekly.account_id = accounts.account_id
 )
 
 select * from final

@@ -19,6 +19,10 @@ outcomes as (
     select * from {{ ref('int_calibration_outcomes') }}
 ),
 
+as_of as (
+    select {{ as_of_date() }} as as_of_date
+),
+
 usage as (
     select
         cta_type,
@@ -60,11 +64,11 @@ final as (
         rules.direction,
         rules.enabled,
         coalesce(usage.raised, 0) as raised,
-        coalesce(usage.actioned, 0) as actioned,
-        coalesce(usage.won, 0) as won,
+        cast(coalesce(usage.actioned, 0) as bigint) as actioned,
+        cast(coalesce(usage.won, 0) as bigint) as won,
         usage.won / cast(nullif(usage.actioned, 0) as double) as conversion_rate,
-        coalesce(usage.open_ctas, 0) as open_ctas,
-        coalesce(usage.expired_ctas, 0) as expired_ctas,
+        cast(coalesce(usage.open_ctas, 0) as bigint) as open_ctas,
+        cast(coalesce(usage.expired_ctas, 0) as bigint) as expired_ctas,
         coalesce(backtest.backtest_raised, 0) as backtest_raised,
         backtest.backtest_churned / cast(nullif(backtest.backtest_raised, 0) as double) as churn_rate_180d,
         backtest.backtest_expanded / cast(nullif(backtest.backtest_raised, 0) as double) as expansion_rate_180d,
@@ -73,9 +77,11 @@ final as (
         (backtest.backtest_churned / cast(nullif(backtest.backtest_raised, 0) as double))
         / nullif(base_rates.baseline_churn_rate_180d, 0) as churn_lift,
         (backtest.backtest_expanded / cast(nullif(backtest.backtest_raised, 0) as double))
-        / nullif(base_rates.baseline_expansion_rate_180d, 0) as expansion_lift
+        / nullif(base_rates.baseline_expansion_rate_180d, 0) as expansion_lift,
+        as_of.as_of_date
     from rules
     cross join base_rates
+    cross join as_of
     left join usage
         on rules.cta_type = usage.cta_type
     left join backtest

@@ -17,6 +17,10 @@ outcomes as (
     select * from {{ ref('int_calibration_outcomes') }}
 ),
 
+as_of as (
+    select {{ as_of_date() }} as as_of_date
+),
+
 observed as (
     select
         health.health_tier,
@@ -49,11 +53,13 @@ final as (
         tiers.sort_order,
         coalesce(per_tier.snapshots, 0) as snapshots,
         coalesce(per_tier.accounts, 0) as accounts,
-        coalesce(per_tier.churned_180d, 0) as churned_180d,
-        coalesce(per_tier.expanded_180d, 0) as expanded_180d,
+        cast(coalesce(per_tier.churned_180d, 0) as bigint) as churned_180d,
+        cast(coalesce(per_tier.expanded_180d, 0) as bigint) as expanded_180d,
         per_tier.churned_180d / cast(nullif(per_tier.snapshots, 0) as double) as churn_rate_180d,
-        per_tier.expanded_180d / cast(nullif(per_tier.snapshots, 0) as double) as expansion_rate_180d
+        per_tier.expanded_180d / cast(nullif(per_tier.snapshots, 0) as double) as expansion_rate_180d,
+        as_of.as_of_date
     from tiers
+    cross join as_of
     left join per_tier
         on tiers.tier = per_tier.health_tier
 )

@@ -317,7 +317,7 @@ final as (
         spine.stock_date,
         coalesce(active_counts.active_customers, 0) as active_customers,
         coalesce(renewals.renewals_due, 0) as renewals_due,
-        coalesce(renewals.renewed, 0) as renewed,
+        cast(coalesce(renewals.renewed, 0) as bigint) as renewed,
         renewals.renewed / cast(nullif(renewals.renewals_due, 0) as double) as renewal_rate,
         coalesce(churn_counts.churned_customers, 0) as churned_customers,
         health_at_stock.avg_health_score,
@@ -326,7 +326,7 @@ final as (
         -- a month without a snapshot date has no health to count: unknown, not 0
         case
             when spine.health_snapshot_date is not null
-                then coalesce(health_at_stock.at_risk_accounts, 0)
+                then cast(coalesce(health_at_stock.at_risk_accounts, 0) as bigint)
         end as at_risk_accounts,
         case
             when spine.month >= first_reaction.first_reaction_month
@@ -337,11 +337,15 @@ final as (
         100.0 * (nps_counts.promoters - nps_counts.detractors) / nullif(nps_counts.nps_responses, 0) as nps,
         coalesce(nps_counts.nps_responses, 0) as nps_responses,
         coalesce(cta_counts.ctas_raised, 0) as ctas_raised,
-        coalesce(cta_counts.ctas_won, 0) as ctas_won,
+        cast(coalesce(cta_counts.ctas_won, 0) as bigint) as ctas_won,
         spine.health_snapshot_date,
         spine.period_start_snapshot_date,
-        spine.fiscal_year_start
+        spine.fiscal_year_start,
+        {{ fiscal_year('spine.month') }} as fiscal_year,
+        {{ fiscal_quarter('spine.month') }} as fiscal_quarter,
+        as_of.as_of_date
     from spine
+    cross join as_of
     cross join first_reaction
     left join active_counts
         on spine.month = active_counts.month and spine.segment = active_counts.segment

@@ -4,7 +4,10 @@
 -- of that type was raised for the account at S' with S - S' < cooldown_days (reading 10),
 -- counting every CTA already in the ledger. Raised CTAs are appended, never rewritten: their
 -- cta_id, triggered_on, reason, metric_value, threshold, priority, playbook_id and due_on
--- stay as they were. fct_cta_candidates adds what follows the data (status, owner).
+-- stay as they were, and so do source_kind and source_id (the record that raised it).
+-- fct_cta_candidates adds what follows the data (status, owner). A ledger written before
+-- a column existed gains it with null in its old rows (on_schema_change
+-- append_new_columns): what raised an old CTA is not guessed afterwards.
 --
 -- full_refresh: false, so a plain `dbt build --full-refresh` keeps the ledger that people's
 -- outcomes point at. It is replayed from scratch (same inputs and D, same ledger) on its
@@ -17,6 +20,7 @@
         materialized='incremental',
         incremental_strategy='append',
         full_refresh=false,
+        on_schema_change='append_new_columns',
         pre_hook="{{ cta_ledger_before_build() }}",
         post_hook="{{ cta_ledger_after_build() }}",
     )
@@ -114,7 +118,9 @@ final as (
         snapshots.contract_id as contract_id_at_trigger,
         ({{ raising_run_id() }}) as raised_in_run_id,
         (select {{ as_of_date() }}) as raised_as_of,
-        {{ build_started_at() }} as raised_at
+        {{ build_started_at() }} as raised_at,
+        signals.source_kind,
+        signals.source_id
     from replay
     inner join signals
         on replay.account_id = signals.account_id

@@ -2,7 +2,10 @@
 -- account, snapshot date and rule that fires. The rule families live in
 -- int_cta_signals_<family> (var cta_signal_families); this model unions them and adds the
 -- rule's settings from seed cta_rules (a disabled rule's firings are dropped here).
--- Raising (the cooldown against the ledger) happens in int_cta_ledger.
+-- Raising (the cooldown against the ledger) happens in int_cta_ledger. Every family gives
+-- the same columns in the same order: account_id, snapshot_date, cta_type, metric_value,
+-- threshold, reason, source_kind, source_id (the record that raised the firing, or the kind
+-- of state for rules no single record raises).
 
 {%- set families = var('cta_signal_families') %}
 
@@ -31,6 +34,8 @@ final as (
         cast(signals.metric_value as double) as metric_value,
         cast(signals.threshold as double) as threshold,
         signals.reason,
+        signals.source_kind,
+        signals.source_id,
         row_number() over (
             partition by signals.account_id, signals.cta_type order by signals.snapshot_date
         ) as firing_number

@@ -180,7 +180,9 @@ final as (
         'Feature ' || feature || ': ' || cast(recent_events as varchar) || ' events in the last '
         || cast(window_days as varchar) || ' days vs a weekly mean of '
         || {{ num_text('baseline_weekly_mean') }} || ' over the ' || cast(window_days_2 as varchar)
-        || ' days before' as reason
+        || ' days before' as reason,
+        'usage_state' as source_kind,
+        cast(null as varchar) as source_id
     from spikes
     where spike_rank = 1
 )

@@ -46,7 +46,9 @@ health_jump as (
         jump_rule.threshold,
         'Health score rose ' || {{ num_text('health.health_score_change_28d') }}
         || ' points in 28 days to ' || {{ num_text('health.health_score') }}
-        || ' (' || health.health_tier || ')' as reason
+        || ' (' || health.health_tier || ')' as reason,
+        'health_state' as source_kind,
+        cast(null as varchar) as source_id
     from health
     cross join jump_rule
     where health.health_score_change_28d >= jump_rule.threshold
@@ -75,7 +77,9 @@ health_drop as (
                     || ' points in 28 days to ' || {{ num_text('health_score') }} || ' (' || health_tier || ')'
             else 'Health tier became critical (score ' || {{ num_text('health_score') }} || ', was '
                 || health_tier_before || ' on ' || cast(reference_snapshot_date as varchar) || ')'
-        end as reason
+        end as reason,
+        'health_state' as source_kind,
+        cast(null as varchar) as source_id
     from health_with_before
     where health_score_change_28d <= threshold
         or (health_tier = 'critical' and health_tier_before is not null and health_tier_before <> 'critical')
@@ -92,7 +96,9 @@ onboarding_90d as (
         || cast({{ days_between('snapshots.customer_since', 'health.snapshot_date') }} as varchar
         )
         || ' days with an adoption score of ' || {{ num_text('health.adoption_score') }}
-        || ' (below ' || {{ num_text('onboarding_rule.threshold') }} || ')' as reason
+        || ' (below ' || {{ num_text('onboarding_rule.threshold') }} || ')' as reason,
+        'health_state' as source_kind,
+        cast(null as varchar) as source_id
     from health
     cross join onboarding_rule
     inner join snapshots

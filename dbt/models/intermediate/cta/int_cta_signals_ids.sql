@@ -98,7 +98,9 @@ seat_expansion as (
         cast(active_ids as varchar) || ' of ' || cast(seats as varchar) || ' seats in use ('
         || coalesce({{ pct_text('id_issue_rate') }}, 'n/a') || '), '
         || cast(ids_issued as varchar) || ' IDs issued in the last '
-        || cast(window_days as varchar) || ' days' as reason
+        || cast(window_days as varchar) || ' days' as reason,
+        'usage_state' as source_kind,
+        cast(null as varchar) as source_id
     from seat_measures
     where
         id_issue_rate >= threshold
@@ -183,7 +185,9 @@ champion_inactive as (
         champion_rule.threshold,
         cast(champion_measures.active_admin_ids as varchar) || ' of '
         || cast(champion_measures.admin_ids as varchar) || ' admin IDs used the product in '
-        || substr(cast(champion_measures.previous_month_start as varchar), 1, 7) as reason
+        || substr(cast(champion_measures.previous_month_start as varchar), 1, 7) as reason,
+        'usage_state' as source_kind,
+        cast(null as varchar) as source_id
     from champion_measures
     cross join champion_rule
     where champion_measures.active_admin_ids <= champion_rule.threshold
@@ -252,7 +256,9 @@ shared_id_suspected as (
         'User ' || suspected_users.user_id || ' used ' || cast(cast(shared_rule.threshold_2 as integer) as varchar)
         || '+ devices on ' || cast(suspected_users.multi_device_days as varchar) || ' of the last '
         || cast(shared_rule.window_days as varchar) || ' days ('
-        || cast(suspected_users.suspected_users as varchar) || ' such user(s))' as reason
+        || cast(suspected_users.suspected_users as varchar) || ' such user(s))' as reason,
+        'usage_state' as source_kind,
+        cast(null as varchar) as source_id
     from suspected_users
     cross join shared_rule
     where suspected_users.user_rank = 1

@@ -1,5 +1,8 @@
 -- CTA rules on marketing signals of the account's people: trial_signup (a trial lead or a
 -- trial_signup engagement) and content_interest (whitepaper_download / pricing_page_view).
+-- The record that raised a firing (source_kind lead or engagement, source_id its lead_id or
+-- event_id) is the latest qualifying event in the window (by its timestamp, then the
+-- greater kind and id).
 
 with
 
@@ -25,7 +28,10 @@ marketing_events as (
         account_id,
         created_on as event_on,
         'trial_signup' as cta_type,
-        'trial lead' as event_label
+        'trial lead' as event_label,
+        created_at as event_at,
+        'lead' as source_kind,
+        lead_id as source_id
     from leads
     where lead_source = 'trial' and account_id is not null
 
@@ -35,7 +41,10 @@ marketing_events as (
         account_id,
         occurred_on as event_on,
         'trial_signup' as cta_type,
-        'trial_signup engagement' as event_label
+        'trial_signup engagement' as event_label,
+        occurred_at as event_at,
+        'engagement' as source_kind,
+        event_id as source_id
     from engagements
     where event_type = 'trial_signup' and account_id is not null
 
@@ -45,21 +54,32 @@ marketing_events as (
         account_id,
         occurred_on as event_on,
         'content_interest' as cta_type,
-        event_type as event_label
+        event_type as event_label,
+        occurred_at as event_at,
+        'engagement' as source_kind,
+        event_id as source_id
     from engagements
     where event_type in ('whitepaper_download', 'pricing_page_view') and account_id is not null
 ),
 
-counted as (
+in_window as (
     select
         snapshots.account_id,
         snapshots.snapshot_date,
         rules.cta_type,
         rules.threshold,
         rules.window_days,
-        count(*) as events,
-        max(marketing_events.event_on) as last_event_on,
-        string_agg(distinct marketing_events.event_label, ', ' order by marketing_events.event_label) as event_labels
+        marketing_events.event_on,
+        marketing_events.event_label,
+        marketing_events.source_kind,
+        marketing_events.source_id,
+        row_number() over (
+            partition by snapshots.account_id, snapshots.snapshot_date, rules.cta_type
+            order by
+                marketing_events.event_at desc,
+                marketing_events.source_kind desc,
+                marketing_events.source_id desc
+        ) as recency_rank
     from snapshots
     cross join rules
     inner join marketing_events
@@ -69,12 +89,27 @@ counted as (
             and marketing_events.event_on
             between {{ add_days('snapshots.snapshot_date', '1 - rules.window_days') }}
             and snapshots.snapshot_date
+),
+
+counted as (
+    select
+        account_id,
+        snapshot_date,
+        cta_type,
+        threshold,
+        window_days,
+        count(*) as events,
+        max(event_on) as last_event_on,
+        string_agg(distinct event_label, ', ' order by event_label) as event_labels,
+        max(case when recency_rank = 1 then source_kind end) as source_kind,
+        max(case when recency_rank = 1 then source_id end) as source_id
+    from in_window
     group by
-        snapshots.account_id,
-        snapshots.snapshot_date,
-        rules.cta_type,
-        rules.threshold,
-        rules.window_days
+        account_id,
+        snapshot_date,
+        cta_type,
+        threshold,
+        window_days
 ),
 
 final as (
@@ -85,7 +120,9 @@ final as (
         cast(events as double) as metric_value,
         threshold,
         cast(events as varchar) || ' ' || event_labels || ' event(s) in the last '
-        || cast(window_days as varchar) || ' days (latest ' || cast(last_event_on as varchar) || ')' as reason
+        || cast(window_days as varchar) || ' days (latest ' || cast(last_event_on as varchar) || ')' as reason,
+        source_kind,
+        cast(source_id as varchar) as source_id
     from counted
     where events >= threshold
 )

@@ -120,7 +120,9 @@ quota_80 as (
         'Quota ' || {{ pct_text('consumption.quota_consumption') }} || ' used ('
         || cast(consumption.core_events_this_year as varchar) || ' of '
         || cast(consumption.annual_quota as varchar) || ' core actions this contract year) with '
-        || cast(consumption.days_to_renewal as varchar) || ' days to renewal' as reason
+        || cast(consumption.days_to_renewal as varchar) || ' days to renewal' as reason,
+        'usage_state' as source_kind,
+        cast(null as varchar) as source_id
     from consumption
     inner join rules
         on rules.cta_type = 'quota_80'
@@ -137,7 +139,9 @@ renewal_low_consumption as (
         'Renewal in ' || cast(consumption.days_to_renewal as varchar) || ' days but only '
         || {{ pct_text('consumption.quota_consumption') }} || ' of the annual quota used ('
         || cast(consumption.core_events_this_year as varchar) || ' of '
-        || cast(consumption.annual_quota as varchar) || ' core actions)' as reason
+        || cast(consumption.annual_quota as varchar) || ' core actions)' as reason,
+        'contract_state' as source_kind,
+        cast(null as varchar) as source_id
     from consumption
     inner join rules
         on rules.cta_type = 'renewal_low_consumption'

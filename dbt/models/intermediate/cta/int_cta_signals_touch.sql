@@ -1,5 +1,10 @@
 -- CTA rules on the relationship and support record: engagement_gap (reading 28),
 -- silent_onboarding (reading 14), nps_detractor and ticket_surge.
+-- The record that raised a firing: nps_detractor its latest detractor answer in the window
+-- (source_kind nps_response), ticket_surge its latest ticket in the window that counts for
+-- the threshold it met (high/urgent ones when those reached it; kind ticket) - latest by
+-- timestamp, then the greater id. engagement_gap and silent_onboarding fire on what did not
+-- happen during the contract: kind contract_state, no single record (source_id null).
 
 with
 
@@ -104,7 +109,9 @@ engagement_gap as (
             'last on ' || cast(last_touch.last_touched_on as varchar),
             'never, customer since ' || cast(gap_snapshots.customer_since as varchar)
         )
-        || ', ' || gap_snapshots.segment || ' account)' as reason
+        || ', ' || gap_snapshots.segment || ' account)' as reason,
+        'contract_state' as source_kind,
+        cast(null as varchar) as source_id
     from gap_snapshots
     cross join gap_rule
     inner join last_touch
@@ -173,7 +180,9 @@ silent_onboarding as (
         cast(silent_rule.day_from as double) as threshold,
         'Customer for ' || cast(onboarding_snapshots.days_as_customer as varchar)
         || ' days (since ' || cast(onboarding_snapshots.customer_since as varchar)
-        || ') with no seminar attended and no support ticket' as reason
+        || ') with no seminar attended and no support ticket' as reason,
+        'contract_state' as source_kind,
+        cast(null as varchar) as source_id
     from onboarding_snapshots
     cross join silent_rule
     left join touched_onboardings
@@ -189,13 +198,20 @@ nps_rule as (
     where cta_type = 'nps_detractor'
 ),
 
-nps_in_window as (
+nps_responses_in_window as (
     select
         snapshots.account_id,
         snapshots.snapshot_date,
-        min(nps_responses.score) as lowest_score,
-        sum(case when nps_responses.score <= nps_rule.threshold then 1 else 0 end) as detractor_responses,
-        count(*) as responses
+        nps_responses.response_id,
+        nps_responses.score,
+        nps_responses.score <= nps_rule.threshold as is_detractor,
+        row_number() over (
+            partition by snapshots.account_id, snapshots.snapshot_date
+            order by
+                case when nps_responses.score <= nps_rule.threshold then 0 else 1 end,
+                nps_responses.responded_at desc,
+                nps_responses.response_id desc
+        ) as detractor_rank
     from snapshots
     cross join nps_rule
     inner join nps_responses
@@ -203,7 +219,18 @@ nps_in_window as (
             and nps_responses.responded_on
             between {{ add_days('snapshots.snapshot_date', '1 - nps_rule.window_days') }}
             and snapshots.snapshot_date
-    group by snapshots.account_id, snapshots.snapshot_date
+),
+
+nps_in_window as (
+    select
+        account_id,
+        snapshot_date,
+        min(score) as lowest_score,
+        sum(case when is_detractor then 1 else 0 end) as detractor_responses,
+        count(*) as responses,
+        max(case when detractor_rank = 1 and is_detractor then response_id end) as latest_detractor_response_id
+    from nps_responses_in_window
+    group by account_id, snapshot_date
 ),
 
 nps_detractor as (
@@ -217,7 +244,9 @@ nps_detractor as (
         || cast(nps_in_window.detractor_responses as varchar) || ' of '
         || cast(nps_in_window.responses as varchar) || ' responses in the last '
         || cast(nps_rule.window_days as varchar) || ' days scored '
-        || cast(cast(nps_rule.threshold as integer) as varchar) || ' or less)' as reason
+        || cast(cast(nps_rule.threshold as integer) as varchar) || ' or less)' as reason,
+        'nps_response' as source_kind,
+        cast(nps_in_window.latest_detractor_response_id as varchar) as source_id
     from nps_in_window
     cross join nps_rule
     where nps_in_window.lowest_score <= nps_rule.threshold
@@ -230,12 +259,23 @@ ticket_rule as (
     where cta_type = 'ticket_surge'
 ),
 
-tickets_in_window as (
+ticket_rows_in_window as (
     select
         snapshots.account_id,
         snapshots.snapshot_date,
-        count(*) as tickets,
-        sum(case when tickets.priority in ('high', 'urgent') then 1 else 0 end) as high_urgent_tickets
+        tickets.ticket_id,
+        tickets.priority in ('high', 'urgent') as is_high_urgent,
+        row_number() over (
+            partition by snapshots.account_id, snapshots.snapshot_date
+            order by tickets.created_at desc, tickets.ticket_id desc
+        ) as recency_rank,
+        row_number() over (
+            partition by snapshots.account_id, snapshots.snapshot_date
+            order by
+                case when tickets.priority in ('high', 'urgent') then 0 else 1 end,
+                tickets.created_at desc,
+                tickets.ticket_id desc
+        ) as high_urgent_rank
     from snapshots
     cross join ticket_rule
     inner join tickets
@@ -243,7 +283,18 @@ tickets_in_window as (
             and tickets.created_on
             between {{ add_days('snapshots.snapshot_date', '1 - ticket_rule.window_days') }}
             and snapshots.snapshot_date
-    group by snapshots.account_id, snapshots.snapshot_date
+),
+
+tickets_in_window as (
+    select
+        account_id,
+        snapshot_date,
+        count(*) as tickets,
+        sum(case when is_high_urgent then 1 else 0 end) as high_urgent_tickets,
+        max(case when recency_rank = 1 then ticket_id end) as latest_ticket_id,
+        max(case when high_urgent_rank = 1 and is_high_urgent then ticket_id end) as latest_high_urgent_ticket_id
+    from ticket_rows_in_window
+    group by account_id, snapshot_date
 ),
 
 ticket_surge as (
@@ -264,7 +315,15 @@ ticket_surge as (
         end as threshold,
         cast(tickets_in_window.tickets as varchar) || ' tickets ('
         || cast(tickets_in_window.high_urgent_tickets as varchar) || ' high/urgent) created in the last '
-        || cast(ticket_rule.window_days as varchar) || ' days' as reason
+        || cast(ticket_rule.window_days as varchar) || ' days' as reason,
+        'ticket' as source_kind,
+        cast(
+            case
+                when tickets_in_window.high_urgent_tickets >= ticket_rule.threshold
+                    then tickets_in_window.latest_high_urgent_ticket_id
+                else tickets_in_window.latest_ticket_id
+            end as varchar
+        ) as source_id
     from tickets_in_window
     cross join ticket_rule
     where tickets_in_window.high_urgent_tickets >= ticket_rule.threshold
