@@ -130,6 +130,7 @@ MANIFEST_COLUMNS: dict[str, tuple[str, str, str]] = {
         "BIGINT",
         "values of loaded rows spelled as a synonym (seed code_synonyms, e.g. 緊急) and "
         "loaded as the contract's code (urgent); 0 or null when none",
+        "表記ゆれを変換した値の数",
     ),
 }
 
