@@ -181,7 +181,9 @@ def test_a_warehouse_built_before_the_new_columns_keeps_running(
 ) -> None:
     """The CTA ledger is kept, never rebuilt: on a warehouse whose ledger predates
     source_kind / source_id, the next daily run adds them, null in the old rows, filled in
-    the CTAs it raises; fct_usage_weekly gains its new columns on every week."""
+    the CTAs it raises; fct_usage_weekly gains its new columns on every week; a health
+    history stored without a column its model now documents (fct_health_metrics'
+    value_effect / weight_effect) is rebuilt whole, so every row has them."""
     published = published_tiny(tmp_path_factory, tiny_zone)
     env = clone_root(published, tmp_path)
     warehouse = Path(env["CSWH_WAREHOUSE"])
@@ -194,6 +196,8 @@ def test_a_warehouse_built_before_the_new_columns_keeps_running(
             con.execute(f"alter table {ledger}.int_cta_ledger drop column {column}")
         for column in ("segment", "days_in_week", "is_partial_week", "_built_at"):
             con.execute(f"alter table marts.fct_usage_weekly drop column {column}")
+        for column in ("value_effect", "weight_effect"):
+            con.execute(f"alter table marts.fct_health_metrics drop column {column}")
         (old,) = con.execute(f"select count(*) from {ledger}.int_cta_ledger").fetchone()
         (d,) = con.execute("select max(as_of_date) from dq.publish_log").fetchone()
     finally:
@@ -218,3 +222,8 @@ def test_a_warehouse_built_before_the_new_columns_keeps_running(
         "select count(*), count(days_in_week), count(_built_at) from marts.fct_usage_weekly",
     )[0]
     assert weeks == with_days == with_built > 0
+    (with_reference, with_effects) = query(
+        serving,
+        "select count(contribution_change_28d), count(value_effect) from marts.fct_health_metrics",
+    )[0]
+    assert with_effects == with_reference > 0

@@ -52,6 +52,14 @@
     ]) }}
 {%- endmacro %}
 
+{#- The columns a model's yml documents (lower case). -#}
+{% macro history_model_columns(name) -%}
+    {%- for node in graph.nodes.values() if node.resource_type == 'model' and node.name == name -%}
+        {{ return(node.columns.keys() | map('lower') | list) }}
+    {%- endfor -%}
+    {{ return([]) }}
+{%- endmacro %}
+
 {#- The existing relation of a model of this project by name (none before its first build). -#}
 {% macro existing_model_relation(name) -%}
     {%- for node in graph.nodes.values() if node.resource_type == 'model' and node.name == name -%}
@@ -149,6 +157,12 @@
             and ('_seeds_hash' not in columns or '_inputs_loaded_at' not in columns)) -%}
             {#- a warehouse built before the history was incremental: rebuilt whole once -#}
             {{ return({'mode': 'full', 'reason': name ~ ' has no build state yet', 'watermark': none}) }}
+        {%- endif -%}
+        {#- a history stored before a column was added (its yml documents it): only a whole
+            rebuild fills it on every row, so a daily run equals a fresh build -#}
+        {%- set missing = history_model_columns(name) | reject('in', columns | map('lower') | list) | list -%}
+        {%- if missing -%}
+            {{ return({'mode': 'full', 'reason': name ~ ' lacks ' ~ missing | join(', '), 'watermark': none}) }}
         {%- endif -%}
         {%- do parts.append('select max(_built_at) as built_at from ' ~ relation) -%}
     {%- endfor -%}
