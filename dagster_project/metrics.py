@@ -120,7 +120,20 @@ def mf_args(args: list[str]) -> list[str]:
             flag, _, value = arg.partition("=")
             arg = f"{flag}={_alias_segment(value)}"
         out.append(arg)
-    return ["query", *out]
+    return ["query", *out, *_default_order(out)]
+
+
+def _default_order(args: list[str]) -> list[str]:
+    """Rows in the order of the --group-by columns unless --order says otherwise
+    (MetricFlow's own order is whatever the engine returns)."""
+    if any(a == "--order" or a.startswith("--order=") for a in args):
+        return []
+    for i, arg in enumerate(args):
+        if arg == "--group-by" and i + 1 < len(args):
+            return ["--order", args[i + 1]]
+        if arg.startswith("--group-by="):
+            return ["--order", arg.partition("=")[2]]
+    return []
 
 
 def run(args: list[str], serving: Path) -> int:

@@ -139,6 +139,17 @@ def test_bare_segment_means_the_accounts_segment() -> None:
     assert mf_args(["list", "metrics"]) == ["list", "metrics"]
 
 
+def test_rows_come_in_the_order_of_the_group_by_unless_ordered() -> None:
+    assert mf_args(
+        ["--metrics", "renewal_rate", "--group-by", "metric_time__fiscal_quarter,segment"]
+    )[-2:] == ["--order", "metric_time__fiscal_quarter,account__segment"]
+    assert mf_args(["--metrics", "nps", "--group-by=metric_time__month"])[-2:] == [
+        "--order",
+        "metric_time__month",
+    ]
+    assert "--order" not in mf_args(["--saved-query", "renewal_rate_by_fiscal_quarter"])
+
+
 def _parse(shell: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
     from dagster_project.metrics import parse
 
