@@ -4,6 +4,7 @@ builds."""
 
 from __future__ import annotations
 
+import csv
 import json
 import shutil
 import subprocess
@@ -69,8 +70,13 @@ def test_a_seed_metric_without_a_family_column_stops_the_build_naming_it(tmp_pat
         DBT_PROJECT_DIR, project, ignore=shutil.ignore_patterns("target", "logs", ".user.yml")
     )
     seed = project / "seeds" / "health_metrics.csv"
-    with seed.open("a", encoding="utf-8") as f:
-        f.write("engagement,made_up_metric,1,0,1,,true,Made up,架空,ratio,No model computes it.\n")
+    # the row is written against the seed's own header, whatever columns it has today
+    with seed.open(encoding="utf-8") as f:
+        header = next(csv.reader(f))
+    row = {"dimension": "engagement", "metric": "made_up_metric", "weight": "1", "red_at": "0"}
+    row |= {"green_at": "1", "enabled": "true", "description": "No model computes it."}
+    with seed.open("a", encoding="utf-8", newline="") as f:
+        csv.writer(f, lineterminator="\n").writerow([row.get(column, "") for column in header])
     env = cswh_env(tmp_path)
     warehouse = Path(env["CSWH_WAREHOUSE"])
     warehouse.parent.mkdir(parents=True)
