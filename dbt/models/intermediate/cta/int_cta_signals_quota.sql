@@ -1,17 +1,12 @@
 -- CTA rules on quota consumption (reading 3): quota_80 and renewal_low_consumption.
 -- Consumption at S = core_action events from the current contract year's start through
--- S / annual_quota. Computed set-wise with a running total per account: probe rows at S
--- and at the day before the contract year start are interleaved with the account-day
--- events, so one window pass gives both cumulative sums (no per-snapshot range scan).
+-- S / annual_quota, from the contract_year_consumption macro (the rule's one home, shared
+-- with int_health_quota_metrics, so the value a rule compares is dim_accounts').
 
 with
 
 snapshots as (
     select * from {{ ref('int_cta_evaluation_snapshots') }}
-),
-
-user_days as (
-    select * from {{ ref('int_usage_user_day') }}
 ),
 
 rules as (
@@ -30,62 +25,8 @@ quota_snapshots as (
     where annual_quota > 0
 ),
 
--- events before the earliest contract-year start cancel out of both running sums: not read
-account_days as (
-    select
-        account_id,
-        activity_date,
-        sum(core_action_events) as core_events
-    from user_days
-    where
-        core_action_events > 0
-        and user_days.activity_date >= (select min(quota_snapshots.contract_year_start) from quota_snapshots)
-        and user_days.activity_date <= (select max(quota_snapshots.snapshot_date) from quota_snapshots)
-    group by account_id, activity_date
-),
-
-timeline as (
-    select
-        account_id,
-        activity_date as on_date,
-        core_events,
-        cast(null as date) as snapshot_date,
-        cast(null as varchar) as probe
-    from account_days
-    where account_days.account_id in (select quota_snapshots.account_id from quota_snapshots)
-
-    union all
-
-    select
-        account_id,
-        snapshot_date as on_date,
-        0 as core_events,
-        snapshot_date,
-        'at_snapshot' as probe
-    from quota_snapshots
-
-    union all
-
-    select
-        account_id,
-        {{ add_days('contract_year_start', -1) }} as on_date,
-        0 as core_events,
-        snapshot_date,
-        'before_year_start' as probe
-    from quota_snapshots
-),
-
-running as (
-    select
-        account_id,
-        snapshot_date,
-        probe,
-        sum(core_events) over (
-            partition by account_id
-            order by on_date
-            range between unbounded preceding and current row
-        ) as cumulative_core_events
-    from timeline
+contract_year_consumption as (
+    {{ contract_year_consumption('quota_snapshots') }}
 ),
 
 consumption as (
@@ -94,20 +35,13 @@ consumption as (
         quota_snapshots.snapshot_date,
         quota_snapshots.days_to_renewal,
         quota_snapshots.annual_quota,
-        at_s.cumulative_core_events - before_year.cumulative_core_events as core_events_this_year,
-        (at_s.cumulative_core_events - before_year.cumulative_core_events)
-        / cast(quota_snapshots.annual_quota as double) as quota_consumption
+        contract_year_consumption.contract_year_core_events as core_events_this_year,
+        contract_year_consumption.quota_consumption
     from quota_snapshots
-    inner join running as at_s
+    inner join contract_year_consumption
         on
-            quota_snapshots.account_id = at_s.account_id
-            and quota_snapshots.snapshot_date = at_s.snapshot_date
-            and at_s.probe = 'at_snapshot'
-    inner join running as before_year
-        on
-            quota_snapshots.account_id = before_year.account_id
-            and quota_snapshots.snapshot_date = before_year.snapshot_date
-            and before_year.probe = 'before_year_start'
+            quota_snapshots.account_id = contract_year_consumption.account_id
+            and quota_snapshots.snapshot_date = contract_year_consumption.snapshot_date
 ),
 
 quota_80 as (

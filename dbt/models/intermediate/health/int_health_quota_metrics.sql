@@ -5,21 +5,14 @@
 --   quota_consumption         = contract_year_core_events / annual_quota
 --   quota_pace                = quota_consumption / ((S - contract_year_start + 1) / N),
 --                               N = health_metrics.window_days of quota_pace (365)
--- Null when annual_quota is 0. Events through S are accumulated over snapshot periods;
--- the events before each contract-year start are subtracted.
+-- Null when annual_quota is 0. contract_year_core_events and quota_consumption come from
+-- the contract_year_consumption macro, the rule's one home (the CTA rules quota_80 and
+-- renewal_low_consumption use it too).
 
 with
 
-snapshot_dates as (
-    select * from {{ ref('int_snapshot_batch_dates') }}
-),
-
 account_snapshots as (
     select * from {{ ref('int_account_snapshots') }}
-),
-
-account_feature_days as (
-    select * from {{ ref('int_usage_account_feature_day') }}
 ),
 
 health_metrics as (
@@ -31,62 +24,8 @@ contract_year as (
     from health_metrics
 ),
 
--- Consumption counts events from a contract-year start through S: events before the
--- earliest year start of the batch cancel out of both sums, so they are never read (a
--- daily build reads about a year of usage, whatever the length of the history).
-core_days as (
-    select
-        account_id,
-        activity_date,
-        sum(event_count) as core_action_events
-    from account_feature_days
-    where
-        feature = 'core_action'
-        and account_feature_days.activity_date >= (select min(account_snapshots.contract_year_start) from account_snapshots)
-        and account_feature_days.activity_date <= (select max(account_snapshots.snapshot_date) from account_snapshots)
-    group by account_id, activity_date
-),
-
--- each event day mapped to the snapshot whose period holds it: a small day x snapshot
--- map, so the events themselves need only an equality join
-core_days_day_periods as (
-    {{ snapshot_period_map('core_days', 'activity_date') }}
-),
-
-period_events as (
-    select
-        core_days.account_id,
-        core_days_day_periods.snapshot_date,
-        sum(core_days.core_action_events) as core_action_events
-    from core_days
-    inner join core_days_day_periods
-        on core_days.activity_date = core_days_day_periods.activity_date
-    group by core_days.account_id, core_days_day_periods.snapshot_date
-),
-
-events_through_snapshot as (
-    {{ running_at_snapshots('period_events', 'account_snapshots', [('sum', 'core_action_events', 'core_action_events')]) }}
-),
-
-year_starts as (
-    select distinct
-        account_id,
-        contract_year_start
-    from account_snapshots
-    where contract_year_start is not null
-),
-
-events_before_year_start as (
-    select
-        year_starts.account_id,
-        year_starts.contract_year_start,
-        coalesce(sum(core_days.core_action_events), 0) as core_action_events
-    from year_starts
-    left join core_days
-        on
-            year_starts.account_id = core_days.account_id
-            and year_starts.contract_year_start > core_days.activity_date
-    group by year_starts.account_id, year_starts.contract_year_start
+contract_year_consumption as (
+    {{ contract_year_consumption('account_snapshots') }}
 ),
 
 consumption as (
@@ -95,19 +34,15 @@ consumption as (
         account_snapshots.snapshot_date,
         account_snapshots.contract_year_start,
         account_snapshots.annual_quota,
-        coalesce(events_through_snapshot.core_action_events, 0)
-        - coalesce(events_before_year_start.core_action_events, 0) as contract_year_core_events,
+        contract_year_consumption.contract_year_core_events,
+        contract_year_consumption.quota_consumption,
         {{ dbt.datediff('account_snapshots.contract_year_start', 'account_snapshots.snapshot_date', 'day') }}
         + 1 as contract_year_days_elapsed
     from account_snapshots
-    left join events_through_snapshot
+    inner join contract_year_consumption
         on
-            account_snapshots.account_id = events_through_snapshot.account_id
-            and account_snapshots.snapshot_date = events_through_snapshot.snapshot_date
-    left join events_before_year_start
-        on
-            account_snapshots.account_id = events_before_year_start.account_id
-            and account_snapshots.contract_year_start = events_before_year_start.contract_year_start
+            account_snapshots.account_id = contract_year_consumption.account_id
+            and account_snapshots.snapshot_date = contract_year_consumption.snapshot_date
 ),
 
 final as (
@@ -118,12 +53,8 @@ final as (
         consumption.annual_quota,
         consumption.contract_year_core_events,
         consumption.contract_year_days_elapsed,
-        cast(consumption.contract_year_core_events as double precision)
-        / nullif(consumption.annual_quota, 0) as quota_consumption,
-        (
-            cast(consumption.contract_year_core_events as double precision)
-            / nullif(consumption.annual_quota, 0)
-        )
+        consumption.quota_consumption,
+        consumption.quota_consumption
         / nullif(
             cast(consumption.contract_year_days_elapsed as double precision)
             / contract_year.year_days,
