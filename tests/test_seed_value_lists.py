@@ -81,6 +81,8 @@ def test_a_segment_added_to_the_seed_publishes(new_segment) -> None:
     )
     assert [t for t, _ in segment_rules] == [
         "marts.dim_accounts",
+        "marts.dim_contracts",
+        "marts.fct_account_events",
         "marts.fct_account_health",
         "marts.fct_cta_candidates",
         "marts.mart_kpi_monthly",
