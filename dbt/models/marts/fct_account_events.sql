@@ -55,19 +55,6 @@ amendments as (
         on changes.contract_id = contracts.contract_id
 ),
 
--- a contract's ARR on its first day: arr_jpy plus the amendments dated on or before it
-amended_at_start as (
-    select
-        contracts.contract_id,
-        sum(changes.delta_arr_jpy) as delta_arr_jpy
-    from contracts
-    inner join changes
-        on
-            contracts.contract_id = changes.contract_id
-            and contracts.start_date >= changes.changed_at
-    group by contracts.contract_id
-),
-
 -- the renewed contract a contract renews; only overlapping contracts can give one successor
 -- two renewed predecessors: the one that ended last (then the larger contract_id) is taken
 renewed_from as (
@@ -114,7 +101,7 @@ starts as (
         cast(null as {{ dbt.type_string() }}) as change_id,
         cast(null as {{ dbt.type_string() }}) as change_type,
         coalesce(renewed_from.previous_arr_jpy, 0) as arr_before,
-        contracts.arr_jpy + coalesce(amended_at_start.delta_arr_jpy, 0) as arr_after,
+        contracts.arr_jpy_at_start as arr_after,
         {{ dbt.concat(["'start|'", 'contracts.contract_id']) }} as event_key
     from contracts
     left join renewed_from
@@ -125,8 +112,6 @@ starts as (
         on
             contracts.contract_id = started_before.contract_id
             and started_before._rank = 1
-    left join amended_at_start
-        on contracts.contract_id = amended_at_start.contract_id
 ),
 
 churns as (

@@ -82,6 +82,7 @@ joined as (
         next_contracts.next_contract_id,
         next_contracts.next_start_date,
         next_contracts.next_base_arr_jpy + coalesce(next_amendments.delta_arr_jpy, 0) as next_arr_jpy,
+        contracts.arr_jpy + coalesce(own_amendments.delta_arr_jpy, 0) as arr_jpy_at_start,
         contracts.arr_jpy + coalesce(amendments_at_end.delta_arr_jpy, 0) as arr_jpy_at_end,
         contracts.seats + coalesce(amendments_at_end.delta_seats, 0) as seats_at_end,
         coalesce(amendments_at_end.amendments, 0) as amendments,
@@ -97,6 +98,8 @@ joined as (
         on contracts.contract_id = next_contracts.contract_id
     left join amendments_at_end
         on contracts.contract_id = amendments_at_end.contract_id
+    left join amendments_at_start as own_amendments
+        on contracts.contract_id = own_amendments.contract_id
     left join amendments_at_start as next_amendments
         on next_contracts.next_contract_id = next_amendments.contract_id
 ),
@@ -117,6 +120,7 @@ final as (
         next_contract_id,
         next_start_date,
         next_arr_jpy,
+        arr_jpy_at_start,
         arr_jpy_at_end,
         seats_at_end,
         amendments,
