@@ -194,3 +194,23 @@ def test_the_glossary_explains_every_dq_column_and_every_status_value(serving: P
         assert {(table, column, v) for v in seen} <= values, f"{table}.{column}: {seen}"
     kinds = {v for t, c, v in values if (t, c) == ("dq.glossary", "entry_kind")}
     assert kinds == {kind for kind, *_ in glossary}
+
+
+@pytest.mark.slow
+def test_every_marts_column_has_its_japanese_name_in_the_serving_copy(serving: Path) -> None:
+    """marts.dim_columns carries meta.label_ja into the serving copy, where a dashboard or an
+    analyst's tool can show Japanese headers: one named row for every table and column."""
+    unnamed = query(
+        serving,
+        "select c.table_name, c.column_name from duckdb_columns() as c "
+        "left join marts.dim_columns as d on d.table_name = 'marts.' || c.table_name "
+        "and d.column_name = c.column_name "
+        "where c.schema_name = 'marts' and coalesce(d.label_ja, '') = ''",
+    )
+    assert unnamed == []
+    (label,) = query(
+        serving,
+        "select label_ja from marts.dim_columns "
+        "where table_name = 'marts.dim_accounts' and column_name = 'csm_owner'",
+    )[0]
+    assert label == "担当CSM"

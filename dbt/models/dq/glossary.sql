@@ -20,30 +20,8 @@
     {%- endfor -%}
     {%- for t in tables -%}
         {%- set table_name = 'dq.' ~ t.name -%}
-        {%- if t.resource_type == 'source' -%}
-            {%- set defined_in = 'dagster_project/dq_schema.py' -%}
-        {%- else -%}
-            {%- set defined_in = 'dbt/' ~ t.patch_path.split('://')[-1] -%}
-        {%- endif -%}
-        {%- do entries.append({
-            'glossary_key': table_name, 'entry_kind': 'table', 'table_name': table_name,
-            'column_name': none, 'code_value': none, 'label_ja': t.meta.get('label_ja'), 'meaning': t.description,
-            'defined_in': defined_in}) -%}
-        {%- for column in t.columns.values() -%}
-            {%- set column_key = table_name ~ '.' ~ column.name -%}
-            {%- do entries.append({
-                'glossary_key': column_key, 'entry_kind': 'column', 'table_name': table_name,
-                'column_name': column.name, 'code_value': none,
-                'label_ja': column.meta.get('label_ja'), 'meaning': column.description,
-                'defined_in': defined_in}) -%}
-            {%- for value, meaning in column.meta.get('values', {}).items() -%}
-                {%- do entries.append({
-                    'glossary_key': column_key ~ '=' ~ value, 'entry_kind': 'value',
-                    'table_name': table_name, 'column_name': column.name, 'code_value': value,
-                    'label_ja': none,
-                    'meaning': meaning, 'defined_in': defined_in}) -%}
-            {%- endfor -%}
-        {%- endfor -%}
+        {%- set defined_in = 'dagster_project/dq_schema.py' if t.resource_type == 'source' else documented_in(t) -%}
+        {%- do entries.extend(documented_table_entries(t, table_name, defined_in, with_values=true)) -%}
     {%- endfor -%}
 {%- endif -%}
 
@@ -53,25 +31,7 @@
 with
 
 entries as (
-    {%- for e in entries %}
-        select
-            {%- for f in fields %}
-                {% if e[f] is none -%}
-                    cast(null as {{ dbt.type_string() }})
-                {%- else -%}
-                    cast('{{ e[f] | string | trim | replace("'", "''") }}' as {{ dbt.type_string() }})
-                {%- endif %} as {{ f }},
-            {%- endfor %}
-            {{ loop.index }} as sort_order
-        {% if not loop.last %}union all{% endif %}
-    {%- else %}
-        select
-            {%- for f in fields %}
-                cast(null as {{ dbt.type_string() }}) as {{ f }},
-            {%- endfor %}
-            0 as sort_order
-        where 1 = 0
-    {%- endfor %}
+    {{ entry_rows(entries, fields) }}
 ),
 
 final as (
