@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -14,7 +13,7 @@ from datetime import date
 from pathlib import Path
 
 from dagster_project.as_of import as_of_override
-from dagster_project.config import NO_TELEMETRY, PROJECT_ROOT, Settings
+from dagster_project.config import NO_TELEMETRY, PROJECT_ROOT, Settings, executable
 from dagster_project.sources import SOURCES
 from dagster_project.warehouse_lock import WarehouseLock
 
@@ -215,7 +214,7 @@ def cmd_ui(args: argparse.Namespace) -> int:
     settings = _apply_flags(args)
     os.environ["DAGSTER_HOME"] = str(_dagster_home(settings))
     ensure_manifest()
-    dagster = shutil.which("dagster", path=str(Path(sys.executable).parent)) or "dagster"
+    dagster = executable("dagster")
     cmd = [dagster, "dev", "-m", "dagster_project.definitions", "-p", str(args.port)]
     print(f"Dagster UI on http://127.0.0.1:{args.port} (DAGSTER_HOME={settings.dagster_home})")
     return subprocess.call(cmd, cwd=PROJECT_ROOT)

@@ -7,6 +7,7 @@ which run with different working directories, all see the same absolute paths.
 from __future__ import annotations
 
 import os
+import shutil
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -93,3 +94,11 @@ class Settings:
         bin_dir = str(Path(sys.executable).parent)
         if bin_dir not in os.environ.get("PATH", "").split(os.pathsep):
             os.environ["PATH"] = bin_dir + os.pathsep + os.environ.get("PATH", "")
+
+
+def executable(name: str) -> str:
+    """A command of this Python environment (its bin folder: dbt, mf, dagster), also when
+    that folder is not on PATH (`.venv/bin/cswh` run without activating the venv); else the
+    one on PATH."""
+    beside = Path(sys.executable).parent / name
+    return str(beside) if beside.exists() else (shutil.which(name) or name)

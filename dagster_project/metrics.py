@@ -19,7 +19,7 @@ from pathlib import Path
 
 import yaml
 
-from dagster_project.config import DBT_PROJECT_DIR, PROJECT_ROOT
+from dagster_project.config import DBT_PROJECT_DIR, PROJECT_ROOT, executable
 
 SERVING_TARGET = "serving"
 # What the shell links from the dbt project (read by `dbt parse`; nothing is written there).
@@ -63,10 +63,6 @@ def prepare_shell(root: Path | None = None) -> Path:
     return shell
 
 
-def _bin(name: str) -> str:
-    return str(Path(sys.executable).parent / name)
-
-
 def mf_env(shell: Path, serving: Path) -> dict[str, str]:
     env = dict(os.environ)
     env.update(
@@ -83,7 +79,7 @@ def parse(shell: Path, env: dict[str, str]) -> subprocess.CompletedProcess:
     named after the serving copy's database) and validates the semantic models."""
     return subprocess.run(
         [
-            _bin("dbt"),
+            executable("dbt"),
             "parse",
             "--quiet",
             "--project-dir",
@@ -148,4 +144,4 @@ def run(args: list[str], serving: Path) -> int:
         sys.stderr.write(parsed.stdout + parsed.stderr)
         print("the semantic layer does not parse (above)", file=sys.stderr)
         return 1
-    return subprocess.call([_bin("mf"), *mf_args(args)], env=env, cwd=shell)
+    return subprocess.call([executable("mf"), *mf_args(args)], env=env, cwd=shell)

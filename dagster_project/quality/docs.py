@@ -22,7 +22,6 @@ import os
 import re
 import shutil
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -30,7 +29,7 @@ from pathlib import Path
 
 import dagster as dg
 
-from dagster_project.config import DBT_PROJECT_DIR, NO_TELEMETRY, Settings
+from dagster_project.config import DBT_PROJECT_DIR, NO_TELEMETRY, Settings, executable
 
 VENDOR_DIR = Path(__file__).parent / "static" / "vendor"
 SITE_NAME = "cswh"
@@ -251,9 +250,8 @@ def build_dbt_docs(settings: Settings | None = None) -> Path:
     settings.export()
     out = settings.docs_dir / "dbt"
     target = settings.docs_dir / ".dbt_target"
-    dbt = Path(sys.executable).parent / "dbt"
     cmd = [
-        str(dbt) if dbt.exists() else "dbt",
+        executable("dbt"),
         "docs",
         "generate",
         "--static",

@@ -9,14 +9,13 @@ installed dbt-core package, the same `dbt` executable this environment runs.
 
 from __future__ import annotations
 
-import shutil
-import sys
 from functools import cached_property
 from importlib.metadata import version as installed_version
-from pathlib import Path
 
 from dagster_dbt import DbtCliResource
 from packaging import version
+
+from dagster_project.config import executable
 
 
 class CswhDbtCliResource(DbtCliResource):
@@ -31,5 +30,4 @@ class CswhDbtCliResource(DbtCliResource):
 def dbt_executable() -> str:
     """The `dbt` of this Python environment, also when its bin folder is not on PATH (e.g.
     `.venv/bin/cswh` or `dagster dev` started without activating the venv)."""
-    beside = Path(sys.executable).parent / "dbt"
-    return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
+    return executable("dbt")
