@@ -30,3 +30,16 @@ def demo_published(tmp_path_factory: pytest.TempPathFactory):
     result = run_cswh("generate", "--out", str(zone), env=cswh_env(zone.parent))
     assert result.returncode == 0, result.stderr[-2000:]
     return published_tiny(tmp_path_factory, zone)
+
+
+@pytest.fixture
+def con():
+    """An in-memory DuckDB with the raw and dq schemas extraction writes to (extract tests)."""
+    import duckdb
+
+    from dagster_project.extract import ensure_schemas
+
+    c = duckdb.connect()
+    ensure_schemas(c)
+    yield c
+    c.close()

@@ -8,22 +8,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import duckdb
 import pytest
 
-from dagster_project.extract import ensure_schemas, load_source
+from dagster_project.extract import load_source
 from dagster_project.seeds import read_seed
 from dagster_project.sources import ENTITIES
 
 CONTACTS_HEADER = "contact_id,account_id,full_name,email,role,created_at"
-
-
-@pytest.fixture
-def con():
-    c = duckdb.connect()
-    ensure_schemas(c)
-    yield c
-    c.close()
 
 
 def _write(zone: Path, rel: str, text: str, encoding: str = "utf-8") -> None:

@@ -35,14 +35,6 @@ def zone(tmp_path: Path) -> Path:
     return z
 
 
-@pytest.fixture
-def con():
-    c = duckdb.connect()
-    ensure_schemas(c)
-    yield c
-    c.close()
-
-
 def write(zone: Path, rel: str, content: str | bytes, encoding: str = "utf-8") -> Path:
     path = zone / rel
     path.parent.mkdir(parents=True, exist_ok=True)

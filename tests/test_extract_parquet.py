@@ -7,12 +7,11 @@ import json
 from datetime import UTC, date, datetime
 from pathlib import Path
 
-import duckdb
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from dagster_project.extract import ensure_schemas, load_source
+from dagster_project.extract import load_source
 from tests.test_extract import load, one, quarantine, rows
 
 
@@ -21,14 +20,6 @@ def zone(tmp_path: Path) -> Path:
     z = tmp_path / "raw"
     z.mkdir()
     return z
-
-
-@pytest.fixture
-def con():
-    c = duckdb.connect()
-    ensure_schemas(c)
-    yield c
-    c.close()
 
 
 def daily(day: date, n: int = 5, **over) -> pa.Table:
