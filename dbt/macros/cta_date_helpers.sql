@@ -48,3 +48,9 @@
 {% macro num_text(expr) -%}
     cast(round(cast({{ expr }} as double), 1) as varchar)
 {%- endmacro %}
+
+{#- A ticket of high or urgent priority: what urgent_tickets_open, ticket_surge and
+    fct_tickets.is_high_priority count (one home of the rule). -#}
+{% macro is_high_priority(priority_expr) -%}
+    {{ priority_expr }} in ('high', 'urgent')
+{%- endmacro %}

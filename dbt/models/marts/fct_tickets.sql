@@ -21,7 +21,7 @@ final as (
         tickets.channel,
         tickets.category,
         tickets.priority,
-        tickets.priority in ('high', 'urgent') as is_high_priority,
+        {{ is_high_priority('tickets.priority') }} as is_high_priority,
         tickets.status,
         tickets.solved_on is not null as is_solved,
         tickets.satisfaction,

@@ -264,7 +264,7 @@ ticket_rows_in_window as (
         snapshots.account_id,
         snapshots.snapshot_date,
         tickets.ticket_id,
-        tickets.priority in ('high', 'urgent') as is_high_urgent,
+        {{ is_high_priority('tickets.priority') }} as is_high_urgent,
         row_number() over (
             partition by snapshots.account_id, snapshots.snapshot_date
             order by tickets.created_at desc, tickets.ticket_id desc
@@ -272,7 +272,7 @@ ticket_rows_in_window as (
         row_number() over (
             partition by snapshots.account_id, snapshots.snapshot_date
             order by
-                case when tickets.priority in ('high', 'urgent') then 0 else 1 end,
+                case when {{ is_high_priority('tickets.priority') }} then 0 else 1 end,
                 tickets.created_at desc,
                 tickets.ticket_id desc
         ) as high_urgent_rank

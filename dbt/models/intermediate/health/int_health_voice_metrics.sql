@@ -141,7 +141,7 @@ urgent_tickets as (
         solved_on
     from tickets
     where
-        priority in ('high', 'urgent')
+        {{ is_high_priority('priority') }}
         and account_id is not null
         and (solved_on is null or solved_on > created_on)
 ),
