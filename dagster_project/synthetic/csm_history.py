@@ -21,7 +21,7 @@ from the same hidden world as everything else, so the demo looks lived in:
   the seed, not from the marts.
 
 Deterministic: each part draws from its own child of the seed's SeedSequence (indices 10
-11 and 12, after the ten streams of ``generate``, which are unchanged), so the same seed (and,
+11, 12 and 13, after the ten streams of ``generate``, which are unchanged), so the same seed (and,
 for outcomes, the same ledger) gives the same bytes.
 """
 
@@ -37,6 +37,7 @@ import numpy as np
 from dagster_project.seeds import read_seed
 
 from . import vocab
+from .crm import Contacts, email_variant
 from .io import contract_header, dates, timestamps, write_csv
 from .world import HIGH, POOLED, PRE, World
 
@@ -44,6 +45,7 @@ from .world import HIGH, POOLED, PRE, World
 PULSE_STREAM = 10
 OVERRIDE_STREAM = 11
 OUTCOME_STREAM = 12
+OPT_OUT_STREAM = 13
 
 PULSE_SHARE = {HIGH: 0.75, POOLED: 0.6}  # of the accounts with a named CSM
 PULSE_PROGRAM_DAYS = 365  # pulses are recorded for the last year before the end date
@@ -208,6 +210,28 @@ def _override_view(
 
 def _pick(options: Sequence[str], rng: np.random.Generator) -> str:
     return options[int(rng.integers(0, len(options)))]
+
+
+# --- opt-outs ------------------------------------------------------------------------------
+
+
+def write_opt_outs(w: World, contacts: Contacts, rng: np.random.Generator, out: Path) -> int:
+    """About 1.5% of the contacts asked for no automated e-mail (an unsubscribe link, a
+    request to the CSM); e-mails as the people typed them (case and spaces vary)."""
+    pick = np.flatnonzero(rng.random(len(contacts.email)) < 0.015)
+    _, first = np.unique(np.array(contacts.email, dtype=object)[pick], return_index=True)
+    pick = pick[np.sort(first)]  # one row per person (an e-mail may sit on two contacts)
+    day = rng.integers(0, w.days, len(pick))
+    sec = rng.integers(0, 86_400, len(pick))
+    order = np.lexsort((pick, sec, day))
+    ts = timestamps(w.start, day[order], sec[order])
+    emails = email_variant(rng, [contacts.email[int(pick[i])] for i in order], 0.2, 0.1)
+    header = contract_header("cs_inputs__opt_outs")
+    rows = (
+        tuple({"email": e, "opted_out_at": t}[c] for c in header)
+        for e, t in zip(emails, ts, strict=True)
+    )
+    return write_csv(out / "cs_inputs" / "opt_outs.csv", header, rows)
 
 
 # --- CTA outcomes (the demo's second phase) ---------------------------------------------------

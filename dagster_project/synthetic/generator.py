@@ -32,6 +32,7 @@ Layout written under ``out`` (globs of ``dagster_project.sources``)::
     cta_actions/outcomes.csv                     header only
     cs_inputs/pulse_YYYY-QN.csv                  CSM pulses (csm_history.py), BOM + CRLF
     cs_inputs/overrides.csv                      a handful of health overrides
+    cs_inputs/opt_outs.csv                       ~1.5% of the contacts: no automated e-mail
 
 The CTA outcomes of the demo's history need the ids the pipeline gives its CTAs, so they
 are written after a first run (csm_history.write_history_for, demo.py).
@@ -142,9 +143,12 @@ def generate(
     rows["cs_inputs__overrides"] = csm_history.write_overrides(
         w, csm_history.stream(seed, csm_history.OVERRIDE_STREAM), out
     )
+    rows["cs_inputs__opt_outs"] = csm_history.write_opt_outs(
+        w, contacts, csm_history.stream(seed, csm_history.OPT_OUT_STREAM), out
+    )
     say(
         f"cs inputs: {rows['cs_inputs__pulse']} CSM pulses, "
-        f"{rows['cs_inputs__overrides']} overrides"
+        f"{rows['cs_inputs__overrides']} overrides, {rows['cs_inputs__opt_outs']} opt-outs"
     )
     say(f"done: {sum(rows.values()):,} rows in {time.perf_counter() - t0:.1f}s")
     return rows
