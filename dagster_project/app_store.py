@@ -1,36 +1,74 @@
-"""The app store: CTA outcomes recorded by people in the dashboard.
+"""The app store: what people record in the dashboard (CTA outcomes, health overrides, CSM
+pulses, e-mail opt-outs).
 
 A small SQLite database at ``$CSWH_APP_DB`` (default ``data/app/cswh_app.sqlite``), shared by
-the Streamlit app (many users writing at once) and the pipeline (which reads it as the
-``cta_actions`` source). SQLite in WAL mode lets readers and one writer work side by side;
-writers queue on ``busy_timeout`` and hold the write lock only for one short ``BEGIN
-IMMEDIATE`` transaction, so concurrent users never see "database is locked" and no row is
-lost.
+the Streamlit app (many users writing at once) and the pipeline (which loads it with the
+landing-zone files of the same entity). SQLite in WAL mode lets readers and one writer work
+side by side; writers queue on ``busy_timeout`` and hold the write lock only for one short
+``BEGIN IMMEDIATE`` transaction, so concurrent users never see "database is locked" and no
+row is lost.
 
-Table ``cta_outcomes`` has the contract's columns (CONTRACT.md section 6): ``cta_id``,
-``recorded_at`` (timestamp, Japan time, naive), ``recorded_by``, ``outcome``, ``note``;
-key (cta_id, recorded_at).
+Each store table holds one landing-zone entity's contract columns (sources.py is their one
+home): ``cta_outcomes`` = cta_actions/outcomes, ``overrides`` = cs_inputs/overrides,
+``pulses`` = cs_inputs/pulse, ``opt_outs`` = cs_inputs/opt_outs. A record is checked by the
+rules extraction applies to a file (``extract.validate.check_record``) before anything is
+written, and checked again when the pipeline loads it (a record that fails then is
+quarantined like a bad file row). Timestamps are Japan time, naive.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import sqlite3
 import time
+import uuid
 from contextlib import closing
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pyarrow as pa
 
-# The outcome values are the landing zone's (cta_actions/outcomes): one list, in sources.py.
-from dagster_project.sources import OUTCOMES
+from dagster_project import sources
 
+# The outcome values are the landing zone's (cta_actions/outcomes): one list, in sources.py.
 # Their Japanese labels live in seed code_labels (code_kind cta_outcome), like every label.
+from dagster_project.sources import INTEGER, OUTCOMES, Entity
+
 JST = ZoneInfo("Asia/Tokyo")
 BUSY_TIMEOUT_S = 30.0
 TS_FORMAT = "%Y-%m-%d %H:%M:%S.%f"
+APP_SOURCE_FILE = "app/cswh_app.sqlite"  # _source_file of rows that came from the app store
+
+
+@dataclass(frozen=True)
+class StoreTable:
+    """A store table and the landing-zone entity whose columns and rules it shares."""
+
+    name: str
+    entity: str  # raw table name, <source>__<entity>
+    stamp: str  # the timestamp column set to "now" when the form does not give it
+
+    @property
+    def contract(self) -> Entity:
+        return sources.entity(self.entity)
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return tuple(c.name for c in self.contract.columns)
+
+
+TABLES: dict[str, StoreTable] = {
+    t.name: t
+    for t in (
+        StoreTable("cta_outcomes", "cta_actions__outcomes", "recorded_at"),
+        StoreTable("overrides", "cs_inputs__overrides", "set_at"),
+        StoreTable("pulses", "cs_inputs__pulse", "recorded_at"),
+        StoreTable("opt_outs", "cs_inputs__opt_outs", "opted_out_at"),
+    )
+}
 
 SCHEMA = pa.schema(
     [
@@ -39,19 +77,22 @@ SCHEMA = pa.schema(
         ("recorded_by", pa.string()),
         ("outcome", pa.string()),
         ("note", pa.string()),
+        ("reason_code", pa.string()),
+        ("snooze_until", pa.date32()),
     ]
 )
+assert tuple(SCHEMA.names) == TABLES["cta_outcomes"].columns  # one column list: sources.py
 
-_DDL = f"""
-create table if not exists cta_outcomes (
-    cta_id      text not null,
-    recorded_at text not null,  -- '{TS_FORMAT}' in Japan time (naive), sorts as time
-    recorded_by text not null,
-    outcome     text not null check (outcome in ({", ".join(f"'{o}'" for o in OUTCOMES)})),
-    note        text,
-    primary key (cta_id, recorded_at)
-)
-"""
+
+def _ddl(table: StoreTable) -> str:
+    cols = [
+        f"{c.name} {'integer' if c.type == INTEGER else 'text'}{'' if c.nullable else ' not null'}"
+        for c in table.contract.columns
+    ]
+    return (
+        f"create table if not exists {table.name} ({', '.join(cols)}, "
+        f"primary key ({', '.join(table.contract.key)}))"
+    )
 
 
 @dataclass(frozen=True)
@@ -61,6 +102,8 @@ class Outcome:
     recorded_by: str
     outcome: str
     note: str | None
+    reason_code: str | None = None
+    snooze_until: date | None = None
 
 
 def default_path() -> Path:
@@ -79,7 +122,8 @@ def _connect(path: Path) -> sqlite3.Connection:
 
 
 def init_store(path: Path | str | None = None) -> Path:
-    """Create the store (WAL mode, table) if needed; safe to call from many processes."""
+    """Create the store (WAL mode, tables; columns a store of an earlier version lacks are
+    added) if needed; safe to call from many processes."""
     path = Path(path) if path is not None else default_path()
     path.parent.mkdir(parents=True, exist_ok=True)
     deadline = time.monotonic() + BUSY_TIMEOUT_S
@@ -89,10 +133,15 @@ def init_store(path: Path | str | None = None) -> Path:
                 if con.execute("pragma journal_mode").fetchone()[0].lower() != "wal":
                     con.execute("pragma journal_mode = wal")
                 con.execute("pragma synchronous = normal")
-                con.execute(_DDL)
+                for table in TABLES.values():
+                    con.execute(_ddl(table))
+                    have = {r[1] for r in con.execute(f"pragma table_info({table.name})")}
+                    for column in table.columns:
+                        if column not in have:  # a nullable column the contract added later
+                            con.execute(f"alter table {table.name} add column {column} text")
             return path
         except sqlite3.OperationalError as exc:  # first creation raced with another process
-            if "locked" not in str(exc) and "busy" not in str(exc):
+            if "locked" not in str(exc) and "busy" not in str(exc) and "duplicate" not in str(exc):
                 raise
             if time.monotonic() > deadline:
                 raise
@@ -103,6 +152,71 @@ def now_jst() -> datetime:
     return datetime.now(JST).replace(tzinfo=None)
 
 
+def _text(value: object) -> str | None:
+    """A form value as the store keeps it: stripped text, blank as null."""
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None).strftime(TS_FORMAT)
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value).strip() or None
+
+
+def validate(table: str, record: dict[str, object]) -> list[str]:
+    """Why extraction would quarantine ``record`` of store table ``table`` (empty: valid)."""
+    import duckdb
+
+    from dagster_project.extract.validate import check_record
+
+    with closing(duckdb.connect()) as con:
+        return check_record(con, TABLES[table].contract, {k: _text(v) for k, v in record.items()})
+
+
+def _insert(path: Path | str | None, table: str, record: dict[str, object]) -> dict:
+    """Validate ``record`` (the store table's contract columns), then append it.
+
+    Raises ValueError naming every problem before anything is written. The stamp column
+    defaults to now (Japan time); when it is part of the key and taken (two records of one
+    CTA in the same microsecond), it moves on by a microsecond so nothing is dropped."""
+    spec = TABLES[table]
+    at = record.get(spec.stamp) or now_jst()
+    record = {c: _text(record.get(c)) for c in spec.columns} | {spec.stamp: _text(at)}
+    problems = validate(table, record)
+    if problems:
+        raise ValueError("; ".join(problems))
+    path = init_store(path)
+    key = spec.contract.key
+    with closing(_connect(path)) as con:
+        con.execute("begin immediate")
+        try:
+            if spec.stamp in key:
+                stamp = datetime.strptime(record[spec.stamp], TS_FORMAT)
+                where = " and ".join(f"{k} = ?" for k in key)
+                while con.execute(
+                    f"select 1 from {table} where {where}", [record[k] for k in key]
+                ).fetchone():
+                    stamp += timedelta(microseconds=1)
+                    record[spec.stamp] = stamp.strftime(TS_FORMAT)
+            con.execute(
+                f"insert into {table} ({', '.join(spec.columns)}) "
+                f"values ({', '.join('?' for _ in spec.columns)})",
+                [record[c] for c in spec.columns],
+            )
+            con.execute("commit")
+        except BaseException:
+            con.execute("rollback")
+            raise
+    return record
+
+
+def _who(by: str | None, what: str) -> str:
+    by = (by or "").strip()
+    if not by:
+        raise ValueError(f"{what} is required (who recorded it)")
+    return by
+
+
 def record_outcome(
     cta_id: str,
     outcome: str,
@@ -111,121 +225,215 @@ def record_outcome(
     *,
     path: Path | str | None = None,
     recorded_at: datetime | None = None,
+    reason_code: str | None = None,
+    snooze_until: date | None = None,
 ) -> Outcome:
     """Append one outcome for a CTA and return it as stored.
 
-    ``recorded_at`` defaults to now (Japan time). Two outcomes of the same CTA in the same
-    microsecond are kept apart by moving the later one on by a microsecond, so the key
-    (cta_id, recorded_at) stays unique and nothing is dropped.
-    """
-    cta_id = (cta_id or "").strip()
-    recorded_by = (recorded_by or "").strip()
-    note = (note or "").strip() or None
-    if not cta_id:
+    A lost or dismissed outcome needs a ``reason_code`` of seed close_reasons that closes
+    that outcome; ``snooze_until`` only goes with snoozed (left empty: 14 days after)."""
+    if not (cta_id or "").strip():
         raise ValueError("cta_id is required")
     if outcome not in OUTCOMES:
         raise ValueError(f"outcome must be one of {', '.join(OUTCOMES)}; got {outcome!r}")
-    if not recorded_by:
-        raise ValueError("recorded_by is required (who recorded the outcome)")
-    path = init_store(path)
-    at = (recorded_at or now_jst()).replace(tzinfo=None)
-    with closing(_connect(path)) as con:
-        con.execute("begin immediate")
-        try:
-            while con.execute(
-                "select 1 from cta_outcomes where cta_id = ? and recorded_at = ?",
-                (cta_id, at.strftime(TS_FORMAT)),
-            ).fetchone():
-                at += timedelta(microseconds=1)
-            con.execute(
-                "insert into cta_outcomes (cta_id, recorded_at, recorded_by, outcome, note) "
-                "values (?, ?, ?, ?, ?)",
-                (cta_id, at.strftime(TS_FORMAT), recorded_by, outcome, note),
-            )
-            con.execute("commit")
-        except BaseException:
-            con.execute("rollback")
-            raise
-    return Outcome(cta_id, at, recorded_by, outcome, note)
+    row = _insert(
+        path,
+        "cta_outcomes",
+        {
+            "cta_id": cta_id,
+            "recorded_at": recorded_at,
+            "recorded_by": _who(recorded_by, "recorded_by"),
+            "outcome": outcome,
+            "note": note,
+            "reason_code": reason_code,
+            "snooze_until": snooze_until,
+        },
+    )
+    return _outcome(row)
 
 
-def _rows(path: Path | str | None, since: datetime | None = None) -> list[tuple]:
+def record_override(
+    account_id: str,
+    override_score: int,
+    reason: str,
+    set_by: str,
+    expires_on: date | None = None,
+    *,
+    path: Path | str | None = None,
+    set_at: datetime | None = None,
+) -> dict:
+    """Append a health override (contract section 11) and return it as stored.
+
+    ``expires_on`` left empty: the pipeline applies it for 90 days from its set date; at
+    most 180 days after it."""
+    return _insert(
+        path,
+        "overrides",
+        {
+            "override_id": f"app-{uuid.uuid4().hex}",
+            "account_id": account_id,
+            "set_at": set_at,
+            "set_by": _who(set_by, "set_by"),
+            "override_score": override_score,
+            "reason": reason,
+            "expires_on": expires_on,
+        },
+    )
+
+
+def record_pulse(
+    account_id: str,
+    pulse: int,
+    recorded_by: str,
+    note: str | None = None,
+    *,
+    path: Path | str | None = None,
+    recorded_at: datetime | None = None,
+) -> dict:
+    """Append a CSM's pulse (1 = about to leave .. 5 = advocate) and return it as stored."""
+    return _insert(
+        path,
+        "pulses",
+        {
+            "pulse_id": f"app-{uuid.uuid4().hex}",
+            "account_id": account_id,
+            "recorded_at": recorded_at,
+            "recorded_by": _who(recorded_by, "recorded_by"),
+            "pulse": pulse,
+            "note": note,
+        },
+    )
+
+
+def read_rows(
+    table: str, path: Path | str | None = None, since: datetime | None = None
+) -> list[dict[str, str | int | None]]:
+    """A store table's records as stored (text; integers as int), oldest first; those
+    stamped after ``since`` only when given. A store that does not exist reads as empty."""
+    spec = TABLES[table]
     path = Path(path) if path is not None else default_path()
     if not path.exists():
         return []
-    sql = "select cta_id, recorded_at, recorded_by, outcome, note from cta_outcomes"
+    sql = f"select rowid, {', '.join(spec.columns)} from {table}"
     params: tuple = ()
     if since is not None:
-        sql += " where recorded_at > ?"
+        sql += f" where {spec.stamp} > ?"
         params = (since.strftime(TS_FORMAT),)
-    sql += " order by recorded_at, cta_id"
+    sql += f" order by {spec.stamp}, rowid"
     with closing(_connect(path)) as con:
         try:
-            return con.execute(sql, params).fetchall()
+            rows = con.execute(sql, params).fetchall()
         except sqlite3.OperationalError as exc:
-            if "no such table" in str(exc):
+            if "no such table" in str(exc) or "no such column" in str(exc):
                 return []
             raise
+    return [dict(zip(("_rowid", *spec.columns), r, strict=True)) for r in rows]
+
+
+def _outcome(row: dict) -> Outcome:
+    until = row.get("snooze_until")
+    return Outcome(
+        row["cta_id"],
+        datetime.strptime(row["recorded_at"], TS_FORMAT),
+        row["recorded_by"],
+        row["outcome"],
+        row["note"],
+        row.get("reason_code"),
+        date.fromisoformat(until) if until else None,
+    )
 
 
 def read_outcomes(path: Path | str | None = None, since: datetime | None = None) -> pa.Table:
-    """Every recorded outcome (or those recorded after ``since``) as an Arrow table.
-
-    Columns and types match ``raw.cta_actions__outcomes`` (contract section 1): cta_id,
-    recorded_at (timestamp, naive Japan time), recorded_by, outcome, note. A store that
-    does not exist yet reads as an empty table.
-    """
-    rows = _rows(path, since)
-    columns = list(zip(*rows, strict=True)) if rows else [[] for _ in SCHEMA.names]
-    data = {name: list(col) for name, col in zip(SCHEMA.names, columns, strict=True)}
-    data["recorded_at"] = [datetime.strptime(v, TS_FORMAT) for v in data["recorded_at"]]
-    return pa.table(data, schema=SCHEMA)
+    """Every recorded outcome (or those recorded after ``since``) as an Arrow table with the
+    columns and types of ``raw.cta_actions__outcomes`` (contract section 1)."""
+    outcomes = list_outcomes(path, since)
+    return pa.table(
+        {name: [getattr(o, name) for o in outcomes] for name in SCHEMA.names}, schema=SCHEMA
+    )
 
 
 def list_outcomes(path: Path | str | None = None, since: datetime | None = None) -> list[Outcome]:
     """The same rows as :func:`read_outcomes`, as dataclasses (for the app)."""
-    return [
-        Outcome(c, datetime.strptime(r, TS_FORMAT), b, o, n) for c, r, b, o, n in _rows(path, since)
-    ]
-
-
-APP_SOURCE_FILE = "app/cswh_app.sqlite"  # _source_file of rows that came from the app store
+    return [_outcome(r) for r in read_rows("cta_outcomes", path, since)]
 
 
 def load_into_raw(
-    con,
-    run_id: str,
-    path: Path | str | None = None,
-    table: str = "raw.cta_actions__outcomes",
+    con, run_id: str, path: Path | str | None = None, source: str = "cta_actions"
 ) -> int:
-    """Append the store's outcomes that ``table`` does not hold yet; return how many.
+    """Load the store's records of ``source``'s entities that the warehouse has not seen.
 
-    For the pipeline's `cta_actions` extraction: idempotent (a row whose key (cta_id,
-    recorded_at) is already in raw is skipped), load columns filled like a delivery whose
-    ``_source_file`` is ``app/cswh_app.sqlite`` (``_row_number`` in recorded order).
-    ``con`` is a DuckDB connection to the warehouse.
-    """
-    from datetime import UTC
+    Each new record goes through extraction's validation like a row of a landing-zone file
+    named ``app/cswh_app.sqlite`` (``_row_number`` = its row in the store): valid ones are
+    appended to the raw table, others quarantined with the reason; the load is one
+    ``dq.load_manifest`` row per store table. A record already in raw (by key) or already
+    quarantined is skipped, so a rerun loads nothing twice. ``con`` is a DuckDB connection
+    to the warehouse. Returns the number of rows loaded."""
+    loaded = 0
+    for table in TABLES.values():
+        if table.contract.source == source:
+            loaded += _load_table(con, run_id, path, table)
+    return loaded
 
-    outcomes = read_outcomes(path)
-    if outcomes.num_rows == 0:
+
+def _load_table(con, run_id: str, path: Path | str | None, table: StoreTable) -> int:
+    from dagster_project.extract.loader import _inputs
+    from dagster_project.extract.manifest import utcnow, write_manifest
+    from dagster_project.extract.results import FileResult
+    from dagster_project.extract.validate import Relation, lit, load_relation
+    from dagster_project.sql_text import ident
+
+    rows = read_rows(table.name, path)
+    if not rows:
         return 0
-    rows = outcomes.append_column(
-        "_row_number", pa.array(range(1, outcomes.num_rows + 1), pa.int64())
-    )
-    con.register("app_store_outcomes", rows)
+    entity = table.contract
+    data = {c: [None if r[c] is None else str(r[c]) for r in rows] for c in table.columns}
+    data["_row_number"] = [r["_rowid"] for r in rows]
+    data["_raw"] = [json.dumps({c: r[c] for c in table.columns}, ensure_ascii=False) for r in rows]
+    con.register("_cswh_app_in", pa.table(data))
     try:
-        before = con.execute(f"select count(*) from {table}").fetchall()[0][0]
-        con.execute(
-            f"insert into {table} (cta_id, recorded_at, recorded_by, outcome, note,"
-            " _run_id, _source_file, _row_number, _loaded_at, _extra)"
-            " select s.cta_id, s.recorded_at, s.recorded_by, s.outcome, s.note,"
-            " ?, ?, s._row_number, ?, null"
-            " from app_store_outcomes s"
-            f" where not exists (select 1 from {table} r"
-            " where r.cta_id = s.cta_id and r.recorded_at = s.recorded_at)",
-            [run_id, APP_SOURCE_FILE, datetime.now(UTC).replace(tzinfo=None)],
+        key_types = {c.name: c.type for c in entity.columns}
+        same_key = " and ".join(
+            f"r.{ident(k)} = try_cast(s.{ident(k)} as {key_types[k]})" for k in entity.key
         )
-        return con.execute(f"select count(*) from {table}").fetchall()[0][0] - before
+        new = (
+            f"(select * from _cswh_app_in s where not exists (select 1 from raw.{entity.table} r "
+            f"where {same_key}) and not exists (select 1 from dq.quarantine q where "
+            f"q.source = {lit(entity.source)} and q.entity = {lit(entity.name)} and "
+            f"q.file = {lit(APP_SOURCE_FILE)} and q.raw_record = s._raw))"
+        )
+        todo = con.execute(f"select _raw from {new} order by _row_number").fetchall()
+        if not todo:
+            return 0
+        loaded_at = utcnow()
+        count, bad = load_relation(
+            con,
+            entity,
+            Relation(
+                sql=new, file=lit(APP_SOURCE_FILE), row_number="_row_number", raw_record="_raw"
+            ),
+            _inputs(entity),
+            run_id=run_id,
+            loaded_at=loaded_at,
+            expected_rows=len(todo),
+        )
+        digest = hashlib.sha256("\n".join(r[0] for r in todo).encode()).hexdigest()
+        write_manifest(
+            con,
+            [
+                FileResult(
+                    run_id=run_id,
+                    source=entity.source,
+                    entity=entity.name,
+                    file=APP_SOURCE_FILE,
+                    file_hash=digest,
+                    status="loaded",
+                    rows_read=len(todo),
+                    rows_loaded=count,
+                    rows_quarantined=sum(bad.values()),
+                    loaded_at=loaded_at,
+                )
+            ],
+        )
+        return count
     finally:
-        con.unregister("app_store_outcomes")
+        con.unregister("_cswh_app_in")

@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from dagster_project.seeds import project_var, read_seed
+
 # Column types of the raw layer. "timestamp" accepts 'YYYY-MM-DD HH:MM:SS' (JST) or ISO
 # 8601 with an offset, converted to JST; "date" accepts 'YYYY-MM-DD'.
 VARCHAR, INTEGER, DATE, TIMESTAMP, BOOLEAN = "varchar", "integer", "date", "timestamp", "boolean"
@@ -66,6 +68,17 @@ class Column:
 
 
 @dataclass(frozen=True)
+class RowRule:
+    """A rule across the columns of one record: it is broken where ``condition`` holds.
+
+    ``condition`` is SQL over the record's typed values, written ``{column}``; a null
+    result counts as not broken (columns' own rules report missing or bad values)."""
+
+    condition: str
+    message: str  # the quarantine reason and the form's message
+
+
+@dataclass(frozen=True)
 class Entity:
     source: str  # source system = folder in the landing zone = Dagster extraction asset
     name: str  # entity within the source
@@ -76,6 +89,8 @@ class Entity:
     description: str = ""
     nested: str | None = None  # jsonl: name of a nested list flattened into rows
     nested_columns: tuple[Column, ...] = field(default=())
+    # Rules across columns of one record, checked after each column's own rules.
+    row_rules: tuple[RowRule, ...] = field(default=())
 
     @property
     def table(self) -> str:
@@ -87,6 +102,13 @@ class Entity:
 
     def column(self, name: str) -> Column:
         return next(c for c in self.all_columns if c.name == name)
+
+
+def _sql_list(values) -> str:
+    """Values as a SQL list of string literals (for a RowRule's condition)."""
+    from dagster_project.sql_text import literal
+
+    return ", ".join(literal(v) for v in values)
 
 
 def _c(name: str, type_: str = VARCHAR, **kw) -> Column:
@@ -114,6 +136,21 @@ TICKET_PRIORITIES = ("low", "normal", "high", "urgent")
 SATISFACTION = ("good", "bad")
 USER_ROLES = ("admin", "member")
 OUTCOMES = ("contacted", "no_response", "won", "lost", "dismissed", "snoozed")
+# Outcomes that close a CTA for a reason; the reasons and which outcome each closes live in
+# seed close_reasons (CS Ops add reasons in review, like any value list).
+CLOSING_OUTCOMES = ("lost", "dismissed")
+
+
+def _close_reasons() -> tuple[tuple[str, str], ...]:
+    """(reason_code, outcome) pairs of seed close_reasons, in the seed's order."""
+    rows = sorted(read_seed("close_reasons"), key=lambda r: int(r["sort_order"] or 0))
+    return tuple((str(r["reason_code"]), str(r["outcome"])) for r in rows)
+
+
+CLOSE_REASONS = _close_reasons()
+# An override's expiry: by default / at most this many days after its set date (dbt vars).
+OVERRIDE_DAYS_DEFAULT = int(project_var("override_days_default"))
+OVERRIDE_DAYS_MAX = int(project_var("override_days_max"))
 FEATURES = (  # the contract's minimum; other feature names are accepted
     "web_session",
     "mobile_session",
@@ -364,9 +401,89 @@ ENTITIES: tuple[Entity, ...] = (
             _c("recorded_by"),
             _c("outcome", enum=OUTCOMES, code_kind="cta_outcome"),
             _c("note", nullable=True),
+            _c(
+                "reason_code",
+                nullable=True,
+                enum=tuple(dict.fromkeys(code for code, _ in CLOSE_REASONS)),
+                code_kind="close_reason",
+            ),
+            _c("snooze_until", DATE, nullable=True),
         ),
         ("cta_id", "recorded_at"),
         "A CTA outcome recorded elsewhere (e.g. in the CRM) or in the dashboard.",
+        row_rules=(
+            RowRule(
+                "{outcome} in (" + _sql_list(CLOSING_OUTCOMES) + ") and {reason_code} is null",
+                "reason_code: required when outcome is " + " or ".join(CLOSING_OUTCOMES),
+            ),
+            RowRule(
+                "{reason_code} is not null and {outcome} || '|' || {reason_code} not in ("
+                + _sql_list(f"{o}|{code}" for code, o in CLOSE_REASONS)
+                + ")",
+                "reason_code: not a reason for this outcome (seed close_reasons says which "
+                "outcome each reason closes)",
+            ),
+            RowRule(
+                "{snooze_until} is not null and {outcome} <> 'snoozed'",
+                "snooze_until: only a snoozed outcome has one",
+            ),
+            RowRule(
+                "{snooze_until} <= cast({recorded_at} as date)",
+                "snooze_until: must be after the day the outcome was recorded",
+            ),
+        ),
+    ),
+    Entity(
+        "cs_inputs",
+        "overrides",
+        "cs_inputs/overrides*.csv",
+        "csv",
+        (
+            _c("override_id"),
+            _c("account_id"),
+            _c("set_at", TIMESTAMP),
+            _c("set_by"),
+            _c("override_score", INTEGER, min=0, max=100),
+            _c("reason"),
+            _c("expires_on", DATE, nullable=True),
+        ),
+        ("override_id",),
+        "A health override: CS Ops or the account's CSM set the score by hand until it expires.",
+        row_rules=(
+            RowRule(
+                "{expires_on} < cast({set_at} as date)",
+                "expires_on: before the day the override was set",
+            ),
+            RowRule(
+                f"{{expires_on}} > cast({{set_at}} as date) + interval {OVERRIDE_DAYS_MAX} day",
+                f"expires_on: more than {OVERRIDE_DAYS_MAX} days after the override was set",
+            ),
+        ),
+    ),
+    Entity(
+        "cs_inputs",
+        "pulse",
+        "cs_inputs/pulse*.csv",
+        "csv",
+        (
+            _c("pulse_id"),
+            _c("account_id"),
+            _c("recorded_at", TIMESTAMP),
+            _c("recorded_by"),
+            _c("pulse", INTEGER, min=1, max=5),
+            _c("note", nullable=True),
+        ),
+        ("pulse_id",),
+        "A CSM's read of the account: 1 = about to leave .. 5 = advocate.",
+    ),
+    Entity(
+        "cs_inputs",
+        "opt_outs",
+        "cs_inputs/opt_outs*.csv",
+        "csv",
+        (_c("email"), _c("opted_out_at", TIMESTAMP)),
+        ("email",),
+        "A person who wants no automated e-mail.",
     ),
 )
 
@@ -384,6 +501,8 @@ SOURCE_DESCRIPTIONS: dict[str, str] = {
     "usage": "The product: user IDs issued to customers and daily per-user, per-feature usage.",
     "cta_actions": "CTA outcomes recorded outside the dashboard (e.g. in the CRM) and dropped "
     "into the landing zone.",
+    "cs_inputs": "What CS people add: health overrides, CSM pulses and e-mail opt-outs, "
+    "dropped into the landing zone (those recorded in the dashboard join them at extraction).",
 }
 
 
@@ -404,8 +523,8 @@ class Cadence:
     delivery: str  # how the source delivers, in words
 
 
-# The cta_actions source has none: outcomes arrive whenever CS records them, so it is never
-# late. CS Ops review a change here like a seed.
+# The cta_actions and cs_inputs sources have none: people record outcomes, overrides and
+# pulses whenever they act, so they are never late. CS Ops review a change here like a seed.
 CADENCES: dict[str, Cadence] = {
     c.source: c
     for c in (

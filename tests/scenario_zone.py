@@ -385,8 +385,8 @@ def write_zone(out: Path, outcomes: list[tuple] = ()) -> Path:
     )
     _csv(
         out / "cta_actions" / "outcomes.csv",
-        ["cta_id", "recorded_at", "recorded_by", "outcome", "note"],
-        list(outcomes),
+        ["cta_id", "recorded_at", "recorded_by", "outcome", "note", "reason_code", "snooze_until"],
+        [tuple(o) + (None,) * (7 - len(o)) for o in outcomes],  # reason, snooze: optional
     )
 
     users = pa.table(

@@ -30,6 +30,8 @@ def test_record_and_read_back(tmp_path: Path) -> None:
         "recorded_by": "佐藤",
         "outcome": "won",
         "note": "受注しました",
+        "reason_code": None,
+        "snooze_until": None,
     }
     assert rows[1]["note"] is None  # blank note is stored as null
     with sqlite3.connect(db) as con:
@@ -125,12 +127,21 @@ def test_load_into_raw_is_idempotent(tmp_path: Path) -> None:
     app_store.record_outcome(
         "c1", "won", "x", "メモ", path=db, recorded_at=datetime(2026, 10, 1, 9)
     )
-    app_store.record_outcome("c2", "dismissed", "y", path=db, recorded_at=datetime(2026, 10, 2, 9))
+    app_store.record_outcome(
+        "c2",
+        "dismissed",
+        "y",
+        path=db,
+        recorded_at=datetime(2026, 10, 2, 9),
+        reason_code="false_positive",
+    )
     con = duckdb.connect()
     ensure_schemas(con)
     assert app_store.load_into_raw(con, "run-1", db) == 2
     assert app_store.load_into_raw(con, "run-2", db) == 0  # nothing twice
-    app_store.record_outcome("c1", "lost", "x", path=db, recorded_at=datetime(2026, 10, 3, 9))
+    app_store.record_outcome(
+        "c1", "lost", "x", path=db, recorded_at=datetime(2026, 10, 3, 9), reason_code="competitor"
+    )
     assert app_store.load_into_raw(con, "run-3", db) == 1
     rows = con.execute(
         "select cta_id, recorded_at, outcome, note, _run_id, _source_file, _row_number"
@@ -150,6 +161,70 @@ def test_outcomes_are_the_landing_zone_s_list(tmp_path: Path) -> None:
     # the store refuses what the landing zone would quarantine, and takes every allowed one
     with pytest.raises(ValueError, match="outcome must be one of"):
         app_store.record_outcome("c1", "maybe", "佐藤", path=tmp_path / "s.sqlite")
+    reasons = {o: code for code, o in sources.CLOSE_REASONS}
     for outcome in sources.OUTCOMES:
-        app_store.record_outcome("c1", outcome, "佐藤", path=tmp_path / "s.sqlite")
+        app_store.record_outcome(
+            "c1", outcome, "佐藤", path=tmp_path / "s.sqlite", reason_code=reasons.get(outcome)
+        )
     assert app_store.read_outcomes(tmp_path / "s.sqlite").num_rows == len(sources.OUTCOMES)
+
+
+def test_lost_without_a_reason_is_refused_before_anything_is_written(tmp_path: Path) -> None:
+    db = tmp_path / "s.sqlite"
+    with pytest.raises(ValueError, match="reason_code: required when outcome is lost or dismissed"):
+        app_store.record_outcome("c1", "lost", "佐藤", path=db)
+    with pytest.raises(ValueError, match="snooze_until: only a snoozed outcome has one"):
+        app_store.record_outcome(
+            "c1", "won", "佐藤", path=db, snooze_until=datetime(2026, 1, 1).date()
+        )
+    assert app_store.read_outcomes(db).num_rows == 0
+
+
+def test_override_and_pulse_are_checked_by_the_landing_zone_rules(tmp_path: Path) -> None:
+    db = tmp_path / "s.sqlite"
+    at = datetime(2026, 10, 1, 9)
+    with pytest.raises(ValueError) as refused:
+        app_store.record_override(
+            "A1", 120, " ", "ops", datetime(2027, 6, 1).date(), path=db, set_at=at
+        )
+    assert str(refused.value) == (
+        "override_score: 120 is above the maximum 100; reason: required value is missing; "
+        "expires_on: more than 180 days after the override was set"
+    )
+    with pytest.raises(ValueError, match="pulse: 6 is above the maximum 5"):
+        app_store.record_pulse("A1", 6, "sato", path=db)
+    assert app_store.read_rows("overrides", db) == app_store.read_rows("pulses", db) == []
+    saved = app_store.record_override("A1", 70, "契約更新済み", "ops", path=db, set_at=at)
+    assert saved["expires_on"] is None  # the pipeline applies the 90-day default
+    app_store.record_pulse("A1", 4, "sato", "順調", path=db)
+    assert [r["override_score"] for r in app_store.read_rows("overrides", db)] == [70]
+    assert [r["pulse"] for r in app_store.read_rows("pulses", db)] == [4]
+
+
+def test_a_store_record_that_breaks_a_rule_is_quarantined_once(tmp_path: Path) -> None:
+    """A record that reached the store without the form (an older version, a hand edit) is
+    held to the rules again at extraction: quarantined with its reason, once."""
+    import duckdb
+
+    from dagster_project.extract import ensure_schemas
+
+    db = app_store.init_store(tmp_path / "s.sqlite")
+    app_store.record_pulse("A1", 3, "sato", path=db, recorded_at=datetime(2026, 10, 1, 9))
+    with sqlite3.connect(db) as raw_store:
+        raw_store.execute(
+            "insert into pulses values ('p-bad', 'A1', '2026-10-02 09:00:00.000000', 'sato', 9, null)"
+        )
+    con = duckdb.connect()
+    ensure_schemas(con)
+    assert app_store.load_into_raw(con, "run-1", db, "cs_inputs") == 1
+    assert con.execute(
+        "select source, entity, file, row_number, reason from dq.quarantine"
+    ).fetchall() == [
+        ("cs_inputs", "pulse", "app/cswh_app.sqlite", 2, "pulse: 9 is above the maximum 5")
+    ]
+    assert con.execute(
+        "select rows_read, rows_loaded, rows_quarantined from dq.load_manifest"
+    ).fetchall() == [(2, 1, 1)]
+    assert app_store.load_into_raw(con, "run-2", db, "cs_inputs") == 0  # nothing twice
+    assert con.execute("select count(*) from dq.quarantine").fetchone()[0] == 1
+    assert con.execute("select count(*) from dq.load_manifest").fetchone()[0] == 1

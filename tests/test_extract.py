@@ -350,6 +350,9 @@ def test_duplicate_header_names_reject_the_file(con, zone: Path) -> None:
 
 # ---------------------------------------------------------------------- quarantined rows
 
+OUTCOMES_HEADER = "cta_id,recorded_at,recorded_by,outcome,note,reason_code,snooze_until"
+OVERRIDES_HEADER = "override_id,account_id,set_at,set_by,override_score,reason,expires_on"
+
 ROW_CASES = [
     # (source, rel, header, good row, bad row, reason)
     ("crm", "crm/accounts_1.csv", ACCOUNTS_HEADER, GOOD_ACCOUNT,
@@ -384,6 +387,31 @@ ROW_CASES = [
      "(YYYY-MM-DD)"),  # several reasons, joined in column order
     ("crm", "crm/accounts_1.csv", ACCOUNTS_HEADER, GOOD_ACCOUNT,
      "A2,B,IT,10,Tokyo", "record has 5 fields but the header has 7 (line 3)"),
+    # contract section 11: rules across a record's columns
+    ("cta_actions", "cta_actions/outcomes_1.csv", OUTCOMES_HEADER,
+     "X1,2025-01-01 10:00:00,sato,lost,,competitor,", "X2,2025-01-01 10:00:00,sato,lost,,,",
+     "reason_code: required when outcome is lost or dismissed"),
+    ("cta_actions", "cta_actions/outcomes_1.csv", OUTCOMES_HEADER,
+     "X1,2025-01-01 10:00:00,sato,dismissed,,duplicate,",
+     "X2,2025-01-01 10:00:00,sato,dismissed,,competitor,",
+     "reason_code: not a reason for this outcome (seed close_reasons says which outcome each "
+     "reason closes)"),
+    ("cta_actions", "cta_actions/outcomes_1.csv", OUTCOMES_HEADER,
+     "X1,2025-01-01 10:00:00,sato,snoozed,,,2025-01-20",
+     "X2,2025-01-01 10:00:00,sato,snoozed,,,2025-01-01",
+     "snooze_until: must be after the day the outcome was recorded"),
+    ("cs_inputs", "cs_inputs/overrides_1.csv", OVERRIDES_HEADER,
+     "O1,A1,2025-01-01 10:00:00,sato,60,renewal signed,2025-06-30",
+     "O2,A1,2025-01-01 10:00:00,sato,60,renewal signed,2025-07-01",
+     "expires_on: more than 180 days after the override was set"),
+    ("cs_inputs", "cs_inputs/overrides_1.csv", OVERRIDES_HEADER,
+     "O1,A1,2025-01-01 10:00:00,sato,60,renewal signed,",
+     "O2,A1,2025-01-01 10:00:00,sato,101,,2024-12-31",
+     "override_score: 101 is above the maximum 100; reason: required value is missing; "
+     "expires_on: before the day the override was set"),
+    ("cs_inputs", "cs_inputs/pulse_1.csv", "pulse_id,account_id,recorded_at,recorded_by,pulse,note",
+     "P1,A1,2025-01-01 10:00:00,sato,5,", "P2,A1,2025-01-01 10:00:00,sato,0,",
+     "pulse: 0 is below the minimum 1"),
 ]  # fmt: skip
 
 

@@ -66,7 +66,14 @@ OUTCOMES = [
         "won",
         "更新合意",
     ),
-    (cta_id(FAIL, "ticket_surge", days(-2)), f"{D} 18:00:00", "support", "dismissed", None),
+    (
+        cta_id(FAIL, "ticket_surge", days(-2)),
+        f"{D} 18:00:00",
+        "support",
+        "dismissed",
+        None,
+        "already_handled",
+    ),
 ]
 
 

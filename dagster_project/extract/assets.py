@@ -11,6 +11,8 @@ from dagster_project.resources import AppStore, LandingZone, Warehouse
 from dagster_project.sources import SOURCES, Entity, entities_of
 
 GROUP = "extract"
+# Sources that people also write through the dashboard (app store tables).
+FROM_APP = {t.contract.source for t in app_store.TABLES.values()}
 
 
 def _spec(entity: Entity) -> dg.AssetSpec:
@@ -43,13 +45,15 @@ def _build(source: str) -> dg.AssetsDefinition:
         with warehouse.connect() as con:
             ensure_schemas(con)
             result = load_source(con, data_dir, source, context.run_id, log=context.log.info)
-            if source == "cta_actions":
-                # Outcomes recorded in the dashboard join those dropped into the landing zone.
-                # A cursor of its own: DuckDB 2.0 refuses register() on a connection that
-                # still holds an unfetched result.
+            if source in FROM_APP:
+                # What people recorded in the dashboard joins what was dropped into the
+                # landing zone. A cursor of its own: DuckDB 2.0 refuses register() on a
+                # connection that still holds an unfetched result.
                 with con.cursor() as cur:
-                    from_app = app_store.load_into_raw(cur, context.run_id, app_store_db.path)
-                context.log.info(f"cta_actions: {from_app} new outcome(s) from the dashboard store")
+                    from_app = app_store.load_into_raw(
+                        cur, context.run_id, app_store_db.path, source
+                    )
+                context.log.info(f"{source}: {from_app} new record(s) from the dashboard store")
         for f in result.files:
             if f.status == "failed":
                 context.log.warning(f"rejected: {f.error}")  # the error names the file
@@ -64,7 +68,7 @@ def _build(source: str) -> dg.AssetsDefinition:
                     "files_failed": sum(f.status == "failed" for f in files),
                     "rows_loaded": sum(f.rows_loaded or 0 for f in files),
                     "rows_quarantined": sum(f.rows_quarantined or 0 for f in files),
-                    **({"rows_from_dashboard": from_app} if source == "cta_actions" else {}),
+                    **({"rows_from_dashboard": from_app} if source in FROM_APP else {}),
                 },
             )
 

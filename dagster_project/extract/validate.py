@@ -209,6 +209,54 @@ def allowed_sql(values: Sequence[str]) -> str:
     return ", ".join(lit(x) for x in values)
 
 
+def _checks(
+    entity: Entity, inputs: Sequence[ColumnInput]
+) -> tuple[list[str], list[str], list[tuple[str, str]], list[str]]:
+    """Input and typed column lists, (condition, message) checks and synonym conditions of
+    ``inputs``: each column's own rules, then the entity's rules across columns."""
+    s_cols, t_cols, checks, mapped_conds = [], [], [], []
+    typed_of: dict[str, str] = {}
+    for i, ci in enumerate(inputs):
+        s, t = f"_s{i}", f"_t{i}"
+        if ci.kind == STRING:
+            s_cols.append(f"nullif(cast({ci.expr} as varchar), '') as {s}")
+        else:
+            s_cols.append(f"{ci.expr} as {s}")
+        typed, col_checks, col_mapped = _rules(ci, s, t)
+        t_cols.append(f"{typed} as {t}")
+        typed_of[ci.column.name] = t
+        checks.extend(col_checks)
+        if col_mapped:
+            mapped_conds.append(col_mapped)
+    for rule in entity.row_rules:
+        checks.append((f"coalesce({rule.condition.format(**typed_of)}, false)", lit(rule.message)))
+    return s_cols, t_cols, checks, mapped_conds
+
+
+def check_record(
+    con: duckdb.DuckDBPyConnection, entity: Entity, record: dict[str, object]
+) -> list[str]:
+    """The reasons extraction would quarantine ``record`` for (empty: it is valid).
+
+    For forms: what people type is held to the very rules a landing-zone file meets, so
+    the form's message and the quarantine reason are the same words. Values are given as
+    text (or None); columns left out count as empty."""
+    inputs = [ColumnInput(c, q(c.name), STRING) for c in entity.columns]
+    s_cols, t_cols, checks, _ = _checks(entity, inputs)
+    row = {
+        c.name: (None if record.get(c.name) is None else str(record[c.name]))
+        for c in entity.columns
+    }
+    values = ", ".join(f"cast(? as varchar) as {q(name)}" for name in row)
+    reasons = ", ".join(f"case when {cond} then {msg} end" for cond, msg in checks)
+    sql = (
+        f"with _in as (select {values}), _s as (select {', '.join(s_cols)} from _in), "
+        f"_t as (select *, {', '.join(t_cols)} from _s) "
+        f"select list_filter([{reasons}], lambda x: x is not null) from _t"
+    )
+    return list(con.execute(sql, list(row.values())).fetchone()[0])
+
+
 @dataclass(frozen=True)
 class Relation:
     """A relation to validate and load, with the SQL of its load metadata."""
@@ -240,19 +288,7 @@ def load_relation(
     ``mapped``, when given, receives per file the number of values of loaded rows that were
     synonyms mapped to their code (seed code_synonyms); files without any are left out.
     """
-    s_cols, t_cols, checks, mapped_conds = [], [], [], []
-    for i, ci in enumerate(inputs):
-        s, t = f"_s{i}", f"_t{i}"
-        if ci.kind == STRING:
-            s_cols.append(f"nullif(cast({ci.expr} as varchar), '') as {s}")
-        else:
-            s_cols.append(f"{ci.expr} as {s}")
-        typed, col_checks, col_mapped = _rules(ci, s, t)
-        t_cols.append(f"{typed} as {t}")
-        checks.extend(col_checks)
-        if col_mapped:
-            mapped_conds.append(col_mapped)
-
+    s_cols, t_cols, checks, mapped_conds = _checks(entity, inputs)
     bad_any = " or ".join(f"({cond})" for cond, _ in checks) or "false"
     valid = f"_fatal is null and _pre is null and not coalesce({bad_any}, true)"
     reasons = ", ".join(f"case when {cond} then {msg} end" for cond, msg in checks)

@@ -19,6 +19,8 @@
     [ref('cta_rules'), 'priority', 'cta_priority'],
     [ref('playbooks'), 'owner_role', 'owner_role'],
     [ref('playbooks'), 'channel', 'channel'],
+    [ref('close_reasons'), 'reason_code', 'close_reason'],
+    [ref('close_reasons'), 'outcome', 'cta_outcome'],
     [ref('fct_account_health'), 'health_tier', 'health_tier'],
     [ref('fct_account_health'), 'segment', 'segment'],
     [ref('fct_health_metrics'), 'dimension', 'health_dimension'],

@@ -19,6 +19,14 @@ final as (
         recorded_by,
         outcome,
         note,
+        reason_code,
+        case
+            when outcome = 'snoozed'
+                then coalesce(
+                        snooze_until,
+                        {{ add_days('cast(recorded_at as date)', var('snooze_days_default')) }}
+                    )
+        end as snooze_until,
         _source_file,
         _loaded_at
     from ranked

@@ -1,0 +1,38 @@
+-- One row per person (e-mail, lower-cased and trimmed as identity matching compares it):
+-- the earliest opt-out counts, a later file saying the same changes nothing.
+with
+
+source as (
+    select * from {{ source('cs_inputs', 'opt_outs') }}
+),
+
+normalised as (
+    select
+        lower(trim(email)) as email,
+        opted_out_at,
+        _source_file,
+        _row_number,
+        _loaded_at
+    from source
+),
+
+ranked as (
+    select
+        *,
+        row_number() over (
+            partition by email order by opted_out_at asc, _source_file asc, _row_number asc
+        ) as _first_rank
+    from normalised
+),
+
+final as (
+    select
+        email,
+        opted_out_at,
+        _source_file,
+        _loaded_at
+    from ranked
+    where _first_rank = 1
+)
+
+select * from final
