@@ -189,8 +189,18 @@ def test_demo_has_won_ctas_and_conversion_rates(demo_published):
     statuses = dict(
         query(serving, "select status, count(*) from marts.fct_cta_candidates group by 1")
     )
-    for status in ("done", "dismissed", "snoozed", "open", "expired"):
+    for status in ("done", "dismissed", "open", "expired"):
         assert statuses.get(status, 0) > 0, statuses
+    # CTAs still snoozed at D (status snoozed, section 11): their snooze_until lies after D
+    [(snoozed,)] = query(
+        demo_published.warehouse,
+        "select count(*) from staging.stg_cta_actions__outcomes o "
+        "where o.outcome = 'snoozed' and o.snooze_until > "
+        "(select max(raised_as_of) from marts.fct_cta_candidates) "
+        "and o.recorded_at = (select max(recorded_at) from staging.stg_cta_actions__outcomes l "
+        "where l.cta_id = o.cta_id)",
+    )
+    assert snoozed > 0
 
 
 def test_demo_history_loads_clean(demo_published):
