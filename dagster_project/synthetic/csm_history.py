@@ -316,7 +316,10 @@ def _expansion_days(w: World) -> dict[int, list[int]]:
     return {a: sorted(d) for a, d in out.items()}
 
 
-def _reason(direction: str, outcome: str, codes: dict[str, list[str]], rng) -> str:
+def _reason(
+    direction: str, outcome: str, codes: dict[str, list[str]], rng: np.random.Generator
+) -> str:
+    """A close reason of seed close_reasons for the outcome, weighted as people pick them."""
     options = codes[outcome]
     weights = REASON_WEIGHTS.get((direction, outcome), {})
     p = np.array([weights.get(c, 1) for c in options], dtype=np.float64)
@@ -347,7 +350,7 @@ def write_outcomes(w: World, ctas: Sequence[Cta], as_of: date, seed: int, out: P
         a = index[cta.account_id]
         t = (cta.triggered_on - w.start).days
         age = dd - t
-        u = rng.random(8)
+        u = rng.random(3)  # touched?, final outcome, snoozed first?
         p_touch = TOUCH_RATE.get(cta.owner_role, 0.8) * (0.3 if age < 3 else 0.7 if age < 10 else 1)
         if age < 0 or u[0] >= p_touch:
             continue
@@ -387,8 +390,7 @@ def write_outcomes(w: World, ctas: Sequence[Cta], as_of: date, seed: int, out: P
                 day = t1 + int(rng.integers(3, 41))
             if final != "contacted":
                 rows.append((min(max(day, t1), dd), final, None))
-        sec = 9 * 3600 + int(u[3] * 8 * 3600)
-        prev_day = -1
+        sec, prev_day = 0, -1
         for day0, outcome, until in rows:
             day = _next_business_day(day0, wd0, dd)
             sec = (
