@@ -30,8 +30,14 @@ generate: $(STAMP)
 		echo "landing zone data/raw exists; keeping it (make clean to regenerate)"; \
 	else $(BIN)/cswh generate --out data/raw --accounts $(ACCOUNTS); fi
 
-run: dbt-manifest generate
-	$(BIN)/cswh run
+# A new demo (no landing zone yet) is built in two phases, with the history of what CSMs
+# did with the CTAs of the first run (dagster_project/synthetic/demo.py); an existing
+# landing zone is kept and run once.
+run: dbt-manifest
+	@if [ -d data/raw ] && [ -n "$$(ls -A data/raw 2>/dev/null)" ]; then \
+		echo "landing zone data/raw exists; keeping it (make clean to regenerate)"; \
+		$(BIN)/cswh run; \
+	else $(BIN)/python -m dagster_project.synthetic.demo --out data/raw --accounts $(ACCOUNTS); fi
 	@echo
 	@echo "next:  $(BIN)/cswh dashboard   # KPI pages on http://localhost:8501"
 	@echo "       $(BIN)/cswh ui          # Dagster: runs, logs, checks, schedule"

@@ -22,14 +22,26 @@ def tiny_zone(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="session")
 def demo_published(tmp_path_factory: pytest.TempPathFactory):
-    """The demo `make run` builds (`cswh generate` with its defaults: 1,000 accounts, seed 42),
-    run once per session through the real pipeline. Tests that speak for the demo read it."""
-    from tests.support import cswh_env, published_tiny, run_cswh
+    """The demo `make run` builds (1,000 accounts, seed 42: generate, run, the CSMs' history
+    of outcomes for the CTAs raised, run again; dagster_project/synthetic/demo.py), once per
+    session through the real pipeline. Tests that speak for the demo read it."""
+    import subprocess
+    import sys
 
-    zone = tmp_path_factory.mktemp("demo") / "raw"
-    result = run_cswh("generate", "--out", str(zone), env=cswh_env(zone.parent))
-    assert result.returncode == 0, result.stderr[-2000:]
-    return published_tiny(tmp_path_factory, zone)
+    from tests.support import PROJECT_ROOT, PublishedRun, cswh_env
+
+    root = tmp_path_factory.mktemp("demo")
+    env = cswh_env(root)
+    result = subprocess.run(
+        [sys.executable, "-m", "dagster_project.synthetic.demo", "--out", str(root / "raw")],
+        env=env,
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+    assert result.returncode == 0, f"demo failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+    return PublishedRun(root, env, result)
 
 
 @pytest.fixture

@@ -349,9 +349,14 @@ def test_emails_need_normalising_and_some_do_not_match(zone):
 
 
 def test_nothing_happens_after_the_end_date(zone):
-    """Only contract ends and objective targets may lie in the future (as of END)."""
+    """Only contract ends, objective targets and override expiries may lie in the future (as
+    of END)."""
     out, _ = zone
-    future_ok = {("crm__contracts", "end_date"), ("crm__success_plans", "target_date")}
+    future_ok = {
+        ("crm__contracts", "end_date"),
+        ("crm__success_plans", "target_date"),
+        ("cs_inputs__overrides", "expires_on"),
+    }
     limit = datetime.combine(END + timedelta(days=1), datetime.min.time())
     checked = 0
     for e in ENTITIES:

@@ -30,6 +30,12 @@ Layout written under ``out`` (globs of ``dagster_project.sources``)::
     usage/users.parquet
     usage/daily/YYYY/MM/usage_YYYY-MM-DD.parquet one file per day
     cta_actions/outcomes.csv                     header only
+    cs_inputs/pulse_YYYY-QN.csv                  CSM pulses (csm_history.py), BOM + CRLF
+    cs_inputs/overrides.csv                      a handful of health overrides
+    cs_inputs/opt_outs.csv                       ~1.5% of the contacts: no automated e-mail
+
+The CTA outcomes of the demo's history need the ids the pipeline gives its CTAs, so they
+are written after a first run (csm_history.write_history_for, demo.py).
 
 Quirks on purpose: e-mails in other sources (and a few in the CRM) are Capitalised,
 UPPER-CASE or padded with spaces; some leads, engagements, seminar registrants, ticket
@@ -55,9 +61,9 @@ from pathlib import Path
 
 import numpy as np
 
-from . import crm, events, usage
+from . import crm, csm_history, events, usage
 from .io import contract_header, write_csv
-from .world import build_world
+from .world import World, build_world
 
 DEFAULT_END = date(2026, 10, 31)
 DEFAULT_START = date(2025, 5, 1)
@@ -81,11 +87,7 @@ def generate(
     """
     out = Path(out)
     say = progress or _noop
-    end = end or DEFAULT_END
-    if start is None:
-        start = DEFAULT_START if end == DEFAULT_END else _months_before(end, 18)
-    if start >= end:
-        raise ValueError(f"start {start} must be before end {end}")
+    start, end = window(start, end)
     if accounts < 1:
         raise ValueError("accounts must be >= 1")
     if out.exists() and any(out.iterdir()):
@@ -94,10 +96,10 @@ def generate(
     t0 = time.perf_counter()
 
     ss = np.random.SeedSequence(seed)
-    r_world, r_users, r_contacts, r_crm, r_leads, r_eng, r_sem, r_tix, r_nps, r_sp = (
+    _r_world, r_users, r_contacts, r_crm, r_leads, r_eng, r_sem, r_tix, r_nps, r_sp = (
         np.random.default_rng(s) for s in ss.spawn(10)
     )
-    w = build_world(r_world, accounts, start, end, seed)
+    w = hidden_world(accounts, seed, start, end)  # stream 0 of the ten
     churned = sum(c.status == "churned" for c in w.contracts)
     renewed = sum(c.status == "renewed" for c in w.contracts)
     segs = events.segment_counts(w)
@@ -135,8 +137,41 @@ def generate(
         contract_header("cta_actions__outcomes"),
         [],
     )
+    rows["cs_inputs__pulse"] = csm_history.write_pulses(
+        w, csm_history.stream(seed, csm_history.PULSE_STREAM), out
+    )
+    rows["cs_inputs__overrides"] = csm_history.write_overrides(
+        w, csm_history.stream(seed, csm_history.OVERRIDE_STREAM), out
+    )
+    rows["cs_inputs__opt_outs"] = csm_history.write_opt_outs(
+        w, contacts, csm_history.stream(seed, csm_history.OPT_OUT_STREAM), out
+    )
+    say(
+        f"cs inputs: {rows['cs_inputs__pulse']} CSM pulses, "
+        f"{rows['cs_inputs__overrides']} overrides, {rows['cs_inputs__opt_outs']} opt-outs"
+    )
     say(f"done: {sum(rows.values()):,} rows in {time.perf_counter() - t0:.1f}s")
     return rows
+
+
+def window(start: date | None = None, end: date | None = None) -> tuple[date, date]:
+    """The generated history's first and last day (defaults: the demo's 18 months)."""
+    end = end or DEFAULT_END
+    if start is None:
+        start = DEFAULT_START if end == DEFAULT_END else _months_before(end, 18)
+    if start >= end:
+        raise ValueError(f"start {start} must be before end {end}")
+    return start, end
+
+
+def hidden_world(
+    accounts: int, seed: int, start: date | None = None, end: date | None = None
+) -> World:
+    """The world ``generate`` draws from with these arguments, built again (same stream)."""
+    start, end = window(start, end)
+    return build_world(
+        np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0]), accounts, start, end, seed
+    )
 
 
 def _months_before(d: date, months: int) -> date:
