@@ -40,7 +40,7 @@ from dagster_project.mart_enums import (
     CTA_PRIORITIES,
     CTA_STATUSES,
 )
-from dagster_project.sources import ENTITIES, Entity
+from dagster_project.sources import CADENCES, ENTITIES, Entity
 from dagster_project.sql_text import literal
 
 CRITICAL, WARNING = "critical", "warning"
@@ -276,13 +276,16 @@ def raw_suite(entity: Entity) -> Suite:
             "with a null account and counted)",
         )
         s.reads.add("raw.crm__contacts")
-    s.rows(
-        WARNING,
-        "volume_change",
-        _volume_query(entity),
-        f"the latest delivery's rows lie within the range of the {VOLUME_HISTORY} deliveries "
-        f"before it, widened {VOLUME_FACTOR:g}x each way (dq.load_manifest)",
-    )
+    if entity.source in CADENCES:
+        # Only systems that deliver on a cadence have a usual volume; what people record
+        # (outcomes, overrides, pulses) comes in bursts, from files and the dashboard alike.
+        s.rows(
+            WARNING,
+            "volume_change",
+            _volume_query(entity),
+            f"the latest delivery's rows lie within the range of the {VOLUME_HISTORY} "
+            f"deliveries before it, widened {VOLUME_FACTOR:g}x each way (dq.load_manifest)",
+        )
     return s
 
 
