@@ -130,10 +130,10 @@ st.dataframe(compare, hide_index=True)
 # --- revenue retention (marts.mart_arr_movements) ----------------------------------------------
 RETENTION = [
     # column, label
-    ("nrr", "NRR (month) / 売上継続率・純（月次）"),
-    ("grr", "GRR (month) / 売上継続率・総（月次）"),
-    ("nrr_ttm", "NRR (TTM) / 売上継続率・純（直近12か月）"),
-    ("grr_ttm", "GRR (TTM) / 売上継続率・総（直近12か月）"),
+    ("nrr", "NRR (month) / 純継続率"),
+    ("grr", "GRR (month) / 総継続率"),
+    ("nrr_ttm", "NRR (TTM) / 年間純継続率"),
+    ("grr_ttm", "GRR (TTM) / 年間総継続率"),
 ]
 # the waterfall's steps: column, label, sign (0 = a level drawn from zero)
 STEPS = [
@@ -147,14 +147,24 @@ STEPS = [
 ]
 
 
-def waterfall(movements: pd.DataFrame) -> alt.Chart:
-    """One waterfall per segment: start, the movements up and down, end (yen)."""
+def waterfall(movements: pd.DataFrame) -> alt.FacetChart:
+    """One waterfall per segment, two a row: start, the movements up and down, end (yen).
+    The y axis fits each segment's ARR and does not start at zero, so monthly movements of a
+    few percent stay visible."""
     bars = []
     for _, r in movements.iterrows():
+        levels, level = [], 0.0
+        for col, _, sign in STEPS:
+            level = float(r[col]) if sign == 0 else level + sign * float(r[col])
+            levels.append(level)
+        # the start and end bars rise from a baseline below the lowest level, so the
+        # movements (a few percent of ARR) are visible; the axis says where it starts
+        spread = max(levels) - min(levels)
+        base = max(0.0, min(levels) - (spread if spread else 0.1 * min(levels)))
         level = 0.0
         for order, (col, label, sign) in enumerate(STEPS):
             amount = float(r[col])
-            low, high = (0.0, amount) if sign == 0 else sorted((level, level + sign * amount))
+            low, high = (base, amount) if sign == 0 else sorted((level, level + sign * amount))
             level = amount if sign == 0 else level + sign * amount
             kind = "ARR" if sign == 0 else ("増加" if sign > 0 else "減少")
             bars.append(
@@ -169,12 +179,13 @@ def waterfall(movements: pd.DataFrame) -> alt.Chart:
                 }
             )
     steps = [label for _, label, _ in STEPS]
+    panels = list(dict.fromkeys(bar["segment"] for bar in bars))  # in the rows' order
     return (
-        alt.Chart(pd.DataFrame(bars), usermeta=kit.SVG)
+        alt.Chart(pd.DataFrame(bars))
         .mark_bar()
         .encode(
-            x=alt.X("step:N", title=None, sort=steps),
-            y=alt.Y("low:Q", title="ARR (¥)", axis=kit.axis("count")),
+            x=alt.X("step:N", title=None, sort=steps, axis=alt.Axis(labelAngle=0)),
+            y=alt.Y("low:Q", title="ARR (¥)", axis=kit.axis("count"), scale=alt.Scale(zero=False)),
             y2="high:Q",
             color=alt.Color(
                 "kind:N",
@@ -189,9 +200,10 @@ def waterfall(movements: pd.DataFrame) -> alt.Chart:
                 alt.Tooltip("amount:Q", format=",.0f", title="¥"),
             ],
         )
-        .properties(height=240, width=220)
-        .facet(column=alt.Column("segment:N", title=None))
+        .properties(height=220, width=320)
+        .facet(facet=alt.Facet("segment:N", title=None, sort=panels), columns=2)
         .resolve_scale(y="independent")
+        .properties(usermeta=kit.SVG)
     )
 
 
