@@ -63,7 +63,7 @@ def test_a_segment_added_to_the_seed_publishes(new_segment) -> None:
     serving = root / "warehouse" / "serving.duckdb"
     counts = dict(query(serving, "select segment, count(*) from marts.dim_accounts group by 1"))
     assert counts.get(NEW, 0) > 0 and counts.get("pooled", 0) > 0, counts
-    for table in ("marts.fct_account_health", "marts.mart_kpi_monthly"):
+    for table in ("marts.fct_account_health", "marts.mart_kpi_monthly", "marts.mart_arr_movements"):
         assert query(serving, f"select count(*) from {table} where segment = ?", [NEW])[0][0]
     (run_id,) = query(serving, "select run_id from dq.publish_log")[0]
     failed = query(
@@ -85,6 +85,7 @@ def test_a_segment_added_to_the_seed_publishes(new_segment) -> None:
         "marts.fct_account_events",
         "marts.fct_account_health",
         "marts.fct_cta_candidates",
+        "marts.mart_arr_movements",
         "marts.mart_kpi_monthly",
     ]
     assert all(ok for _, ok in segment_rules)

@@ -66,7 +66,7 @@ MAX_UNMATCHED_EMAIL_SHARE: dict[str, float] = {
 EMAIL_REGEX = r"^\s*[^@\s]+@[^@\s]+\.[^@\s]+\s*$"
 # The schema dbt writes the seeds to: the configuration in force for the build validated.
 SEEDS_SCHEMA = "seeds"
-# mart_kpi_monthly's segment beside those of the seed (CONTRACT section 3).
+# mart_kpi_monthly's and mart_arr_movements' segment beside those of the seed (CONTRACT section 3).
 ALL_SEGMENTS = "all"
 
 
@@ -510,6 +510,23 @@ def mart_suites() -> list[Suite]:
     _at_most(s, CRITICAL, "ctas_won", "ctas_raised")
     suites.append(s)
 
+    s = Suite("marts", "mart_arr_movements", "ARR movements, NRR and GRR per month and segment.")
+    _in_seed(s, CRITICAL, "segment", "segments", also=ALL_SEGMENTS)
+    arr_columns = ["arr_start", "arr_new", "arr_expansion", "arr_contraction", "arr_churn"]
+    arr_columns += ["arr_reactivation", "arr_end"]
+    _between(s, CRITICAL, arr_columns, 0, None, "ARR amounts and movements are never negative")
+    _between(s, CRITICAL, ["grr", "grr_ttm"], 0, 1, "gross retention cannot exceed 100 %")
+    _between(s, CRITICAL, ["nrr", "nrr_ttm"], 0, None, "net retention is never negative")
+    s.rows(
+        CRITICAL,
+        "arr_identity",
+        "select month, segment from {batch} where arr_start + arr_new + arr_expansion"
+        " - arr_contraction - arr_churn + arr_reactivation <> arr_end",
+        "arr_start + new + expansion - contraction - churn + reactivation = arr_end",
+        column="arr_end",
+    )
+    suites.append(s)
+
     s = Suite("marts", "dim_contracts", "One row per contract term, judged at D (reading 26).")
     _in_seed(s, CRITICAL, "segment", "segments")
     _between(
@@ -658,6 +675,7 @@ MART_TABLES: tuple[str, ...] = (
     "fct_cta_candidates",
     "dim_playbooks",
     "mart_kpi_monthly",
+    "mart_arr_movements",
     "mart_health_calibration",
     "mart_cta_effectiveness",
     "dim_contracts",

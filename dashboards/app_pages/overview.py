@@ -127,6 +127,143 @@ compare = pd.DataFrame(
 )
 st.dataframe(compare, hide_index=True)
 
+# --- revenue retention (marts.mart_arr_movements) ----------------------------------------------
+RETENTION = [
+    # column, label
+    ("nrr", "NRR (month) / 純継続率"),
+    ("grr", "GRR (month) / 総継続率"),
+    ("nrr_ttm", "NRR (TTM) / 年間純継続率"),
+    ("grr_ttm", "GRR (TTM) / 年間総継続率"),
+]
+# the waterfall's steps: column, label, sign (0 = a level drawn from zero)
+STEPS = [
+    ("arr_start", "期首ARR", 0),
+    ("arr_new", "新規", 1),
+    ("arr_expansion", "拡大", 1),
+    ("arr_reactivation", "再開", 1),
+    ("arr_contraction", "縮小", -1),
+    ("arr_churn", "解約", -1),
+    ("arr_end", "期末ARR", 0),
+]
+
+
+def waterfall(movements: pd.DataFrame) -> alt.FacetChart:
+    """One waterfall per segment, two a row: start, the movements up and down, end (yen).
+    The y axis fits each segment's ARR and does not start at zero, so monthly movements of a
+    few percent stay visible."""
+    bars = []
+    for _, r in movements.iterrows():
+        levels, level = [], 0.0
+        for col, _, sign in STEPS:
+            level = float(r[col]) if sign == 0 else level + sign * float(r[col])
+            levels.append(level)
+        # the start and end bars rise from a baseline below the lowest level, so the
+        # movements (a few percent of ARR) are visible; the axis says where it starts
+        spread = max(levels) - min(levels)
+        base = max(0.0, min(levels) - (spread if spread else 0.1 * min(levels)))
+        level = 0.0
+        for order, (col, label, sign) in enumerate(STEPS):
+            amount = float(r[col])
+            low, high = (base, amount) if sign == 0 else sorted((level, level + sign * amount))
+            level = amount if sign == 0 else level + sign * amount
+            kind = "ARR" if sign == 0 else ("増加" if sign > 0 else "減少")
+            bars.append(
+                {
+                    "segment": data.label("segment", r["segment"]),
+                    "step": label,
+                    "order": order,
+                    "low": low,
+                    "high": high,
+                    "amount": amount,
+                    "kind": kind,
+                }
+            )
+    steps = [label for _, label, _ in STEPS]
+    panels = list(dict.fromkeys(bar["segment"] for bar in bars))  # in the rows' order
+    return (
+        alt.Chart(pd.DataFrame(bars))
+        .mark_bar()
+        .encode(
+            x=alt.X("step:N", title=None, sort=steps, axis=alt.Axis(labelAngle=0)),
+            y=alt.Y("low:Q", title="ARR (¥)", axis=kit.axis("count"), scale=alt.Scale(zero=False)),
+            y2="high:Q",
+            color=alt.Color(
+                "kind:N",
+                title=None,
+                scale=alt.Scale(
+                    domain=["ARR", "増加", "減少"], range=["#607d8b", "#2e7d32", "#c62828"]
+                ),
+            ),
+            tooltip=[
+                "segment:N",
+                "step:N",
+                alt.Tooltip("amount:Q", format=",.0f", title="¥"),
+            ],
+        )
+        .properties(height=220, width=320)
+        .facet(facet=alt.Facet("segment:N", title=None, sort=panels), columns=2)
+        .resolve_scale(y="independent")
+        .properties(usermeta=kit.SVG)
+    )
+
+
+st.subheader("Revenue retention / 売上継続率")
+if not kit.has("marts.mart_arr_movements"):
+    st.info(
+        f"The serving copy at `{data.serving_path()}` does not hold `marts.mart_arr_movements`"
+        " yet: publish again with `cswh run` to see NRR and GRR."
+    )
+else:
+    arr = data.query("select * from marts.mart_arr_movements order by month, segment")
+    arr["month"] = pd.to_datetime(arr["month"].astype(str).str[:10])
+    arr_months = sorted({pd.Timestamp(m) for m in arr["month"]}, reverse=True)
+    arr_month = st.sidebar.selectbox(
+        "ARR month / ARR 対象月",
+        arr_months,
+        index=arr_months.index(this_month) if this_month in arr_months else 0,
+        key="overview_arr_month",
+        format_func=lambda m: f"{pd.Timestamp(m):%Y-%m}",
+    )
+    arr_month = pd.Timestamp(arr_month)
+    mine = arr[arr["segment"] == segment]
+    chosen = mine[mine["month"] == arr_month]
+    before = mine[mine["month"] == arr_month - pd.offsets.MonthBegin(1)]
+    st.caption(
+        f"{arr_month:%Y-%m}: ARR at the month's end against the previous month's end (month)"
+        " and the same month's end a year earlier (TTM). NRR counts expansion; GRR does not."
+    )
+    cols = st.columns(4)
+    for i, (col, label) in enumerate(RETENTION):
+        value = chosen[col].iloc[0] if not chosen.empty else None
+        prior = before[col].iloc[0] if not before.empty else None
+        change = kit.delta(value, prior, "pct")
+        with cols[i]:
+            st.metric(
+                label,
+                kit.pct(value),
+                delta=change,
+                delta_color="off" if change == "±0" else "normal",
+                delta_arrow="off" if change == "±0" else "auto",
+                help="vs the month before; – when there was no ARR to retain",
+                border=True,
+            )
+    shown = arr[arr["month"] == arr_month]
+    shown = shown if segment == "all" else shown[shown["segment"] == segment]
+    order = {s: i for i, s in enumerate(seg_options)}
+    shown = shown.sort_values("segment", key=lambda c: c.map(order))
+    st.altair_chart(waterfall(shown), width="content")
+    left, right = st.columns(2)
+    left.altair_chart(
+        kit.trend_chart(mine, "month", "nrr_ttm", "ratio", "NRR (TTM)"), width="stretch"
+    )
+    right.altair_chart(
+        kit.trend_chart(mine, "month", "grr_ttm", "ratio", "GRR (TTM)"), width="stretch"
+    )
+    with st.expander("ARR movements table / ARR推移"):
+        kit.table(
+            mine.assign(month=mine["month"].dt.strftime("%Y-%m")), f"arr_movements_{segment}.csv"
+        )
+
 st.subheader("Monthly trend")
 trend_cols = [
     # column, title, kind of number (page_kit.AXIS_FORMAT)
@@ -173,4 +310,7 @@ if {"ctas_raised", "ctas_won"} <= set(kpi.columns):
 with st.expander("Monthly KPI table"):
     shown = kpi.assign(month=kpi["month"].dt.strftime("%Y-%m"))
     kit.table(shown, f"kpi_monthly_{segment}.csv")
-kit.caption_source("marts.mart_kpi_monthly")
+kit.caption_source(
+    "marts.mart_kpi_monthly",
+    *(["marts.mart_arr_movements"] if kit.has("marts.mart_arr_movements") else []),
+)

@@ -46,6 +46,7 @@
     [ref('mart_cta_effectiveness'), 'cta_type', 'cta_type'],
     [ref('mart_cta_effectiveness'), 'direction', 'cta_direction'],
     [ref('mart_kpi_monthly'), 'segment', 'segment'],
+    [ref('mart_arr_movements'), 'segment', 'segment'],
     [ref('mart_health_calibration'), 'health_tier', 'health_tier'],
     [ref('fct_tickets'), 'priority', 'ticket_priority'],
     [ref('fct_tickets'), 'status', 'ticket_status'],
