@@ -18,7 +18,7 @@ from datetime import datetime
 
 from dagster_project.config import Settings
 from dagster_project.notify import queue as queueing  # the module; its function is queueing.queue
-from dagster_project.notify.send import DEFAULT_LIMIT, SendResult, send
+from dagster_project.notify.send import DEFAULT_LIMIT, SendResult, send, smtp_settings
 
 SEND_ENV = "CSWH_NOTIFY_SEND"
 
@@ -51,6 +51,8 @@ def notify(
 ) -> NotifyResult:
     """Queue the latest publish's messages; with ``do_send`` also send what is due."""
     settings = settings or Settings.from_env()
+    if do_send:
+        smtp_settings(smtp_url)  # a wrong or missing URL is refused before anything is done
     queued = queueing.queue(settings.serving, settings.app_db, now=now)
     sent = None
     if do_send:
