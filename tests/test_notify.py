@@ -231,6 +231,17 @@ def test_the_digest_of_one_csm_lists_exactly_that_csm_s_ctas(published, tmp_path
     digests = {m.csm: m for m in outbox.read(settings.app_db, kinds=["csm_digest"])}
     listed = set(re.findall(r"cta_id: (\w+)", digests[csm].body))
     assert listed == mine
+    overdue = {
+        r[0]
+        for r in query(
+            serving,
+            "select cta_id from marts.fct_cta_candidates where owner = ? and status = 'open' "
+            "and due_on < ?",
+            [csm, d],
+        )
+    }
+    section = digests[csm].body.split("■ 期限を過ぎたCTA")[1].split("■")[0]
+    assert set(re.findall(r"cta_id: (\w+)", section)) == overdue
     assert digests[csm].status == "sent" and digests[csm].recipients == "csm1@example.jp"
     others = [m for name, m in digests.items() if name != csm]
     assert all(

@@ -7,14 +7,16 @@ not a seed: the people and addresses of one company's team, not a business rule,
 something to commit. Without a directory (the demo) the digests are still queued, to be read
 on the Outbox page, but ``suppressed`` with the reason "no e-mail address".
 
-- ``csm_digest``, one per CSM and D (skipped when it would be empty): open CTAs the latest
-  run raised for the CSM (``raised_as_of = D``), open CTAs due on D and overdue (``due_on < D``),
+- ``csm_digest``, one per CSM and D (skipped when it would be empty): open CTAs due on D, overdue
+  (``due_on < D``), and the other open CTAs the latest run raised (``raised_as_of = D``; each
+  CTA in one section, so a first run's old CTAs show as overdue rather than new),
   the CSM's accounts whose tier fell between the two latest health snapshots (tier order:
   ``min_score`` of seed health_tiers; the effective tier where the mart has it), and health
   overrides about to expire (``marts.fct_health_overrides.is_expiring_soon``; the section is
   left out, and a note says so, while the serving copy has no such mart).
 - ``manager_digest``, one per manager and week (the Monday of D's week): the latest month of
-  ``mart_kpi_monthly``, every segment, with open and overdue CTAs now.
+  ``mart_kpi_monthly``, every segment, with NRR and GRR (monthly and trailing twelve months) of
+  ``mart_arr_movements`` where the serving copy has it, and open and overdue CTAs now.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ from dagster_project.notify.render import Templates
 
 STAFF_ENV = "CSWH_NOTIFY_STAFF"
 STAFF_ROLES = ("csm", "manager")
+RETENTION_COLUMNS = ("nrr", "grr", "nrr_ttm", "grr_ttm")
 NO_ADDRESS = f"no e-mail address for {{name}} in the staff directory (${STAFF_ENV})"
 
 
@@ -148,9 +151,9 @@ def csm_digests(
         con,
         "select c.cta_id, c.account_id, a.account_name, c.cta_type, c.priority, c.status, "
         "c.triggered_on, c.due_on, c.reason, c.owner, "
-        f"case when c.status = 'open' and {new} then 'new' "
-        "when c.status = 'open' and c.due_on = ? then 'due_today' "
-        "when c.status = 'open' and c.due_on < ? then 'overdue' end as section "
+        "case when c.status = 'open' and c.due_on = ? then 'due_today' "
+        "when c.status = 'open' and c.due_on < ? then 'overdue' "
+        f"when c.status = 'open' and {new} then 'new' end as section "
         "from marts.fct_cta_candidates c "
         "left join marts.dim_accounts a on a.account_id = c.account_id "
         "where c.owner is not null order by c.due_on, c.cta_id",
@@ -209,6 +212,23 @@ def manager_digests(
         "from marts.fct_cta_candidates",
         [d],
     )[0]
+    retention = {}
+    if all(
+        has_column(con, "marts", "mart_arr_movements", c) for c in RETENTION_COLUMNS
+    ):  # contract section 12; another part of the project builds it
+        retention = {
+            (r["month"], r["segment"]): r
+            for r in rows(
+                con,
+                f"select month, segment, {', '.join(RETENTION_COLUMNS)} "
+                "from marts.mart_arr_movements where month = ?",
+                [kpis[0]["month"] if kpis else d],
+            )
+        }
+    else:
+        notes.append("manager_digest: no marts.mart_arr_movements; NRR and GRR are left out")
+    for k in kpis:
+        k["retention"] = retention.get((k["month"], k["segment"]))
     context = {"as_of": d, "week": week, "kpis": kpis, **ctas}
     rendered = templates.digest("manager_digest", context)
     return [
