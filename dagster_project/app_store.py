@@ -70,6 +70,31 @@ TABLES: dict[str, StoreTable] = {
     )
 }
 
+# Not a landing-zone entity, so not in TABLES: the outbox of automated e-mails and digests
+# (dagster_project/notify owns its logic; this is only its table, created with the others).
+# One row per message, its id a hash of what it is about, so a rerun never queues it twice.
+# status: queued -> sending (claimed by one sender) -> sent | failed (retried after
+# next_attempt_at); suppressed (opted out, no address) and held (by a person) are not sent.
+OUTBOX_DDL = """create table if not exists outbox (
+    message_id text primary key,
+    kind text not null,
+    recipients text not null,
+    subject text not null,
+    body text not null,
+    status text not null,
+    attempts integer not null default 0,
+    last_error text,
+    next_attempt_at text,
+    sent_at text,
+    suppressed_reason text,
+    created_at text not null,
+    about_date text,
+    cta_id text,
+    account_id text,
+    csm text,
+    claimed_at text
+)"""
+
 SCHEMA = pa.schema(
     [
         ("cta_id", pa.string()),
@@ -133,6 +158,7 @@ def init_store(path: Path | str | None = None) -> Path:
                 if con.execute("pragma journal_mode").fetchone()[0].lower() != "wal":
                     con.execute("pragma journal_mode = wal")
                 con.execute("pragma synchronous = normal")
+                con.execute(OUTBOX_DDL)
                 for table in TABLES.values():
                     con.execute(_ddl(table))
                     have = {r[1] for r in con.execute(f"pragma table_info({table.name})")}
@@ -303,6 +329,18 @@ def record_pulse(
             "note": note,
         },
     )
+
+
+def record_opt_out(
+    email: str, *, path: Path | str | None = None, opted_out_at: datetime | None = None
+) -> dict:
+    """Record that ``email`` wants no automated e-mail (cs_inputs/opt_outs) and return the
+    record; an address already opted out keeps its first record (returned as stored)."""
+    email = (email or "").strip().lower()
+    for row in read_rows("opt_outs", path):
+        if (row["email"] or "").strip().lower() == email:
+            return {k: v for k, v in row.items() if k != "_rowid"}
+    return _insert(path, "opt_outs", {"email": email, "opted_out_at": opted_out_at})
 
 
 def read_rows(

@@ -70,6 +70,13 @@ def _parser() -> argparse.ArgumentParser:
         help=f"run one source system and what depends on it ({', '.join(SOURCES)})",
     )
 
+    n = sub.add_parser(
+        "notify", help="queue the automated e-mails and digests of the latest publish (outbox)"
+    )
+    _path_flags(n)
+    n.add_argument("--send", action="store_true", help="also send what is queued ($CSWH_SMTP_URL)")
+    n.add_argument("--max", type=int, default=200, help="messages sent per run (default 200)")
+
     d = sub.add_parser("dashboard", help="the Streamlit app on the serving copy")
     _path_flags(d)
     d.add_argument("--port", type=int, default=8501)
@@ -210,6 +217,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     return EXIT_OK if outcome.published else EXIT_NOT_PUBLISHED
 
 
+def cmd_notify(args: argparse.Namespace) -> int:
+    settings = _apply_flags(args)
+    from dagster_project.notify import notify
+
+    if args.max < 1:
+        raise UsageError("--max must be at least 1")
+    try:
+        result = notify(settings, do_send=args.send, limit=args.max)
+    except (FileNotFoundError, ValueError) as exc:  # no publish yet, SMTP URL, staff file
+        raise UsageError(str(exc)) from None
+    print(result.summary())
+    return EXIT_OK
+
+
 def cmd_ui(args: argparse.Namespace) -> int:
     settings = _apply_flags(args)
     os.environ["DAGSTER_HOME"] = str(_dagster_home(settings))
@@ -278,6 +299,7 @@ COMMANDS = {
     "docs": cmd_docs,
     "prepare": cmd_prepare,
     "dbt-sources": cmd_dbt_sources,
+    "notify": cmd_notify,
     "metrics": cmd_metrics,
 }
 

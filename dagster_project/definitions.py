@@ -8,6 +8,7 @@ from dagster_project.automation import build_landing_zone_sensor, build_schedule
 from dagster_project.config import Settings
 from dagster_project.extract.assets import extract_assets
 from dagster_project.freshness import build_freshness_checks
+from dagster_project.notify.asset import build_outbox_asset
 from dagster_project.publish import build_publish_asset
 from dagster_project.quality import build_data_docs_asset, build_quality_checks
 from dagster_project.resources import AppStore, LandingZone, ServingCopy, Warehouse
@@ -24,7 +25,9 @@ settings = Settings.from_env()
 publish_asset = build_publish_asset([k for k in dbt_models.keys if k.path[0] == "marts"])
 # After every publish, however the run started (CLI, UI, schedule, sensor).
 data_docs_asset = build_data_docs_asset(publish_asset.key)
-all_assets = [*extract_assets, dbt_models, publish_asset, data_docs_asset]
+# The outbox follows the publish too: it queues (and sends where CSWH_NOTIFY_SEND=1).
+outbox_asset = build_outbox_asset(publish_asset.key)
+all_assets = [*extract_assets, dbt_models, publish_asset, data_docs_asset, outbox_asset]
 # Great Expectations suites on every raw table and contract mart; critical ones block publish.
 quality_checks = build_quality_checks([key for a in all_assets for key in a.keys])
 

@@ -74,6 +74,14 @@ PAGES: tuple[PageSpec, ...] = (
         ("marts.mart_cta_effectiveness",),
     ),
     PageSpec(
+        "CSMs",
+        "outbox.py",
+        "Outbox",
+        ":material/outbox:",
+        "outbox",
+        ("marts.dim_accounts",),  # account names beside the ids the outbox keeps
+    ),
+    PageSpec(
         "Auditors",
         "data_quality.py",
         "Data quality",
