@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -70,11 +71,12 @@ class Selection:
     seeds: list[str]  # the changed seeds that feed a compared mart
     models: list[str]  # the models rebuilt on each side
     inert: list[str] = field(default_factory=list)  # changed seeds that feed none
+    seed_tests: list[str] = field(default_factory=list)  # dbt tests reading only seeds
 
 
-def _graph() -> tuple[dict, dict]:
+def _graph() -> tuple[dict, dict, dict]:
     manifest = json.loads((DBT_PROJECT_DIR / "target" / "manifest.json").read_text())
-    return manifest["child_map"], manifest["parent_map"]
+    return manifest["child_map"], manifest["parent_map"], manifest["nodes"]
 
 
 def _closure(start: Iterable[str], edges: dict[str, list[str]]) -> set[str]:
@@ -90,7 +92,7 @@ def _closure(start: Iterable[str], edges: dict[str, list[str]]) -> set[str]:
 def selection(seeds: Iterable[str]) -> Selection:
     """The models to rebuild: downstream of the changed seeds or of the ledger's evaluation
     dates, and upstream of (or one of) the compared marts."""
-    children, parents = _graph()
+    children, parents, nodes = _graph()
     model = "model.cswh."
     feeding = {model + m for m in COMPARED_MARTS}
     feeding |= _closure(feeding, parents)
@@ -100,7 +102,15 @@ def selection(seeds: Iterable[str]) -> Selection:
     below = _closure([f"seed.cswh.{s}" for s in used] + [model + LEDGER_DATES], children)
     below.add(model + LEDGER_DATES)
     models = sorted(n.removeprefix(model) for n in below & feeding if n.startswith(model))
-    return Selection(used, models, inert)
+    # the seeds' own tests (singular or generic) that read seeds only, at least a changed one
+    changed = {f"seed.cswh.{s}" for s in used}
+    tests = sorted(
+        nodes[t]["name"]
+        for seed in changed
+        for t in children.get(seed, [])
+        if t.startswith("test.") and all(p.startswith("seed.") for p in parents.get(t, []))
+    )
+    return Selection(used, models, inert, sorted(set(tests)))
 
 
 # -- the scratch project and copy -------------------------------------------------------------
@@ -176,16 +186,24 @@ def replay_context(scratch: Path) -> object:
         con.close()
 
 
-def run_dbt(shell: Path, scratch: Path, args: list[str]) -> None:
-    env = {**os.environ, **NO_TELEMETRY, "CSWH_WAREHOUSE": str(scratch)}
+def run_dbt(shell: Path, scratch: Path, args: list[str], seeds_only: bool = False) -> None:
+    """dbt on the scratch copy. With ``seeds_only`` (the proposed seeds and their tests), a
+    failing test is the proposal's fault: a ChangeError naming it, not a BuildError."""
+    env = {**os.environ, **NO_TELEMETRY, "CSWH_WAREHOUSE": str(scratch), "DBT_USE_COLORS": "false"}
     cmd = [executable("dbt"), *args, "--project-dir", str(shell), "--profiles-dir", str(shell)]
     proc = subprocess.run(cmd, env=env, cwd=shell, capture_output=True, text=True)
-    if proc.returncode != 0:
-        lines = [ln for ln in proc.stdout.splitlines() if "ERROR" in ln or "FAIL" in ln]
-        detail = "\n".join(lines[-15:]) or proc.stdout[-3000:] or proc.stderr[-3000:]
-        raise BuildError(
-            f"dbt {args[0]} failed on the scratch copy (log: {shell / 'logs' / 'dbt.log'}):\n{detail}"
-        )
+    if proc.returncode == 0:
+        return
+    # dbt's lines start with a time of day: "15:23:07  Failure in test ..."
+    out = [re.sub(r"^\d\d:\d\d:\d\d\s+", "", ln).strip() for ln in proc.stdout.splitlines()]
+    failed = [ln for ln in out if ln.startswith("Failure in test")]
+    if seeds_only and failed:
+        raise ChangeError("the proposed seeds fail their dbt tests: " + "; ".join(failed))
+    lines = [ln for ln in out if "ERROR" in ln or "FAIL" in ln]
+    detail = "\n".join(lines[-15:]) or proc.stdout[-3000:] or proc.stderr[-3000:]
+    raise BuildError(
+        f"dbt {args[0]} failed on the scratch copy (log: {shell / 'logs' / 'dbt.log'}):\n{detail}"
+    )
 
 
 # -- what each side yields ---------------------------------------------------------------------
@@ -264,9 +282,9 @@ COMPARE = {
     "ctas_by_rule": """
         select
             cta_type,
-            sum(ctas_now) as ctas_now,
-            sum(ctas_proposed) as ctas_proposed,
-            sum(ctas_proposed) - sum(ctas_now) as ctas_change
+            cast(sum(ctas_now) as bigint) as ctas_now,
+            cast(sum(ctas_proposed) as bigint) as ctas_proposed,
+            cast(sum(ctas_proposed) - sum(ctas_now) as bigint) as ctas_change
         from ctas_by_week
         group by cta_type
         order by cta_type
@@ -359,7 +377,8 @@ def compare(
                     if picked.seeds:
                         # the seeds, with the tests of their yml that read them alone
                         run_dbt(shell, scratch, ["build", "--select", *picked.seeds,
-                                                 "--indirect-selection", "cautious"])  # fmt: skip
+                                                 *picked.seed_tests, "--indirect-selection",
+                                                 "empty"], seeds_only=True)  # fmt: skip
                     run_dbt(shell, scratch, ["run", "--select", *picked.models])
                     capture(result, scratch, side)
                     seconds[side] = time.perf_counter() - t

@@ -88,7 +88,7 @@ def normalise(value: str, column_type: str, where: str) -> str | None:
         if kind == "date":
             return date.fromisoformat(text).isoformat()
     except ValueError:
-        raise ChangeError(f"{where}: {value!r} is not a {kind} value") from None
+        raise ChangeError(f"{where}: {value!r} is not of type {kind}") from None
     return value
 
 
