@@ -144,17 +144,23 @@ def prepare_shell(shell: Path, seed_set: SeedSet, written: dict[str, Rows]) -> N
             _link(seeds / source.name, source)
 
 
-def copy_warehouse(warehouse: Path, scratch: Path) -> None:
+def copy_warehouse(warehouse: Path, scratch: Path, progress: Callable[[str], None] = print) -> None:
     """A consistent copy of the warehouse file (and a pending write-ahead log), taken while
     holding the warehouse's lock, so no run writes it meanwhile (a run waits for us)."""
     scratch.parent.mkdir(parents=True, exist_ok=True)
     for stale in (scratch, Path(f"{scratch}.wal")):
         stale.unlink(missing_ok=True)
-    with WarehouseLock(warehouse):
+    lock = WarehouseLock(warehouse)
+    if not lock.acquire(blocking=False):
+        progress("a pipeline run holds the warehouse: waiting for it to finish ...")
+        lock.acquire()
+    try:
         shutil.copyfile(warehouse, scratch)
         wal = Path(f"{warehouse}.wal")
         if wal.exists():
             shutil.copyfile(wal, f"{scratch}.wal")
+    finally:
+        lock.release()
 
 
 def replay_context(scratch: Path) -> object:
@@ -359,7 +365,7 @@ def compare(
     with WarehouseLock(folder / "whatif.duckdb"):  # one what-if at a time per folder
         t = time.perf_counter()
         progress(f"copying the warehouse to {scratch} ...")
-        copy_warehouse(warehouse, scratch)
+        copy_warehouse(warehouse, scratch, progress)
         seconds["copy"] = time.perf_counter() - t
         try:
             as_of = replay_context(scratch)
