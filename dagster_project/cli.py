@@ -77,6 +77,30 @@ def _parser() -> argparse.ArgumentParser:
     n.add_argument("--send", action="store_true", help="also send what is queued ($CSWH_SMTP_URL)")
     n.add_argument("--max", type=int, default=200, help="messages sent per run (default 200)")
 
+    w = sub.add_parser(
+        "whatif",
+        help="compare the health and CTA outcome of changed seed values with today's",
+        description="Rebuilds the health and CTA models on a scratch copy of the warehouse with "
+        "changed seed values and writes the comparison to $CSWH_WHATIF_DIR/latest.duckdb "
+        "(default data/whatif); the warehouse and the serving copy are not touched.",
+    )
+    what = w.add_mutually_exclusive_group(required=True)
+    what.add_argument(
+        "--seeds",
+        type=Path,
+        metavar="DIR",
+        help="CSV files named like dbt/seeds/*.csv: each row (by the seed's key) replaces "
+        "the values of the columns the file has",
+    )
+    what.add_argument(
+        "--set",
+        dest="set_values",
+        action="append",
+        metavar="SEED.KEY.COLUMN=VALUE",
+        help="one changed value, e.g. health_metrics.wau_rate.green_at=0.5 (repeatable)",
+    )
+    w.add_argument("--warehouse", type=Path, help="working DuckDB file (env CSWH_WAREHOUSE)")
+
     d = sub.add_parser("dashboard", help="the Streamlit app on the serving copy")
     _path_flags(d)
     d.add_argument("--port", type=int, default=8501)
@@ -268,6 +292,32 @@ def cmd_docs(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_whatif(args: argparse.Namespace) -> int:
+    settings = _apply_flags(args)
+    from dagster_project import whatif
+
+    try:  # every change is checked before anything runs
+        seed_set = whatif.SeedSet()
+        if args.seeds is not None:
+            changes = seed_set.parse_dir(args.seeds)
+        else:
+            changes = [seed_set.parse_set(expression) for expression in args.set_values]
+        seed_set.proposed(changes)
+        ensure_manifest()
+        outcome = whatif.compare(
+            seed_set, changes, settings.warehouse, progress=lambda s: print(s, flush=True)
+        )
+    except whatif.ChangeError as exc:
+        raise UsageError(str(exc)) from None
+    except whatif.BuildError as exc:
+        print(f"cswh whatif: {exc}", file=sys.stderr)
+        return 1
+    print(outcome.summary)
+    took = ", ".join(f"{k} {v:.0f} s" for k, v in outcome.seconds.items() if k != "total")
+    print(f"comparison written to {outcome.path} in {outcome.seconds['total']:.0f} s ({took})")
+    return EXIT_OK
+
+
 def cmd_metrics(args: argparse.Namespace) -> int:
     settings = _apply_flags(args)
     from dagster_project import metrics
@@ -301,6 +351,7 @@ COMMANDS = {
     "dbt-sources": cmd_dbt_sources,
     "notify": cmd_notify,
     "metrics": cmd_metrics,
+    "whatif": cmd_whatif,
 }
 
 

@@ -50,6 +50,14 @@ PAGES: tuple[PageSpec, ...] = (
         ("marts.mart_health_calibration",),
     ),
     PageSpec(
+        "Managers",
+        "whatif.py",
+        "What-if",
+        ":material/science:",
+        "whatif",
+        ("marts.fct_account_health",),
+    ),
+    PageSpec(
         "CSMs",
         "account_360.py",
         "Account 360",
