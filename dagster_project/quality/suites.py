@@ -612,6 +612,7 @@ def mart_suites() -> list[Suite]:
     )
     _in_seed(s, CRITICAL, "cta_type", "cta_rules")
     _in_seed(s, CRITICAL, "reason_code", "close_reasons")
+    _in_seed(s, CRITICAL, "outcome", "close_reasons")
     _between(s, CRITICAL, ["share_of_outcome"], 0, 1, rates)
     _between(s, WARNING, ["ctas", "outcome_ctas"], 0, None, "never negative")
     _at_most(s, CRITICAL, "ctas", "outcome_ctas")
