@@ -30,11 +30,24 @@ new_dates as (
     {% endif %}
 ),
 
--- the latest snapshot date, when it is not new: evaluated before (D unchanged since then)
-recheck_date as (
+latest_date as (
     select max(snapshot_date) as snapshot_date
     from snapshot_dates
-    having count(*) > 0 and not exists (select 1 from new_dates)
+),
+
+new_date_count as (
+    select count(*) as new_dates
+    from new_dates
+),
+
+-- the latest snapshot date, when it is not new: evaluated before (D unchanged since then)
+recheck_date as (
+    select latest_date.snapshot_date
+    from latest_date
+    cross join new_date_count
+    where
+        latest_date.snapshot_date is not null
+        and new_date_count.new_dates = 0
 ),
 
 final as (
