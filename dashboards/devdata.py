@@ -69,6 +69,27 @@ def _load_seeds(con: duckdb.DuckDBPyConnection) -> None:
         )
 
 
+def _latest_outcome(status: str, n: int, as_of: date) -> tuple:
+    """(latest_outcome, close_reason_code, snooze_until) of the n-th CTA with this status
+    (section 11): a done CTA won, contacted or lost (with a reason), a dismissed one with a
+    reason, a snoozed one until a day after D. Drawn from n, not from the page's random
+    stream, so the other values of the copy stay as they were."""
+    reasons = {o: [r["reason_code"] for r in read_seed("close_reasons") if r["outcome"] == o]
+               for o in ("lost", "dismissed")}  # fmt: skip
+    if status == "done":
+        outcome = ("won", "contacted", "lost")[n % 3]
+        return (
+            outcome,
+            reasons["lost"][n % len(reasons["lost"])] if outcome == "lost" else None,
+            None,
+        )
+    if status == "dismissed":
+        return status, reasons["dismissed"][n % len(reasons["dismissed"])], None
+    if status == "snoozed":
+        return status, None, as_of + timedelta(days=1 + n % 14)
+    return None, None, None
+
+
 def build(path: Path, accounts: int = 30, seed: int = 1, as_of: date = date(2026, 10, 31)) -> Path:
     rnd = random.Random(seed)
     path.unlink(missing_ok=True)
@@ -182,16 +203,17 @@ def build(path: Path, accounts: int = 30, seed: int = 1, as_of: date = date(2026
              f"{cta_type}: 値 {n % 10 / 10:.1f} がしきい値 0.8 を超えました", n % 10 / 10, 0.8,
              priority, role, acc[6] if role == "csm" else None, playbook,
              triggered + timedelta(days=cfg.sla_days[playbook]), status,
-             f"run-{triggered:%Y%m%d}", triggered, acc[5])
+             f"run-{triggered:%Y%m%d}", triggered, acc[5], *_latest_outcome(status, n, as_of))
         )  # fmt: skip
     con.execute(
         "create table marts.fct_cta_candidates (cta_id varchar, account_id varchar,"
         " cta_type varchar, direction varchar, triggered_on date, reason varchar,"
         " metric_value double, threshold double, priority varchar, owner_role varchar,"
         " owner varchar, playbook_id varchar, due_on date, status varchar,"
-        " raised_in_run_id varchar, raised_as_of date, segment varchar)"
+        " raised_in_run_id varchar, raised_as_of date, segment varchar,"
+        " latest_outcome varchar, close_reason_code varchar, snooze_until date)"
     )
-    con.executemany(f"insert into marts.fct_cta_candidates values ({', '.join('?' * 17)})", ctas)
+    con.executemany(f"insert into marts.fct_cta_candidates values ({', '.join('?' * 20)})", ctas)
 
     # About a thousand customers, so the charts meet four-digit numbers. Health stocks are
     # unknown (null) before the first snapshot's month, reaction_rate before July 2025.

@@ -231,8 +231,10 @@ def test_outcome_recorded_in_the_browser_reaches_the_store(server, page) -> None
     }
     assert open_ids, "the tiny zone raises open CTAs"
     visit(page, url(server, "ctas"))
+    # the outcome sits above the form (the form's reason and snooze fields follow it)
+    page.locator('[data-testid="stRadio"]').get_by_text("成約 (won)").click()
+    settle(page)
     form = page.locator('[data-testid="stForm"]')
-    form.get_by_text("成約 (won)").click()
     form.get_by_label("Note / メモ").fill("ブラウザから記録")
     form.get_by_label("Recorded by / 記録者").fill("browser-test")
     form.get_by_role("button", name=re.compile("Record")).click()

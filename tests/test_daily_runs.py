@@ -6,7 +6,8 @@ every morning, on the tiny generated landing zone.
     R2  D+1 = Wednesday 2026-10-21
         + a late delivery: three urgent tickets created 2026-10-15 (inside grid day 10-18)
     R3  the next Sunday, 2026-10-25 (a grid day)
-    R4  the same D with a changed health seed (CS Ops moved a threshold)
+    R4  the same D with a changed health seed (CS Ops moved a threshold): no new date, so
+        the latest evaluated date is rechecked (which rules still hold there)
     R5  `cswh run --full-refresh` at the same D, original seeds
     R6  `cswh run --full-refresh` again
 
@@ -25,6 +26,7 @@ import duckdb
 import pytest
 
 from dagster_project.config import DBT_PROJECT_DIR
+from dagster_project.seeds import read_seed
 from tests.support import cswh_env, run_cswh
 
 pytestmark = pytest.mark.slow
@@ -75,6 +77,9 @@ def _published(serving: Path) -> dict:
         "ctas": {r["cta_id"]: r for r in _rows(serving, "select * from marts.fct_cta_candidates")},
         "orphans": _rows(serving, "select * from dq.orphaned_cta_outcomes"),
         "publish_log": _rows(serving, "select * from dq.publish_log order by published_at"),
+        "tickets": _rows(
+            serving, "select account_id, created_on, is_high_priority from marts.fct_tickets"
+        ),
     }
 
 
@@ -252,6 +257,71 @@ def test_an_outcome_recorded_on_d_sets_the_status_on_d_plus_1(runs) -> None:
     assert runs["r2"]["ctas"][won]["status"] == "done"
     assert runs["r2"]["ctas"][won]["latest_outcome"] == "won"
     assert runs["r3"]["ctas"][won]["status"] == "done"
+
+
+def _surging(published: dict, day: date) -> set[str]:
+    """Accounts whose tickets meet ticket_surge at ``day`` (seed cta_rules: >= threshold high
+    or urgent, or >= threshold_2 of any priority, created in the window_days up to it),
+    counted from the published tickets: an oracle beside the rule's SQL."""
+    (rule,) = [r for r in read_seed("cta_rules") if r["cta_type"] == "ticket_surge"]
+    first = day - timedelta(days=int(rule["window_days"]) - 1)
+    counts: dict[str, list[int]] = {}
+    for t in published["tickets"]:
+        if t["account_id"] and first <= t["created_on"] <= day:
+            n = counts.setdefault(t["account_id"], [0, 0])
+            n[0] += bool(t["is_high_priority"])
+            n[1] += 1
+    return {
+        a
+        for a, (high, every) in counts.items()
+        if high >= float(rule["threshold"]) or every >= float(rule["threshold_2"])
+    }
+
+
+def test_an_auto_resolve_cta_resolves_when_its_rule_stops_holding(runs) -> None:
+    """Section 11: ticket_surge (auto_resolve) is resolved when, with no outcome, its rule no
+    longer holds at the latest evaluated date; R4 runs at R3's D again (a recheck) and must
+    see the same. nps_detractor (auto_resolve false) is never resolved."""
+    auto = {r["cta_type"] for r in read_seed("cta_rules") if r["auto_resolve"] == "true"}
+    assert auto == {"ticket_surge", "champion_inactive", "shared_id_suspected"}
+    for run in ("r1", "r3", "r4"):
+        ctas = runs[run]["ctas"].values()
+        latest = {c["latest_evaluated_on"] for c in ctas}
+        assert len(latest) == 1
+        (day,) = latest
+        assert day == (D if run == "r1" else SUNDAY), run
+        surging = _surging(runs[run], day)
+        surges = [
+            c for c in ctas if c["cta_type"] == "ticket_surge" and c["is_rule_holding"] is not None
+        ]
+        assert surges, run
+        assert {c["account_id"] for c in surges if c["is_rule_holding"]} == {
+            c["account_id"] for c in surges if c["account_id"] in surging
+        }, run
+        for c in ctas:
+            waiting = c["latest_outcome"] is None and c["triggered_on"] > day - timedelta(days=30)
+            should = waiting and c["cta_type"] in auto and c["is_rule_holding"] is False
+            assert (c["status"] == "resolved") == should, (run, c["cta_type"], c["status"])
+    # the late tickets (R2) raised a surge at R3's date: it holds there, also when rechecked
+    late = [
+        c
+        for c in runs["r4"]["ctas"].values()
+        if c["account_id"] == runs["late_account"]
+        and c["cta_type"] == "ticket_surge"
+        and c["triggered_on"] >= LATE_TICKETS_ON
+    ]
+    assert [(c["triggered_on"], c["is_rule_holding"], c["status"]) for c in late] == [
+        (SUNDAY, True, "open")
+    ]
+    # the recheck (R4: no new date) reads the same rules as R3's evaluation of that date
+    r3, r4 = runs["r3"]["ctas"], runs["r4"]["ctas"]
+    assert {
+        c: (r["status"], r["is_rule_holding"]) for c, r in r3.items() if r["cta_type"] in auto
+    } == {c: (r["status"], r["is_rule_holding"]) for c, r in r4.items() if r["cta_type"] in auto}
+    resolved = [
+        r for run in ("r1", "r3") for r in runs[run]["ctas"].values() if r["status"] == "resolved"
+    ]
+    assert resolved, "the tiny zone resolves some CTA whose condition healed"
 
 
 def test_grid_day_rows_stay_identical_when_d_moves(runs) -> None:

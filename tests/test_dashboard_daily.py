@@ -9,7 +9,7 @@ away, as an older serving copy would be.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pandas as pd
@@ -17,6 +17,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dagster_project import app_store
+from dagster_project.seeds import read_seed
 from tests.dashboard_support import (
     BEFORE_DAILY,
     columns_of,
@@ -357,6 +358,90 @@ def test_outcome_for_a_snoozed_cta_is_recorded(use, app_db) -> None:
     assert not at.exception and at.success, [e.value for e in at.error]
     rows = app_store.read_outcomes(app_db).to_pylist()
     assert [(r["cta_id"], r["outcome"]) for r in rows] == [(cta_id, "contacted")]
+
+
+def _record(at: AppTest) -> AppTest:
+    return next(b for b in at.button if b.label.startswith("Record")).click().run()
+
+
+@pytest.mark.parametrize("outcome", ["lost", "dismissed"])
+def test_a_closing_outcome_offers_its_reasons_and_needs_one(use, app_db, outcome) -> None:
+    use("dev")
+    reasons = [r["reason_code"] for r in read_seed("close_reasons") if r["outcome"] == outcome]
+    at = open_page("ctas")
+    assert not [s for s in at.selectbox if s.key == "outcome_reason"], "no reason for open"
+    at.radio(key="outcome_value").set_value(outcome).run()
+    reason = at.selectbox(key="outcome_reason")
+    # the seed's reasons for this outcome only, in its order, by their Japanese labels
+    assert [_code(o) for o in reason.options] == reasons
+    assert all(o.split(" (")[0] != code for o, code in zip(reason.options, reasons, strict=True))
+    assert reason.value is None, "no reason is chosen for the user"
+    at.text_input(key="outcome_by").input("apptest")
+    _record(at)
+    assert not at.success and any("reason_code: required" in e.value for e in at.error)
+    assert app_store.read_outcomes(app_db).num_rows == 0, "nothing is written on error"
+    cta_id = at.selectbox(key="outcome_cta").value
+    at.selectbox(key="outcome_reason").set_value(reasons[-1])
+    at.text_input(key="outcome_by").input("apptest")
+    _record(at)
+    assert not at.exception and at.success, [e.value for e in at.error]
+    rows = app_store.read_outcomes(app_db).to_pylist()
+    assert [(r["cta_id"], r["outcome"], r["reason_code"]) for r in rows] == [
+        (cta_id, outcome, reasons[-1])
+    ]
+
+
+def test_a_snooze_defaults_to_14_days_and_keeps_its_date(use, app_db) -> None:
+    use("dev")
+    at = open_page("ctas")
+    at.radio(key="outcome_value").set_value("snoozed").run()
+    assert not [s for s in at.selectbox if s.key == "outcome_reason"]
+    today = app_store.now_jst().date()
+    until = at.date_input(key="outcome_snooze_until")
+    assert until.value == today + timedelta(days=14)
+    cta_id = at.selectbox(key="outcome_cta").value
+    at.date_input(key="outcome_snooze_until").set_value(today + timedelta(days=30))
+    at.text_input(key="outcome_by").input("apptest")
+    _record(at)
+    assert not at.exception and at.success, [e.value for e in at.error]
+    rows = app_store.read_outcomes(app_db).to_pylist()
+    assert [(r["cta_id"], r["outcome"], r["snooze_until"]) for r in rows] == [
+        (cta_id, "snoozed", today + timedelta(days=30))
+    ]
+    # a snooze that ends on or before the day it is recorded is refused, nothing written
+    at.radio(key="outcome_value").set_value("snoozed").run()
+    at.date_input(key="outcome_snooze_until").set_value(today)
+    at.text_input(key="outcome_by").input("apptest")
+    _record(at)
+    assert any("snooze_until: must be after" in e.value for e in at.error)
+    assert app_store.read_outcomes(app_db).num_rows == 1
+
+
+def test_the_queue_shows_the_close_reason_and_the_snooze_end(use) -> None:
+    serving = use("dev")
+    expected = dict(
+        query(
+            serving,
+            "select cta_id, snooze_until from marts.fct_cta_candidates where status = 'snoozed'",
+        )
+    )
+    assert expected and all(expected.values())
+    at = open_page("ctas")
+    at.multiselect(key="cta_status").set_value(["snoozed"]).run()
+    shown = queue(at)
+    assert {r.cta_id: pd.Timestamp(r.snooze_until).date() for r in shown.itertuples()} == expected
+    reasons = dict(
+        query(
+            serving,
+            "select cta_id, close_reason_code from marts.fct_cta_candidates"
+            " where status = 'dismissed'",
+        )
+    )
+    assert reasons and all(reasons.values())
+    at.multiselect(key="cta_status").set_value(["dismissed"]).run()
+    shown = queue(at)
+    # shown by its Japanese label with the code beside it
+    assert {r.cta_id: _code(r.close_reason_code) for r in shown.itertuples()} == reasons
 
 
 # --- Data quality: orphaned outcomes, seed version per publication -----------------------------

@@ -22,6 +22,7 @@ WITH_AS_OF = (
     "mart_kpi_monthly",
     "mart_health_calibration",
     "mart_cta_effectiveness",
+    "mart_cta_close_reasons",
 )
 
 

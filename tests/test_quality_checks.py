@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import dagster as dg
+
+from dagster_project.sources import ENTITIES
 import duckdb
 import pytest
 
@@ -74,7 +76,9 @@ def test_checks_cover_every_raw_table_and_mart() -> None:
     assets = {k.asset_key for k in keys}
     marts = {k.path[-1] for k in assets if k.path[0] == "marts"}
     assert marts == set(MART_TABLES)  # every mart with a suite is checked
-    assert len(assets - {k for k in assets if k.path[0] == "marts"}) == 14  # the raw tables
+    raw = {k.path[-1] for k in assets if k.path[0] == "raw"}
+    assert raw == {e.table for e in ENTITIES}  # every landing-zone entity's raw table
+    assert len(raw) == 17
     assert {k.name for k in keys} == {CRITICAL_CHECK, WARNING_CHECK}
     blocking = {s.key.name: s.blocking for c in checks for s in c.check_specs}
     assert blocking == {CRITICAL_CHECK: True, WARNING_CHECK: False}

@@ -25,6 +25,7 @@ from datetime import date, timedelta
 import duckdb
 import pytest
 
+from dagster_project.seeds import read_seed
 from tests import scenario_zone as z
 from tests.support import cswh_env, run_cswh
 
@@ -50,7 +51,9 @@ def score(value: float, red: float, green: float) -> float:
 
 
 # CTA outcomes recorded "elsewhere" (cta_actions source): the renewal CTA of ACC-FAIL was
-# contacted, then won (latest = won -> done); its ticket_surge CTA was dismissed.
+# contacted, then won (latest = won -> done); its ticket_surge CTA was dismissed (reason
+# already_handled); its nps_detractor CTA was snoozed until D (open again on D); ACC-NEAR's
+# renewal CTA was snoozed without a date (14 days after the day it was recorded).
 OUTCOMES = [
     (
         cta_id(FAIL, "renewal_low_consumption", days(-58)),
@@ -73,6 +76,22 @@ OUTCOMES = [
         "dismissed",
         None,
         "already_handled",
+    ),
+    (
+        cta_id(FAIL, "nps_detractor", days(-2)),
+        f"{days(-2)} 18:00:00",
+        "csm",
+        "snoozed",
+        "来週折り返し",
+        None,
+        D.isoformat(),
+    ),
+    (
+        cta_id(NEAR, "renewal_low_consumption", days(-2)),
+        f"{days(-1)} 09:00:00",
+        "inside_sales",
+        "snoozed",
+        None,
     ),
 ]
 
@@ -528,6 +547,42 @@ def test_status_and_stable_ids(ctas) -> None:
     assert status[(FAIL, "nps_detractor")] == "open"
     assert status[(FAIL, "engagement_gap")] == "expired"
     assert status[(TECH, "renewal_low_consumption")] == "open"
-    assert status[(NEAR, "renewal_low_consumption")] == "open"
+    # section 11: snoozed while D < snooze_until (given, or 14 days after the day recorded),
+    # then open again; a dismissed CTA keeps its close reason
+    by_key = {(c["account_id"], c["cta_type"]): c for c in ctas}
+    assert status[(NEAR, "renewal_low_consumption")] == "snoozed"
+    assert by_key[(NEAR, "renewal_low_consumption")]["snooze_until"] == days(-1 + 14)
+    assert (by_key[(FAIL, "nps_detractor")]["latest_outcome"], status[(FAIL, "nps_detractor")]) == (
+        "snoozed",
+        "open",
+    )
+    assert by_key[(FAIL, "ticket_surge")]["close_reason_code"] == "already_handled"
     for c in ctas:
         assert c["cta_id"] == cta_id(c["account_id"], c["cta_type"], c["triggered_on"])
+
+
+def test_effectiveness_splits_dismissed_by_reason(serving) -> None:
+    counts = {
+        r["cta_type"]: r
+        for r in rows(serving, "select * from marts.mart_cta_effectiveness where raised > 0")
+    }
+    assert (counts["ticket_surge"]["dismissed_ctas"], counts["ticket_surge"]["lost"]) == (1, 0)
+    assert counts["renewal_low_consumption"]["snoozed_ctas"] == 1
+    assert sum(r["resolved_ctas"] for r in counts.values()) == 0
+    closed = rows(
+        serving,
+        "select cta_type, outcome, reason_code, ctas, outcome_ctas, share_of_outcome"
+        " from marts.mart_cta_close_reasons where ctas > 0",
+    )
+    assert closed == [
+        {
+            "cta_type": "ticket_surge",
+            "outcome": "dismissed",
+            "reason_code": "already_handled",
+            "ctas": 1,
+            "outcome_ctas": 1,
+            "share_of_outcome": 1.0,
+        }
+    ]
+    (pairs,) = serving.execute("select count(*) from marts.mart_cta_close_reasons").fetchone()
+    assert pairs == len(read_seed("cta_rules")) * len(read_seed("close_reasons")), "zeros included"

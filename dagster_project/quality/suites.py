@@ -466,6 +466,15 @@ def mart_suites() -> list[Suite]:
     _in_set(s, CRITICAL, "priority", CTA_PRIORITIES)
     _in_set(s, CRITICAL, "status", CTA_STATUSES)
     _in_seed(s, CRITICAL, "segment", "segments")
+    _in_seed(s, CRITICAL, "close_reason_code", "close_reasons", "reason_code")
+    s.rows(
+        CRITICAL,
+        "snoozed_until_a_later_day",
+        "select cta_id, status, snooze_until, as_of_date from {batch} "
+        "where status = 'snoozed' and not coalesce(snooze_until > as_of_date, false)",
+        "a CTA is snoozed only while D is before its snooze_until (section 11)",
+        column="status, snooze_until",
+    )
     s.add(
         WARNING,
         gxe.ExpectColumnPairValuesAToBeGreaterThanB(
@@ -615,6 +624,19 @@ def mart_suites() -> list[Suite]:
     _at_most(s, CRITICAL, "won", "actioned")
     _at_most(s, CRITICAL, "backtest_raised", "raised")
     suites.append(s)
+
+    s = Suite(
+        "marts",
+        "mart_cta_close_reasons",
+        "Why CTAs were lost or dismissed: per rule and close reason (section 11).",
+    )
+    _in_seed(s, CRITICAL, "cta_type", "cta_rules")
+    _in_seed(s, CRITICAL, "reason_code", "close_reasons")
+    _in_seed(s, CRITICAL, "outcome", "close_reasons")
+    _between(s, CRITICAL, ["share_of_outcome"], 0, 1, rates)
+    _between(s, WARNING, ["ctas", "outcome_ctas"], 0, None, "never negative")
+    _at_most(s, CRITICAL, "ctas", "outcome_ctas")
+    suites.append(s)
     s = Suite(
         "marts",
         "fct_account_events",
@@ -678,6 +700,7 @@ MART_TABLES: tuple[str, ...] = (
     "mart_arr_movements",
     "mart_health_calibration",
     "mart_cta_effectiveness",
+    "mart_cta_close_reasons",
     "dim_contracts",
     "dim_calendar",
     "fct_account_events",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import page_kit as kit
 import pandas as pd
 import serving_data as data
@@ -9,9 +11,15 @@ import streamlit as st
 
 from dagster_project import app_store
 from dagster_project.mart_enums import CTA_PRIORITIES, CTA_STATUSES
+from dagster_project.seeds import project_var
+from dagster_project.sources import CLOSE_REASONS
 
 FORM_CHOICES = 500
 PRIORITY_ORDER = {p: i for i, p in enumerate(CTA_PRIORITIES)}
+# A snooze ends this many days after the day it is recorded unless the form says otherwise
+# (dbt var snooze_days_default: staging fills the same default for files without a date).
+SNOOZE_DAYS = int(project_var("snooze_days_default"))
+LABELS = {**kit.CTA_CODES, "close_reason_code": "close_reason"}
 
 
 st.title("Which calls to action should I work on now?")
@@ -37,9 +45,13 @@ chosen_status = st.sidebar.multiselect(
     placeholder="すべて / all",
 )
 
-# The ledger's columns (CONTRACT section 10); an older serving copy does not have them.
+# The ledger's columns (CONTRACT section 10) and the latest outcome's reason and snooze
+# (section 11); an older serving copy does not have them.
 ledger = [c for c in ("raised_in_run_id", "raised_as_of") if data.has_column(TABLE, c)]
-joins, extra = "", "".join(f", c.{c}" for c in ledger)
+lifecycle = [
+    c for c in ("latest_outcome", "close_reason_code", "snooze_until") if data.has_column(TABLE, c)
+]
+joins, extra = "", "".join(f", c.{c}" for c in ledger + lifecycle)
 if kit.has("marts.dim_accounts"):
     joins += " left join marts.dim_accounts a on a.account_id = c.account_id"
     extra += ", a.account_name, a.segment"
@@ -110,14 +122,23 @@ if not ledger:
 
 columns = ["priority", "status", "age_days", "due_on", "account_name", "segment",
            "cta_type", "direction", "reason", "action", "channel", "owner_role", "owner",
+           "latest_outcome", "close_reason_code", "snooze_until",
            "triggered_on", "raised_as_of", "raised_in_run_id", "account_id", "cta_id"]  # fmt: skip
 kit.table(
     shown,
     "cta_queue.csv",
-    columns,
+    [c for c in columns if c in shown.columns],
     account_link=True,
-    labels=kit.CTA_CODES,
+    labels=LABELS,
     column_config={
+        "close_reason_code": st.column_config.TextColumn(
+            "close reason / 理由", help="why the latest outcome (lost or dismissed) closed it"
+        ),
+        "snooze_until": st.column_config.DateColumn(
+            "snoozed until / 保留期限",
+            help="a snoozed CTA is open again from this day",
+            format="YYYY-MM-DD",
+        ),
         "age_days": st.column_config.NumberColumn(
             "age (days)", help=f"days from triggered_on to D ({as_of})", format="%d"
         ),
@@ -145,27 +166,62 @@ else:
         st.caption(
             f"The form lists the first {FORM_CHOICES} CTAs of the queue; narrow the filters to reach others."
         )
+    cta_id = st.selectbox("CTA", list(labels), format_func=labels.get, key="outcome_cta")
+    # outside the form, so the reasons and the snooze date follow the chosen outcome
+    outcome = st.radio(
+        "Outcome / 結果",
+        list(app_store.OUTCOMES),
+        format_func=lambda o: data.label("cta_outcome", o, with_code=True),
+        horizontal=True,
+        key="outcome_value",
+    )
+    reasons = [code for code, closes in CLOSE_REASONS if closes == outcome]
+    today = app_store.now_jst().date()
     with st.form("record_outcome", clear_on_submit=True):
-        cta_id = st.selectbox("CTA", list(labels), format_func=labels.get, key="outcome_cta")
-        outcome = st.radio(
-            "Outcome / 結果",
-            list(app_store.OUTCOMES),
-            format_func=lambda o: data.label("cta_outcome", o, with_code=True),
-            horizontal=True,
-            key="outcome_value",
-        )
+        reason_code = snooze_until = None
+        if reasons:  # lost, dismissed: a reason of seed close_reasons is required
+            reason_code = st.selectbox(
+                "Reason / 理由 (required / 必須)",
+                reasons,
+                index=None,
+                format_func=lambda c: data.label("close_reason", c, with_code=True),
+                placeholder="理由を選択 / choose a reason",
+                key="outcome_reason",
+            )
+        if outcome == "snoozed":
+            snooze_until = st.date_input(
+                "Snooze until / 保留期限",
+                value=today + timedelta(days=SNOOZE_DAYS),
+                key="outcome_snooze_until",
+                help=f"the CTA is open again from this day (default: {SNOOZE_DAYS} days from today)",
+            )
         note = st.text_area("Note / メモ", key="outcome_note", max_chars=2000)
         recorded_by = st.text_input("Recorded by / 記録者", key="outcome_by")
         submitted = st.form_submit_button("Record / 記録する", type="primary")
     if submitted:
-        try:
-            saved = app_store.record_outcome(cta_id, outcome, recorded_by, note, path=store)
+        try:  # the store checks the record as extraction would; nothing is written on error
+            saved = app_store.record_outcome(
+                cta_id,
+                outcome,
+                recorded_by,
+                note,
+                path=store,
+                reason_code=reason_code,
+                snooze_until=snooze_until,
+            )
         except ValueError as exc:
-            st.error(f"Not recorded: {exc}")
+            problems = "\n".join(f"- {p}" for p in str(exc).split("; "))
+            st.error(f"Not recorded / 記録していません:\n{problems}")
         else:
+            detail = ""
+            if saved.reason_code:
+                detail = f" ({data.label('close_reason', saved.reason_code, with_code=True)})"
+            if saved.snooze_until:
+                detail = f" until {saved.snooze_until:%Y-%m-%d}"
             st.success(
-                f"Recorded **{saved.outcome}** for {labels[saved.cta_id]} at {saved.recorded_at:%Y-%m-%d %H:%M:%S} JST "
-                "by " + saved.recorded_by + ". The CTA's status changes at the next pipeline run."
+                f"Recorded **{saved.outcome}**{detail} for {labels[saved.cta_id]} at "
+                f"{saved.recorded_at:%Y-%m-%d %H:%M:%S} JST by {saved.recorded_by}. "
+                "The CTA's status changes at the next pipeline run."
             )
 
 pub = data.publication()

@@ -203,7 +203,7 @@
 {%- endmacro %}
 
 {#- Hooks of int_cta_ledger, inside its transaction: a replay starts from an empty ledger;
-    every build records the dates it evaluated. -#}
+    every build records the dates it evaluated (a recheck date was recorded before). -#}
 {% macro cta_ledger_before_build() -%}
     {%- if execute and cta_ledger_replay_reason() is not none and is_incremental() -%}
         delete from {{ this }}
@@ -218,6 +218,7 @@
         insert into {{ cta_evaluations_relation() }}
         select snapshot_date, (select {{ as_of_date() }}), ({{ raising_run_id() }}), {{ build_started_at() }}
         from {{ ref('int_cta_evaluation_dates') }}
+        where not is_recheck
     {%- endif -%}
 {%- endmacro %}
 

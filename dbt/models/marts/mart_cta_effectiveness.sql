@@ -3,7 +3,10 @@
 -- the share whose account churned / expanded within 180 days after triggered_on
 -- (int_calibration_outcomes, the same definition as mart_health_calibration). The base
 -- rates over all observable account snapshots are shown beside them, so a rule that
--- predicts nothing (lift ~ 1) shows it.
+-- predicts nothing (lift ~ 1) shows it. Beside won: the CTAs lost and dismissed, and the
+-- count of each other status (section 11); why they were lost or dismissed is split by
+-- close reason in mart_cta_close_reasons (one row per rule and reason: the reasons are a
+-- seed CS Ops extend, so a column per reason would change this mart's columns).
 
 with
 
@@ -29,8 +32,12 @@ usage as (
         count(*) as raised,
         sum(case when is_actioned then 1 else 0 end) as actioned,
         sum(case when is_won then 1 else 0 end) as won,
+        sum(case when latest_outcome = 'lost' then 1 else 0 end) as lost,
         sum(case when status = 'open' then 1 else 0 end) as open_ctas,
-        sum(case when status = 'expired' then 1 else 0 end) as expired_ctas
+        sum(case when status = 'expired' then 1 else 0 end) as expired_ctas,
+        sum(case when status = 'dismissed' then 1 else 0 end) as dismissed_ctas,
+        sum(case when status = 'snoozed' then 1 else 0 end) as snoozed_ctas,
+        sum(case when status = 'resolved' then 1 else 0 end) as resolved_ctas
     from ctas
     group by cta_type
 ),
@@ -67,8 +74,12 @@ final as (
         cast(coalesce(usage.actioned, 0) as bigint) as actioned,
         cast(coalesce(usage.won, 0) as bigint) as won,
         usage.won / cast(nullif(usage.actioned, 0) as double) as conversion_rate,
+        cast(coalesce(usage.lost, 0) as bigint) as lost,
         cast(coalesce(usage.open_ctas, 0) as bigint) as open_ctas,
         cast(coalesce(usage.expired_ctas, 0) as bigint) as expired_ctas,
+        cast(coalesce(usage.dismissed_ctas, 0) as bigint) as dismissed_ctas,
+        cast(coalesce(usage.snoozed_ctas, 0) as bigint) as snoozed_ctas,
+        cast(coalesce(usage.resolved_ctas, 0) as bigint) as resolved_ctas,
         coalesce(backtest.backtest_raised, 0) as backtest_raised,
         backtest.backtest_churned / cast(nullif(backtest.backtest_raised, 0) as double) as churn_rate_180d,
         backtest.backtest_expanded / cast(nullif(backtest.backtest_raised, 0) as double) as expansion_rate_180d,

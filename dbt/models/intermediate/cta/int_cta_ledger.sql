@@ -29,8 +29,11 @@
 
 with recursive
 
+-- the firings at the dates this build evaluates for the first time (a recheck date only
+-- tells fct_cta_candidates which rules still hold: nothing is raised there)
 signals as (
     select * from {{ ref('int_cta_signals') }}
+    where not is_recheck
 ),
 
 snapshots as (

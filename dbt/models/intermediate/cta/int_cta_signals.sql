@@ -5,7 +5,11 @@
 -- Raising (the cooldown against the ledger) happens in int_cta_ledger. Every family gives
 -- the same columns in the same order: account_id, snapshot_date, cta_type, metric_value,
 -- threshold, reason, source_kind, source_id (the record that raised the firing, or the kind
--- of state for rules no single record raises).
+-- of state for rules no single record raises). is_recheck marks the firings at a recheck
+-- date (int_cta_evaluation_dates: the latest evaluated date read again when a build has no
+-- new date): they tell which rules still hold there (fct_cta_candidates' resolved status)
+-- and never raise a CTA. A build has new dates or a recheck date, never both, so
+-- firing_number counts the raisable firings alone.
 
 {%- set families = var('cta_signal_families') %}
 
@@ -14,6 +18,10 @@ with
 rules as (
     select * from {{ ref('cta_rules') }}
     where enabled
+),
+
+evaluation_dates as (
+    select * from {{ ref('int_cta_evaluation_dates') }}
 ),
 
 signals as (
@@ -36,12 +44,16 @@ final as (
         signals.reason,
         signals.source_kind,
         signals.source_id,
+        evaluation_dates.is_recheck,
         row_number() over (
-            partition by signals.account_id, signals.cta_type order by signals.snapshot_date
+            partition by signals.account_id, signals.cta_type, evaluation_dates.is_recheck
+            order by signals.snapshot_date
         ) as firing_number
     from signals
     inner join rules
         on signals.cta_type = rules.cta_type
+    inner join evaluation_dates
+        on signals.snapshot_date = evaluation_dates.snapshot_date
 )
 
 select * from final
