@@ -6,8 +6,6 @@ from __future__ import annotations
 from pathlib import Path
 
 import dagster as dg
-
-from dagster_project.sources import ENTITIES
 import duckdb
 import pytest
 
@@ -19,6 +17,7 @@ from dagster_project.quality.checks import (
 )
 from dagster_project.quality.suites import MART_TABLES
 from dagster_project.resources import Warehouse
+from dagster_project.sources import ENTITIES
 from tests.quality_support import build_warehouse
 
 HEALTH = dg.AssetKey(["marts", "fct_account_health"])
