@@ -345,6 +345,7 @@ def timeline() -> None:
         labels={"kind": "timeline_kind"},
         column_config={
             "event_at": st.column_config.DatetimeColumn("when / 日時", format="YYYY-MM-DD HH:mm"),
+            "kind": st.column_config.TextColumn("kind / 種類"),
             "title": st.column_config.TextColumn("what / 概要", width="medium"),
             "detail": st.column_config.TextColumn("detail / 詳細", width="large"),
             "actor": st.column_config.TextColumn("who / 実施者"),
