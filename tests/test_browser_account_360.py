@@ -15,7 +15,7 @@ import os
 import re
 import sys
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -110,12 +110,16 @@ def _timeline_text(page) -> str:
 def test_override_and_pulse_set_on_account_360_show_after_the_next_run(live, tall_page) -> None:
     page = tall_page
     serving = live["serving"]
-    # an active account whose computed tier is not critical, so the override's tier shows
+    # an active account whose computed tier is not critical and whose contract runs past
+    # today (the next run's D), so the override's tier shows at that run's snapshot
     (account_id,) = query(
         serving,
-        "select account_id from marts.fct_account_health"
-        " where snapshot_date = (select max(snapshot_date) from marts.fct_account_health)"
-        " and health_tier in ('excellent', 'healthy') order by health_score desc, account_id limit 1",
+        "select h.account_id from marts.fct_account_health h"
+        " join marts.dim_accounts a using (account_id)"
+        " where h.snapshot_date = (select max(snapshot_date) from marts.fct_account_health)"
+        " and h.health_tier in ('excellent', 'healthy') and a.contract_end > ?"
+        " order by h.health_score desc, h.account_id limit 1",
+        [app_store.now_jst().date() + timedelta(days=7)],
     )[0]
     page.goto(f"{live['url']}/account?account={account_id}")
     settle(page)
