@@ -8,6 +8,7 @@ serving copy, and that its sidebar filters change them.
 from __future__ import annotations
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import duckdb
@@ -294,3 +295,146 @@ def test_copy_without_marts_names_what_is_missing(page, tmp_path, monkeypatch) -
     monkeypatch.setenv("CSWH_SERVING", str(early))
     at = open_page(page)
     assert any("does not hold" in w.value and "marts." in w.value for w in at.warning)
+
+
+# --- Account 360: the timeline and what people add (CONTRACT section 11) -----------------------
+
+
+def _account_with_events(serving: Path) -> tuple[str, dict[str, int]]:
+    """The active account with the most timeline events, and its events per kind."""
+    rows = query(
+        serving,
+        "select t.account_id, t.kind, count(*) from marts.fct_account_timeline t"
+        " join marts.dim_accounts a using (account_id) where a.is_active_customer"
+        " group by 1, 2 order by 1, 2",
+    )
+    per_account: dict[str, dict[str, int]] = {}
+    for account_id, kind, n in rows:
+        per_account.setdefault(account_id, {})[kind] = n
+    account_id = max(per_account, key=lambda a: (sum(per_account[a].values()), a))
+    return account_id, per_account[account_id]
+
+
+def _button(at: AppTest, label_start: str):
+    return next(b for b in at.button if b.label.startswith(label_start))
+
+
+def test_account_360_timeline_is_newest_first_and_filters_by_kind(env, serving) -> None:
+    skip_unless_published(serving, "account")
+    account_id, kinds = _account_with_events(serving)
+    assert len(kinds) >= 3, kinds  # touches, tickets, CTAs ... on one account
+    at = open_page("account")
+    at.selectbox(key="a360_account").set_value(account_id).run()
+    events = next(d.value for d in at.dataframe if "title" in d.value.columns)
+    assert len(events) == min(sum(kinds.values()), 1000)
+    assert events["event_at"].is_monotonic_decreasing
+    assert "@" not in " ".join(events["actor"].dropna())  # people by role, never by e-mail
+    picker = at.multiselect(key="a360_timeline_kinds")
+    assert picker.format_func("pulse") == "CSMパルス"  # Japanese labels from the seed
+    kind = min(kinds, key=kinds.get)
+    picker.set_value([kind]).run()
+    events = next(d.value for d in at.dataframe if "title" in d.value.columns)
+    assert len(events) == kinds[kind]
+    assert set(events["kind"]) == {at.multiselect(key="a360_timeline_kinds").format_func(kind)
+                                   + f" ({kind})"}  # fmt: skip
+
+
+def test_account_360_override_needs_a_reason_and_is_recorded(env, serving) -> None:
+    skip_unless_published(serving, "account")
+    account_id, _ = _account_with_events(serving)
+    at = open_page("account")
+    at.selectbox(key="a360_account").set_value(account_id).run()
+    today = app_store.now_jst().date()
+    assert at.date_input(key="ov_expires").value == today + timedelta(days=90)  # the default
+    at.number_input(key="ov_score").set_value(35)
+    at.text_input(key="ov_by").input("apptest")
+    _button(at, "Set override").click().run()  # no reason
+    assert not at.exception
+    assert not at.success
+    assert any("Not recorded" in e.value for e in at.error)
+    assert any("reason: required value is missing" in t.value for t in at.text)
+    assert app_store.read_rows("overrides", env["app_db"]) == []  # nothing written
+    assert at.number_input(key="ov_score").value == 35  # what was typed stays to fix
+
+    at.text_area(key="ov_reason").input("<b>口頭で解約の意向</b> **要注意**")
+    at.date_input(key="ov_expires").set_value(today + timedelta(days=30))
+    _button(at, "Set override").click().run()
+    assert not at.exception and not at.error, [e.value for e in at.error]
+    assert any("shown after the next run" in s.value for s in at.success)
+    (row,) = app_store.read_rows("overrides", env["app_db"])
+    assert (row["account_id"], row["override_score"], row["set_by"], row["expires_on"]) == (
+        account_id, 35, "apptest", (today + timedelta(days=30)).isoformat()
+    )  # fmt: skip
+    assert row["reason"] == "<b>口頭で解約の意向</b> **要注意**"
+    assert at.text_area(key="ov_reason").value in ("", None)  # cleared once saved
+    pending = next(x for x in at.expander if x.label.startswith("Recorded for this account"))
+    assert "(1)" in pending.label
+
+
+def test_account_360_pulse_is_recorded_with_its_meaning(env, serving) -> None:
+    skip_unless_published(serving, "account")
+    account_id, _ = _account_with_events(serving)
+    at = open_page("account")
+    at.selectbox(key="a360_account").set_value(account_id).run()
+    radio = at.radio(key="pulse_value")
+    assert radio.value is None  # no default: the CSM picks one
+    assert radio.format_func(1).endswith("About to leave") and "5 · " in radio.format_func(5)
+    at.text_input(key="pulse_by").input("apptest")
+    _button(at, "Record pulse").click().run()
+    assert any("pulse: required value is missing" in t.value for t in at.text)
+    assert app_store.read_rows("pulses", env["app_db"]) == []
+    at.radio(key="pulse_value").set_value(2)
+    at.text_area(key="pulse_note").input("決裁者が交代、後任と未接触")
+    _button(at, "Record pulse").click().run()
+    assert any("shown after the next run" in s.value for s in at.success)
+    (row,) = app_store.read_rows("pulses", env["app_db"])
+    assert (row["account_id"], row["pulse"], row["recorded_by"], row["note"]) == (
+        account_id, 2, "apptest", "決裁者が交代、後任と未接触"
+    )  # fmt: skip
+
+
+OVERRIDE_COLUMNS = (
+    "override_score integer",
+    "override_reason varchar",
+    "override_expires_on date",
+    "effective_health_score double",
+    "effective_health_tier varchar",
+)
+
+
+def test_account_360_shows_the_effective_tier_beside_the_computed_one(
+    env, serving, tmp_path, monkeypatch
+) -> None:
+    """On a copy whose fct_account_health holds an override (CONTRACT section 11's columns)."""
+    skip_unless_published(serving, "account")
+    (account_id, score, tier) = query(
+        serving,
+        "select account_id, health_score, health_tier from marts.fct_account_health"
+        " where snapshot_date = (select max(snapshot_date) from marts.fct_account_health)"
+        " and health_tier <> 'critical' order by health_score desc, account_id limit 1",
+    )[0]
+    reason = "<i>口頭で解約示唆</i> *要注意*"
+    copy = modified_copy(
+        serving,
+        tmp_path / "with-override.duckdb",
+        *(f"alter table marts.fct_account_health add column if not exists {c}"
+          for c in OVERRIDE_COLUMNS),
+        "update marts.fct_account_health set override_score = null, override_reason = null,"
+        " override_expires_on = null, effective_health_score = health_score,"
+        " effective_health_tier = health_tier",
+        "update marts.fct_account_health set override_score = 12, override_reason = "
+        f"'{reason}', override_expires_on = date '2027-01-31', effective_health_score = 12,"
+        " effective_health_tier = 'critical' where account_id = '" + account_id + "'"
+        " and snapshot_date = (select max(snapshot_date) from marts.fct_account_health)",
+    )  # fmt: skip
+    monkeypatch.setenv("CSWH_SERVING", str(copy))
+    at = open_page("account")
+    at.selectbox(key="a360_account").set_value(account_id).run()
+    assert not at.exception
+    assert metric(at, "Effective score") == "12.0"
+    assert metric(at, "Health score") == f"{score:,.1f}"  # the computed one, unchanged
+    assert metric(at, "Override score") == "12"
+    assert metric(at, "Expires") == "2027-01-31"
+    assert [t.value for t in at.text if t.value == reason] == [reason]  # as typed, not markup
+    badge = next(m.value for m in at.markdown if "computed / 算出" in m.value)
+    assert "対応が必要 (critical)</span>" in badge and f"({tier})" in badge

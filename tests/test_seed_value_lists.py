@@ -84,6 +84,7 @@ def test_a_segment_added_to_the_seed_publishes(new_segment) -> None:
         "marts.dim_contracts",
         "marts.fct_account_events",
         "marts.fct_account_health",
+        "marts.fct_account_timeline",
         "marts.fct_cta_candidates",
         "marts.mart_arr_movements",
         "marts.mart_kpi_monthly",

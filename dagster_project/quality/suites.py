@@ -681,6 +681,28 @@ def mart_suites() -> list[Suite]:
         column="change_id",
     )
     suites.append(s)
+    s = Suite(
+        "marts",
+        "fct_account_timeline",
+        "The account timeline: touches, tickets, NPS, seminars, CTAs, outcomes, overrides, pulses.",
+    )
+    s.rows(
+        CRITICAL,
+        "kind_in_seed_code_labels",
+        "select kind, count(*) as records from {batch} where kind not in (select code from "
+        f"{SEEDS_SCHEMA}.code_labels where code_kind = 'timeline_kind') group by 1",
+        "every kind is a timeline_kind of seed code_labels",
+        column="kind",
+    )
+    _in_seed(s, CRITICAL, "segment", "segments")
+    s.rows(
+        WARNING,
+        "no_email_as_actor",
+        "select event_id, kind from {batch} where actor like '%@%'",
+        "a person is named by role or staff name, never by e-mail address",
+        column="actor",
+    )
+    suites.append(s)
     for suite in suites:
         suite.latest_build_only = suite.table in history_models()
     return suites
@@ -704,4 +726,5 @@ MART_TABLES: tuple[str, ...] = (
     "dim_contracts",
     "dim_calendar",
     "fct_account_events",
+    "fct_account_timeline",
 )

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import html
+from datetime import timedelta
+
 import altair as alt
 import page_kit as kit
 import pandas as pd
 import serving_data as data
 import streamlit as st
+
+from dagster_project import app_store
+from dagster_project.seeds import project_var
 
 HEALTH_COLOUR = "#222222"
 # Dimension lines take these in the seed's order (the dimensions themselves are the seed's).
@@ -30,6 +36,19 @@ RECENT_CODES = {
     "segment": "segment",
 }
 METRIC_CODES = {"metric": "health_metric", "dimension": "health_dimension"}
+TIMELINE = "marts.fct_account_timeline"
+TIMELINE_ROWS = 1000  # an account's events shown at most (the download holds the same rows)
+TIMELINE_COLUMNS = ["event_at", "kind", "title", "detail", "actor", "source_id"]
+# fct_account_health's override columns (CONTRACT section 11); an older copy lacks them.
+OVERRIDE_COLUMNS = ("override_score", "override_reason", "override_expires_on",
+                    "effective_health_score", "effective_health_tier")  # fmt: skip
+# An override's expiry: by default / at most this many days after the day it is set (dbt vars).
+OVERRIDE_DAYS_DEFAULT = int(project_var("override_days_default"))
+OVERRIDE_DAYS_MAX = int(project_var("override_days_max"))
+PULSES = (1, 2, 3, 4, 5)  # cs_inputs/pulse: 1 = about to leave .. 5 = advocate
+FLASH = "a360_recorded"  # the confirmation shown after a form saved and was cleared
+OVERRIDE_KEYS = ("ov_score", "ov_reason", "ov_expires", "ov_by")  # the forms' widgets
+PULSE_KEYS = ("pulse_value", "pulse_note", "pulse_by")
 SEMINAR_CODES = RECENT_CODES | {"category": "seminar_category"}
 TICKET_CODES = RECENT_CODES | {"category": "ticket_category"}
 
@@ -80,24 +99,37 @@ if kit.has("marts.fct_account_health"):
     )
 latest = health.iloc[-1] if not health.empty else None
 
+has_override_columns = all(c in health.columns for c in OVERRIDE_COLUMNS)
+override = (
+    latest
+    if latest is not None and has_override_columns and not kit.is_missing(latest["override_score"])
+    else None
+)
 tier = latest["health_tier"] if latest is not None else None
 if tier is not None:
-    tiers = kit.tier_palette([tier]).set_index("tier")
-    colour = tiers["colour"][tier]
-    label_ja = (
-        latest["health_tier_ja"]
-        if not kit.is_missing(latest["health_tier_ja"])
-        else tiers["label_ja"].get(tier, tier)
+    effective = latest["effective_health_tier"] if has_override_columns else tier
+    effective = tier if kit.is_missing(effective) else effective
+    tiers = kit.tier_palette([tier, effective]).set_index("tier")
+    colour = tiers["colour"][effective]
+    # labels of seed health_tiers; escaped all the same, as everything from the data
+    label_ja = html.escape(str(tiers["label_ja"].get(effective, effective)))
+    computed = (
+        f" &nbsp; computed / 算出: {html.escape(str(tiers['label_ja'].get(tier, tier)))} "
+        f"({html.escape(str(tier))})"
+        if has_override_columns
+        else ""
     )
     st.markdown(
         f'<span style="background:{colour};color:white;padding:0.2em 0.6em;border-radius:0.4em">'
-        f"{label_ja} ({tier})</span> &nbsp; segment "
+        f"{label_ja} ({html.escape(str(effective))})</span>{computed}"
+        + (" · override / 上書き中" if override is not None else "")
+        + " &nbsp; segment "
         f"**{data.label('segment', acc.get('segment'), with_code=True)}** · "
         f"renewal **{str(acc.get('contract_end') or '–')[:10]}** · "
         f"lifecycle **{data.label('lifecycle_stage', acc.get('lifecycle_stage'), with_code=True)}**",
         unsafe_allow_html=True,
     )
-c = st.columns(4)
+c = st.columns(5 if has_override_columns else 4)
 c[0].metric("Health score / ヘルス", kit.num(latest["health_score"], 1) if latest is not None else "–",
             delta=kit.delta(latest["health_score"], latest["health_score"] - latest["health_score_change_28d"], "score")
             if latest is not None and not kit.is_missing(latest["health_score_change_28d"]) else None,
@@ -106,6 +138,24 @@ c[1].metric("Days to renewal / 更新まで", kit.num(acc.get("days_to_renewal")
             help=f"contract ends {str(acc.get('contract_end') or '–')[:10]}", border=True)  # fmt: skip
 c[2].metric("ARR / 年間契約額", kit.yen(acc.get("arr_jpy")), border=True)
 c[3].metric("Adoption stage / 活用段階", f"{kit.num(acc.get('adoption_stage'))} / 5", border=True)
+if has_override_columns:
+    c[4].metric(
+        "Effective score / 実効スコア",
+        kit.num(latest["effective_health_score"], 1) if latest is not None else "–",
+        help="the override's score while one applies, else the computed health score",
+        border=True,
+    )
+if override is not None:
+    with st.container(border=True):
+        st.markdown(
+            "**Override in force / ヘルス上書き中** — the score and tier shown as effective"
+        )
+        o = st.columns(3)
+        o[0].metric("Override score / 上書きスコア", kit.num(override["override_score"]))
+        o[1].metric("Computed score / 算出スコア", kit.num(override["health_score"], 1))
+        o[2].metric("Expires / 期限", str(override["override_expires_on"])[:10])
+        st.caption("Reason / 理由")
+        st.text(str(override["override_reason"]))  # free text: never markup
 
 contract = {
     "contract_id": acc.get("contract_id"),
@@ -236,26 +286,77 @@ else:
         else:
             st.info("`marts.fct_health_metrics` is not in the serving copy yet.")
 
-st.subheader("Recent activity")
-tabs = st.tabs([title for title, _, _ in RECENT])
-for tab, (_title, candidates, date_cols) in zip(tabs, RECENT, strict=True):
-    with tab:
-        source = next((t for t in candidates if kit.has(t)), None)
-        if source is None:
-            st.info(f"None of {', '.join(candidates)} is in the serving copy.")
-            continue
-        cols = data.columns(source)
-        if "account_id" not in cols:
-            st.info(f"`{source}` has no account_id column.")
-            continue
-        sort = next((c for c in date_cols if c in cols), None)
-        sql = f"select * from {data.ident(source, data.tables())} where account_id = ?"
-        if sort:
-            sql += f" order by {data.ident(sort, cols)} desc nulls last"
-        recent = data.query(sql + f" limit {RECENT_ROWS}", (account_id,))
-        st.caption(f"Latest {RECENT_ROWS} from `{source}`: {len(recent)} shown")
-        codes = TICKET_CODES if "ticket" in source else SEMINAR_CODES
-        kit.table(recent, f"{source.split('.')[-1]}_{account_id}.csv", labels=codes)
+
+def recent_activity_tabs() -> None:
+    """The latest records per source: for a serving copy published without the timeline."""
+    st.subheader("Recent activity")
+    tabs = st.tabs([title for title, _, _ in RECENT])
+    for tab, (_title, candidates, date_cols) in zip(tabs, RECENT, strict=True):
+        with tab:
+            recent_table(candidates, date_cols)
+
+
+def recent_table(candidates: list[str], date_cols: list[str]) -> None:
+    source = next((t for t in candidates if kit.has(t)), None)
+    if source is None:
+        st.info(f"None of {', '.join(candidates)} is in the serving copy.")
+        return
+    cols = data.columns(source)
+    if "account_id" not in cols:
+        st.info(f"`{source}` has no account_id column.")
+        return
+    sort = next((c for c in date_cols if c in cols), None)
+    sql = f"select * from {data.ident(source, data.tables())} where account_id = ?"
+    if sort:
+        sql += f" order by {data.ident(sort, cols)} desc nulls last"
+    recent = data.query(sql + f" limit {RECENT_ROWS}", (account_id,))
+    st.caption(f"Latest {RECENT_ROWS} from `{source}`: {len(recent)} shown")
+    codes = TICKET_CODES if "ticket" in source else SEMINAR_CODES
+    kit.table(recent, f"{source.split('.')[-1]}_{account_id}.csv", labels=codes)
+
+
+def timeline() -> None:
+    """Everything that happened to the account, newest first, filterable by kind."""
+    st.subheader("Timeline / タイムライン")
+    kinds = data.code_labels("timeline_kind")
+    chosen = st.multiselect(
+        "Kinds / 種類",
+        list(kinds),
+        format_func=lambda k: data.label("timeline_kind", k),
+        key="a360_timeline_kinds",
+        placeholder="すべて / all",
+    )
+    where = f" and kind in ({', '.join('?' for _ in chosen)})" if chosen else ""
+    events = data.query(
+        f"select {', '.join(TIMELINE_COLUMNS)} from {TIMELINE} where account_id = ?{where}"
+        f" order by event_at desc, event_id limit {TIMELINE_ROWS + 1}",
+        (account_id, *chosen),
+    )
+    more = len(events) > TIMELINE_ROWS
+    events = events.head(TIMELINE_ROWS)
+    st.caption(
+        f"{len(events):,} events"
+        + (f" (the latest {TIMELINE_ROWS:,}; pick kinds to see older ones)" if more else "")
+        + ". People of the customer appear by their contact role."
+    )
+    kit.table(
+        events,
+        f"timeline_{account_id}.csv",
+        labels={"kind": "timeline_kind"},
+        column_config={
+            "event_at": st.column_config.DatetimeColumn("when / 日時", format="YYYY-MM-DD HH:mm"),
+            "kind": st.column_config.TextColumn("kind / 種類"),
+            "title": st.column_config.TextColumn("what / 概要", width="medium"),
+            "detail": st.column_config.TextColumn("detail / 詳細", width="large"),
+            "actor": st.column_config.TextColumn("who / 実施者"),
+        },
+    )
+
+
+if kit.has(TIMELINE):
+    timeline()
+else:
+    recent_activity_tabs()
 
 st.subheader("Calls to action")
 if kit.has("marts.fct_cta_candidates"):
@@ -270,4 +371,119 @@ if kit.has("marts.fct_cta_candidates"):
     kit.table(ctas, f"ctas_{account_id}.csv", labels=kit.CTA_CODES)
 else:
     st.info("`marts.fct_cta_candidates` is not in the serving copy yet.")
-kit.caption_source("marts.dim_accounts", "marts.fct_account_health", "marts.fct_health_metrics")
+
+# --- what people add: an override and a pulse (CONTRACT section 11) --------------------------
+st.subheader("Record / 記録")
+st.caption(
+    "Saved to the app store and loaded by the next pipeline run: the score, the timeline and "
+    "the CTAs show them after it."
+)
+store = data.app_db_path()
+flash = st.session_state.pop(FLASH, None)
+if flash:
+    st.success(flash)
+
+
+def _saved(message: str, keys: tuple[str, ...]) -> None:
+    """Confirm on the next rerun, with the form cleared (kept as typed when not saved)."""
+    for key in keys:
+        st.session_state.pop(key, None)
+    st.session_state[FLASH] = message
+    st.rerun()
+
+
+def _not_saved(exc: ValueError) -> None:
+    st.error("Not recorded / 記録されていません — nothing was saved. Fix and send again:")
+    st.text("\n".join(f"• {reason}" for reason in str(exc).split("; ")))
+
+
+today = app_store.now_jst().date()
+pulse_labels = data.code_labels("pulse_level")
+left, right = st.columns(2)
+with left, st.form("a360_override"):
+    st.markdown("**Health override / ヘルス上書き**")
+    score = st.number_input(
+        "Override score / 上書きスコア (0-100)", 0, 100, value=None, step=1, key="ov_score"
+    )
+    reason = st.text_area("Reason / 理由 (required)", key="ov_reason", max_chars=2000)
+    expires = st.date_input(
+        "Expires on / 期限",
+        value=today + timedelta(days=OVERRIDE_DAYS_DEFAULT),
+        min_value=today,
+        max_value=today + timedelta(days=OVERRIDE_DAYS_MAX),
+        help=f"default {OVERRIDE_DAYS_DEFAULT} days from today, at most {OVERRIDE_DAYS_MAX}",
+        key="ov_expires",
+    )
+    set_by = st.text_input("Recorded by / 記録者", key="ov_by")
+    if st.form_submit_button("Set override / 上書きを設定", type="primary"):
+        try:
+            saved = app_store.record_override(
+                account_id, score, reason, set_by, expires, path=store
+            )
+        except ValueError as exc:
+            _not_saved(exc)
+        else:
+            _saved(
+                f"Override {saved['override_score']} until {saved['expires_on']} recorded — "
+                "shown after the next run / 次回の更新後に反映されます。",
+                OVERRIDE_KEYS,
+            )
+with right, st.form("a360_pulse"):
+    st.markdown("**CSM pulse / CSMパルス**")
+    pulse = st.radio(
+        "Pulse / パルス (1 = about to leave .. 5 = advocate)",
+        PULSES,
+        index=None,
+        format_func=lambda p: f"{p} · {' / '.join(pulse_labels.get(str(p), ()))}".rstrip(" ·"),
+        key="pulse_value",
+    )
+    note = st.text_area("Note / メモ", key="pulse_note", max_chars=2000)
+    recorded_by = st.text_input("Recorded by / 記録者", key="pulse_by")
+    if st.form_submit_button("Record pulse / パルスを記録", type="primary"):
+        try:
+            saved = app_store.record_pulse(account_id, pulse, recorded_by, note, path=store)
+        except ValueError as exc:
+            _not_saved(exc)
+        else:
+            _saved(
+                f"Pulse {saved['pulse']} / 5 recorded — shown after the next run / "
+                "次回の更新後に反映されます。",
+                PULSE_KEYS,
+            )
+
+pub = data.publication()
+since = None
+if not kit.is_missing(pub.published_at):  # publish_log is UTC; the store is Japan time
+    since = (pd.Timestamp(pub.published_at) + pd.Timedelta(hours=9)).to_pydatetime()
+pending = [
+    {"kind": kind, **{k: v for k, v in row.items() if k != "_rowid"}}
+    for kind, table in (("override", "overrides"), ("pulse", "pulses"))
+    for row in app_store.read_rows(table, store, since)
+    if row["account_id"] == account_id
+]
+with st.expander(
+    f"Recorded for this account since the last publish ({len(pending)}) — shown after the next run"
+):
+    if pending:
+        kit.table(
+            pd.DataFrame(pending),
+            f"recorded_pending_{account_id}.csv",
+            [
+                "kind",
+                "set_at",
+                "recorded_at",
+                "override_score",
+                "expires_on",
+                "reason",
+                "pulse",
+                "note",
+                "set_by",
+                "recorded_by",
+            ],  # fmt: skip
+            labels={"kind": "timeline_kind"},
+        )
+    else:
+        st.caption(f"None yet. Store: `{store}`")
+kit.caption_source(
+    "marts.dim_accounts", "marts.fct_account_health", "marts.fct_health_metrics", TIMELINE
+)

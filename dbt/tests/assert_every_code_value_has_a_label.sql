@@ -64,7 +64,10 @@
     [ref('fct_account_events'), 'event_type', 'account_event_type'],
     [ref('fct_account_events'), 'segment', 'segment'],
     [ref('dim_contracts'), 'status', 'contract_status'],
-    [ref('dim_contracts'), 'segment', 'segment']
+    [ref('dim_contracts'), 'segment', 'segment'],
+    [ref('fct_account_timeline'), 'kind', 'timeline_kind'],
+    [ref('fct_account_timeline'), 'segment', 'segment'],
+    [ref('stg_cs_inputs__pulse'), 'pulse', 'pulse_level']
 ] %}
 
 with
