@@ -39,7 +39,7 @@ PAGES: tuple[PageSpec, ...] = (
         "Health",
         ":material/favorite:",
         "health",
-        ("marts.fct_account_health", "marts.dim_accounts", "marts.fct_health_overrides"),
+        ("marts.fct_account_health", "marts.dim_accounts"),
     ),
     PageSpec(
         "Managers",

@@ -80,10 +80,15 @@ def build_warehouse(path: Path, *, health_score: float = 72.5, tier_ja: str = "�
             " 'healthy' as health_tier,"
             " case when account_id = 'A2' and k = 0 then ? else '概ね健全' end as health_tier_ja,"
             " null::double as health_score_change_28d,"
+            # no override applies (section 11): the effective score and tier are the computed
+            " null::double as override_score,"
+            " case when account_id = 'A1' and k = 0 then ? else 72.5 end"
+            " as effective_health_score,"
+            " 'healthy' as effective_health_tier,"
             # written by one build, as a full build writes the whole history
             " timestamp '2026-10-31 06:00:00' as _built_at"
             " from (values ('A1'), ('A2'), ('A3')) a(account_id), range(3) r(k)",
-            [health_score, tier_ja],
+            [health_score, tier_ja, health_score],
         )
     finally:
         con.close()

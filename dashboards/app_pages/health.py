@@ -23,15 +23,24 @@ if kit.is_missing(latest):
     st.info("No health snapshots in the serving copy yet.")
     st.stop()
 latest = pd.Timestamp(latest).date()
+# a serving copy published before overrides (section 11) has no effective columns: the
+# computed tier is then the effective one
+EFFECTIVE = data.has_column("marts.fct_account_health", "effective_health_tier")
+effective_columns = (
+    "h.effective_health_score, h.effective_health_tier, h.override_score,"
+    " h.override_reason, h.override_expires_on"
+    if EFFECTIVE
+    else "h.health_score as effective_health_score, h.health_tier as effective_health_tier,"
+    " null as override_score, null as override_reason, null as override_expires_on"
+)
 rows = data.query(
-    """
+    f"""
     select
         h.account_id, a.account_name, h.segment, a.csm_owner,
         h.health_score, h.health_tier, h.health_tier_ja, h.health_score_change_28d,
         h.reference_snapshot_date,
         h.health_tier_28d_ago as tier_28d_ago, h.health_score_28d_ago as score_28d_ago,
-        h.effective_health_score, h.effective_health_tier, h.override_score,
-        h.override_reason, h.override_expires_on
+        {effective_columns}
     from marts.fct_account_health h
     left join marts.dim_accounts a using (account_id)
     where h.snapshot_date = ?
@@ -127,14 +136,20 @@ st.subheader("Trend / 推移")
 trend = data.query(
     "select h.snapshot_date, h.segment, a.csm_owner, count(*) as accounts,"
     " sum(h.health_score) as score_sum, count(h.health_score) as scored,"
-    " sum(h.effective_at_risk) as at_risk,"
+    + (
+        " sum(h.effective_at_risk) as at_risk,"
+        if EFFECTIVE
+        else " count(*) filter (where h.health_tier in"
+        f" ({', '.join(['?'] * len(at_risk_tiers)) or 'null'})) as at_risk,"
+    )
     + (
         " bool_or(h.is_provisional) as is_provisional"
         if data.has_column("marts.fct_account_health", kit.PROVISIONAL)
         else " false as is_provisional"
     )
     + " from marts.fct_account_health h left join marts.dim_accounts a using (account_id)"
-    " group by h.snapshot_date, h.segment, a.csm_owner"
+    " group by h.snapshot_date, h.segment, a.csm_owner",
+    () if EFFECTIVE else at_risk_tiers,
 )
 trend = kit.apply_filter(kit.apply_filter(trend, "csm_owner", csms), "segment", segments)
 trend = trend.groupby("snapshot_date", as_index=False).agg(
@@ -214,6 +229,10 @@ with st.expander("All accounts at the latest snapshot"):
     )
 
 st.subheader("Overrides / 手動補正")
+if not kit.has("marts.fct_health_overrides"):
+    st.info("This serving copy was published before health overrides: no list of them yet.")
+    kit.caption_source("marts.fct_account_health", "marts.dim_accounts", "seeds.health_tiers")
+    st.stop()
 overrides = data.query(
     """
     select override_id, account_id, account_name, segment, csm_owner, set_by, set_on,
