@@ -18,9 +18,6 @@ CTA_PRIORITIES: tuple[str, ...] = ("high", "medium", "low")
 # fct_cta_candidates.status (sections 6 and 11), in the order the CTA queue offers them.
 # Their Japanese labels live in seed code_labels (code_kind cta_status), like every label.
 CTA_STATUSES: tuple[str, ...] = ("open", "snoozed", "done", "dismissed", "expired", "resolved")
-# fct_health_overrides.status (section 11) as of D, in the order the Health page shows them.
-# Labels: seed code_labels (code_kind override_status).
-OVERRIDE_STATUSES: tuple[str, ...] = ("active", "superseded", "expired")
 # fct_account_events.event_type: the contract events of the account-events mart (its dbt
 # description defines each one).
 ACCOUNT_EVENT_TYPES: tuple[str, ...] = (

@@ -95,13 +95,18 @@ def build_warehouse(path: Path, *, health_score: float = 72.5, tier_ja: str = "æ
     return path
 
 
-def seed_keys() -> set[str]:
-    """Every value of every seed's first column (its key: segment, tier, cta_type, ...)."""
-    keys: set[str] = set()
+def seed_key_lists() -> dict[str, set[str]]:
+    """Each seed's first-column values (its key: segment, tier, cta_type, ...), by seed."""
+    lists: dict[str, set[str]] = {}
     for path in (DBT_PROJECT_DIR / "seeds").glob("*.csv"):
         with path.open(encoding="utf-8", newline="") as f:
-            keys |= {row[0] for row in list(csv.reader(f))[1:] if row}
-    return keys
+            lists[path.stem] = {row[0] for row in list(csv.reader(f))[1:] if row}
+    return lists
+
+
+def seed_keys() -> set[str]:
+    """Every value of every seed's first column (its key: segment, tier, cta_type, ...)."""
+    return set().union(*seed_key_lists().values())
 
 
 # Put on PYTHONPATH (with CSWH_TEST_INJECT_SQL set), it runs that SQL on the warehouse just

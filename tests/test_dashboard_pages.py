@@ -153,7 +153,7 @@ def test_health_counts_effective_tiers_and_lists_overrides_expiring_for_a_csm(
     before = as_int(metric(at, "At risk or critical"))
     columns = (
         "override_id, account_id, csm_owner, set_by, set_on, override_score, override_tier,"
-        " reason, expires_on, days_to_expiry, status, is_expiring_soon"
+        " reason, expires_on, days_to_expiry, status, status_sort_order, is_expiring_soon"
     )
     copy = modified_copy(
         serving,
@@ -163,11 +163,11 @@ def test_health_counts_effective_tiers_and_lists_overrides_expiring_for_a_csm(
         f" where account_id = '{account}' and snapshot_date = {latest}",
         f"insert into marts.fct_health_overrides ({columns}) values"
         f" ('T-1', '{account}', '{csm}', 'cs_ops', date '2026-10-01', 10, 'critical', 'x',"
-        "  date '2026-11-05', 5, 'active', true),"
+        "  date '2026-11-05', 5, 'active', 1, true),"
         f" ('T-2', '{account}', '{csm}', 'cs_ops', date '2026-05-01', 90, 'excellent', 'y',"
-        "  date '2026-06-01', -152, 'expired', false),"
+        "  date '2026-06-01', -152, 'expired', 3, false),"
         " ('T-3', 'other', 'someone else', 'cs_ops', date '2026-10-01', 10, 'critical', 'z',"
-        "  date '2026-11-05', 5, 'active', true)",
+        "  date '2026-11-05', 5, 'active', 1, true)",
     )
     monkeypatch.setenv("CSWH_SERVING", str(copy))
     at = open_page("health")

@@ -39,7 +39,6 @@ from dagster_project.mart_enums import (
     CTA_DIRECTIONS,
     CTA_PRIORITIES,
     CTA_STATUSES,
-    OVERRIDE_STATUSES,
 )
 from dagster_project.sources import ENTITIES, Entity
 from dagster_project.sql_text import literal
@@ -437,7 +436,8 @@ def mart_suites() -> list[Suite]:
         f"{SEEDS_SCHEMA}.health_tiers where min_score is null), false)",
         "a score exists exactly when the tier is the seed's tier without min_score (unknown)",
     )
-    _between(s, CRITICAL, ["override_score", "effective_health_score"], 0, 100, scores)
+    # effective_health_score needs no range of its own: it is override_score or health_score
+    _between(s, CRITICAL, ["override_score"], 0, 100, scores)
     _in_seed(s, CRITICAL, "effective_health_tier", "health_tiers", "tier")
     s.rows(
         CRITICAL,
@@ -456,7 +456,7 @@ def mart_suites() -> list[Suite]:
         "fct_health_overrides",
         "Every health override set by D with its status as of D (section 11).",
     )
-    _in_set(s, CRITICAL, "status", OVERRIDE_STATUSES)
+    _in_seed(s, CRITICAL, "status", "override_statuses")
     _between(s, CRITICAL, ["override_score"], 0, 100, scores)
     _in_seed(s, CRITICAL, "override_tier", "health_tiers", "tier")
     s.rows(

@@ -237,7 +237,7 @@ overrides = data.query(
     """
     select override_id, account_id, account_name, segment, csm_owner, set_by, set_on,
         override_score, override_tier, reason, expires_on, days_to_expiry, status,
-        is_expiring_soon, health_score_at_d, health_tier_at_d
+        status_sort_order, is_expiring_soon, health_score_at_d, health_tier_at_d
     from marts.fct_health_overrides
     order by expires_on, override_id
     """
@@ -264,7 +264,7 @@ else:
     )  # fmt: skip
 with st.expander(f"All overrides, expired ones included ({len(overrides)})"):
     kit.table(
-        overrides.sort_values(["status", "expires_on"], ascending=[True, False]),
+        overrides.sort_values(["status_sort_order", "expires_on"], ascending=[True, False]),
         "health_overrides.csv",
         override_cols,
         account_link=True,

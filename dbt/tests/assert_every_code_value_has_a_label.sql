@@ -13,6 +13,7 @@
     [ref('lifecycle_stages'), 'lifecycle_stage', 'lifecycle_stage'],
     [ref('health_dimensions'), 'dimension', 'health_dimension'],
     [ref('health_metrics'), 'metric', 'health_metric'],
+    [ref('override_statuses'), 'status', 'override_status'],
     [ref('adoption_stages'), 'adoption_stage', 'adoption_stage'],
     [ref('cta_rules'), 'cta_type', 'cta_type'],
     [ref('cta_rules'), 'direction', 'cta_direction'],

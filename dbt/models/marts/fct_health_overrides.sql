@@ -1,12 +1,12 @@
 -- Every health override set on or before D, one row each, expired and superseded ones kept
--- as history (CONTRACT section 11), with its status as of D: active = the override that
--- applies to its account at D (the account's latest by set_at with set_on <= D <=
--- expires_on; macros override_applies, override_precedence), expired = expires_on before
--- D, superseded = not expired but a later override of the account applies at D. Days to
--- expiry count from D; an active override expiring within the next
--- override_expiring_soon_days days (var, 14: D .. D + 13) is expiring soon, listed for the
--- account's CSM. Beside it the account's computed and effective health at D.
-
+-- as history (CONTRACT section 11), with its status as of D (value list and order: seed
+-- override_statuses): active = the override that applies to its account at D (the
+-- account's latest by set_at with set_on <= D <= expires_on; macros override_applies,
+-- override_precedence), expired = expires_on before D, superseded = not expired but a later
+-- override of the account applies at D. Days to expiry count from D; an active override
+-- expiring within the next override_expiring_soon_days days (var, 14: D .. D + 13) is
+-- expiring soon, listed for the account's CSM. Beside it the account's computed and
+-- effective health at D.
 with
 
 overrides as (
@@ -23,6 +23,10 @@ account_health as (
 
 health_tiers as (
     select * from {{ ref('health_tiers') }}
+),
+
+override_statuses as (
+    select * from {{ ref('override_statuses') }}
 ),
 
 as_of as (
@@ -88,6 +92,7 @@ final as (
         statused.expires_on,
         statused.is_default_expiry,
         statused.status,
+        override_statuses.sort_order as status_sort_order,
         cast(statused.days_to_expiry as bigint) as days_to_expiry,
         statused.status = 'active'
         and statused.days_to_expiry < {{ var('override_expiring_soon_days') }} as is_expiring_soon,
@@ -98,6 +103,8 @@ final as (
     from statused
     left join health_tiers
         on statused.override_tier = health_tiers.tier
+    left join override_statuses
+        on statused.status = override_statuses.status
     left join accounts
         on statused.account_id = accounts.account_id
     left join account_health
