@@ -80,23 +80,33 @@ def build_warehouse(path: Path, *, health_score: float = 72.5, tier_ja: str = "�
             " 'healthy' as health_tier,"
             " case when account_id = 'A2' and k = 0 then ? else '概ね健全' end as health_tier_ja,"
             " null::double as health_score_change_28d,"
+            # no override applies (section 11): the effective score and tier are the computed
+            " null::double as override_score,"
+            " case when account_id = 'A1' and k = 0 then ? else 72.5 end"
+            " as effective_health_score,"
+            " 'healthy' as effective_health_tier,"
             # written by one build, as a full build writes the whole history
             " timestamp '2026-10-31 06:00:00' as _built_at"
             " from (values ('A1'), ('A2'), ('A3')) a(account_id), range(3) r(k)",
-            [health_score, tier_ja],
+            [health_score, tier_ja, health_score],
         )
     finally:
         con.close()
     return path
 
 
-def seed_keys() -> set[str]:
-    """Every value of every seed's first column (its key: segment, tier, cta_type, ...)."""
-    keys: set[str] = set()
+def seed_key_lists() -> dict[str, set[str]]:
+    """Each seed's first-column values (its key: segment, tier, cta_type, ...), by seed."""
+    lists: dict[str, set[str]] = {}
     for path in (DBT_PROJECT_DIR / "seeds").glob("*.csv"):
         with path.open(encoding="utf-8", newline="") as f:
-            keys |= {row[0] for row in list(csv.reader(f))[1:] if row}
-    return keys
+            lists[path.stem] = {row[0] for row in list(csv.reader(f))[1:] if row}
+    return lists
+
+
+def seed_keys() -> set[str]:
+    """Every value of every seed's first column (its key: segment, tier, cta_type, ...)."""
+    return set().union(*seed_key_lists().values())
 
 
 # Put on PYTHONPATH (with CSWH_TEST_INJECT_SQL set), it runs that SQL on the warehouse just

@@ -136,6 +136,52 @@ def test_health_at_risk_and_tier_moves_follow_the_mart_and_the_seed(env, serving
     assert f"Jumped a tier / アップ: {jumped}**" in text, text
 
 
+def test_health_counts_effective_tiers_and_lists_overrides_expiring_for_a_csm(
+    env, serving, tmp_path, monkeypatch
+) -> None:
+    """Section 11: an override's tier counts in "At risk or critical" (as at_risk_accounts
+    does), and the overrides expiring within 14 days are listed for the chosen CSM."""
+    skip_unless_published(serving, "health")
+    latest = "(select max(snapshot_date) from marts.fct_account_health)"
+    account, csm = query(
+        serving,
+        "select h.account_id, a.csm_owner from marts.fct_account_health h"
+        " join marts.dim_accounts a using (account_id)"
+        f" where h.snapshot_date = {latest} and a.csm_owner is not null"
+        " and h.effective_health_tier in ('excellent', 'healthy') order by 1 limit 1",
+    )[0]
+    at = open_page("health")
+    before = as_int(metric(at, "At risk or critical"))
+    columns = (
+        "override_id, account_id, csm_owner, set_by, set_on, override_score, override_tier,"
+        " reason, expires_on, days_to_expiry, status, status_sort_order, is_expiring_soon"
+    )
+    copy = modified_copy(
+        serving,
+        tmp_path / "serving.duckdb",
+        "update marts.fct_account_health set override_score = 10,"
+        " effective_health_score = 10, effective_health_tier = 'critical', effective_at_risk = 1"
+        f" where account_id = '{account}' and snapshot_date = {latest}",
+        f"insert into marts.fct_health_overrides ({columns}) values"
+        f" ('T-1', '{account}', '{csm}', 'cs_ops', date '2026-10-01', 10, 'critical', 'x',"
+        "  date '2026-11-05', 5, 'active', 1, true),"
+        f" ('T-2', '{account}', '{csm}', 'cs_ops', date '2026-05-01', 90, 'excellent', 'y',"
+        "  date '2026-06-01', -152, 'expired', 3, false),"
+        " ('T-3', 'other', 'someone else', 'cs_ops', date '2026-10-01', 10, 'critical', 'z',"
+        "  date '2026-11-05', 5, 'active', 1, true)",
+    )
+    monkeypatch.setenv("CSWH_SERVING", str(copy))
+    at = open_page("health")
+    assert as_int(metric(at, "At risk or critical")) == before + 1
+    assert as_int(metric(at, "Overridden")) == 1
+    text = " ".join(m.value for m in at.markdown)
+    assert "Expiring within 14 days / 14日以内に期限切れ (every CSM): 2**" in text, text
+    at.multiselect(key="health_csm").set_value([csm]).run()
+    assert not at.exception
+    text = " ".join(m.value for m in at.markdown)
+    assert f"Expiring within 14 days / 14日以内に期限切れ ({csm}): 1**" in text, text
+
+
 def test_account_360_shows_the_chosen_account(env, serving) -> None:
     skip_unless_published(serving, "account")
     rows = query(

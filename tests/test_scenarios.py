@@ -281,6 +281,9 @@ WORKED_METRICS = {
     "urgent_tickets_open",
     *("wau_rate", "mobile_wau_rate", "core_actions_per_user_week", "quota_pace"),
     "success_plan_attainment",
+    # section 11: no account of the scenario zone has a pulse, so csm_pulse has no value
+    # anywhere and its weight is re-normalised away: every number above stands.
+    "csm_pulse",
 }
 
 DIMENSION_WEIGHTS = {"deployment": 25, "engagement": 25, "adoption": 35, "roi": 15}

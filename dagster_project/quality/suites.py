@@ -439,6 +439,45 @@ def mart_suites() -> list[Suite]:
         f"{SEEDS_SCHEMA}.health_tiers where min_score is null), false)",
         "a score exists exactly when the tier is the seed's tier without min_score (unknown)",
     )
+    # effective_health_score needs no range of its own: it is override_score or health_score
+    _between(s, CRITICAL, ["override_score"], 0, 100, scores)
+    _in_seed(s, CRITICAL, "effective_health_tier", "health_tiers", "tier")
+    s.rows(
+        CRITICAL,
+        "effective_follows_the_override",
+        "select account_id, snapshot_date, override_score, health_score, effective_health_score "
+        "from {batch} where effective_health_score is distinct from "
+        "coalesce(override_score, health_score) "
+        "or (override_score is null and effective_health_tier is distinct from health_tier)",
+        "the effective score and tier are the override's while one applies, else the computed",
+        column="effective_health_score",
+    )
+    suites.append(s)
+
+    s = Suite(
+        "marts",
+        "fct_health_overrides",
+        "Every health override set by D with its status as of D (section 11).",
+    )
+    _in_seed(s, CRITICAL, "status", "override_statuses")
+    _between(s, CRITICAL, ["override_score"], 0, 100, scores)
+    _in_seed(s, CRITICAL, "override_tier", "health_tiers", "tier")
+    s.rows(
+        CRITICAL,
+        "one_active_override_per_account",
+        "select account_id, count(*) as active from {batch} where status = 'active' "
+        "group by 1 having count(*) > 1",
+        "at most one override applies to an account at D",
+        column="status",
+    )
+    s.rows(
+        WARNING,
+        "expiry_within_180_days_of_set_day",
+        "select override_id, set_on, expires_on from {batch} "
+        "where expires_on < set_on or expires_on > set_on + 180",
+        "an override expires on or after its set day and at most 180 days after it",
+        column="expires_on",
+    )
     suites.append(s)
 
     s = Suite(
@@ -716,6 +755,7 @@ MART_TABLES: tuple[str, ...] = (
     "dim_accounts",
     "fct_account_health",
     "fct_health_metrics",
+    "fct_health_overrides",
     "fct_cta_candidates",
     "dim_playbooks",
     "mart_kpi_monthly",

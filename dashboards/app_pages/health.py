@@ -1,4 +1,7 @@
-"""Health: how healthy are our accounts, and who moved between tiers in the last 28 days?"""
+"""Health: how healthy are our accounts, and who moved between tiers in the last 28 days?
+
+Tiers are shown as people act on them (the effective tier: a CS override's while one
+applies) with the computed tier beside it; overrides expiring soon are listed per CSM."""
 
 from __future__ import annotations
 
@@ -10,7 +13,8 @@ import streamlit as st
 
 st.title("How healthy are our accounts, and who moved?")
 st.caption(
-    "Tier distribution by segment at the latest snapshot; tier movement over the last 28 days."
+    "Tier distribution by segment at the latest snapshot; tier movement over the last 28 days. "
+    "Effective tier = a CS override's tier while one applies, else the computed tier."
 )
 kit.guard(__file__)
 
@@ -19,13 +23,24 @@ if kit.is_missing(latest):
     st.info("No health snapshots in the serving copy yet.")
     st.stop()
 latest = pd.Timestamp(latest).date()
+# a serving copy published before overrides (section 11) has no effective columns: the
+# computed tier is then the effective one
+EFFECTIVE = data.has_column("marts.fct_account_health", "effective_health_tier")
+effective_columns = (
+    "h.effective_health_score, h.effective_health_tier, h.override_score,"
+    " h.override_reason, h.override_expires_on"
+    if EFFECTIVE
+    else "h.health_score as effective_health_score, h.health_tier as effective_health_tier,"
+    " null as override_score, null as override_reason, null as override_expires_on"
+)
 rows = data.query(
-    """
+    f"""
     select
         h.account_id, a.account_name, h.segment, a.csm_owner,
         h.health_score, h.health_tier, h.health_tier_ja, h.health_score_change_28d,
         h.reference_snapshot_date,
-        h.health_tier_28d_ago as tier_28d_ago, h.health_score_28d_ago as score_28d_ago
+        h.health_tier_28d_ago as tier_28d_ago, h.health_score_28d_ago as score_28d_ago,
+        {effective_columns}
     from marts.fct_account_health h
     left join marts.dim_accounts a using (account_id)
     where h.snapshot_date = ?
@@ -47,6 +62,9 @@ segments = kit.sidebar_multiselect(
 )
 rows = kit.apply_filter(kit.apply_filter(rows, "csm_owner", csms), "segment", segments)
 rows["tier_label"] = rows["health_tier"].map(lambda t: f"{label.get(t, t)} ({t})")
+rows["effective_tier_label"] = rows["effective_health_tier"].map(
+    lambda t: f"{label.get(t, t)} ({t})"
+)
 rows["segment_label"] = data.label_column(rows["segment"], "segment", with_code=True)
 
 provisional = data.has_column("marts.fct_account_health", kit.PROVISIONAL) and bool(
@@ -62,11 +80,19 @@ if provisional:
         "Weekly history keeps the grid days only."
     )
 at_risk_tiers = kit.at_risk_tiers(tiers)
-at_risk = rows["health_tier"].isin(at_risk_tiers).sum()
-c1, c2, c3, c4 = st.columns(4)
+# at risk counts the effective tier (the override's while one applies), as at_risk_accounts does
+at_risk = rows["effective_health_tier"].isin(at_risk_tiers).sum()
+overridden = rows["override_score"].notna().sum()
+c1, c2, c3, c4, c5 = st.columns(5)
 c1.metric("Accounts / 顧客数", kit.num(len(rows)), border=True)
 c2.metric("Average health / 平均ヘルス", kit.num(rows["health_score"].mean(), 1), border=True)
-c3.metric("At risk or critical / 要注意", kit.num(at_risk), border=True)
+c3.metric(
+    "At risk or critical / 要注意",
+    kit.num(at_risk),
+    border=True,
+    help="Effective tier at_risk or critical (an override's tier while one applies).",
+)
+c5.metric("Overridden / 手動補正中", kit.num(overridden), border=True)
 c4.metric(
     "Average change 28d / 28日変化",
     kit.num(rows["health_score_change_28d"].mean(), 1),
@@ -110,8 +136,12 @@ st.subheader("Trend / 推移")
 trend = data.query(
     "select h.snapshot_date, h.segment, a.csm_owner, count(*) as accounts,"
     " sum(h.health_score) as score_sum, count(h.health_score) as scored,"
-    f" count(*) filter (where h.health_tier in ({', '.join(['?'] * len(at_risk_tiers)) or 'null'}))"
-    " as at_risk,"
+    + (
+        " sum(h.effective_at_risk) as at_risk,"
+        if EFFECTIVE
+        else " count(*) filter (where h.health_tier in"
+        f" ({', '.join(['?'] * len(at_risk_tiers)) or 'null'})) as at_risk,"
+    )
     + (
         " bool_or(h.is_provisional) as is_provisional"
         if data.has_column("marts.fct_account_health", kit.PROVISIONAL)
@@ -119,7 +149,7 @@ trend = data.query(
     )
     + " from marts.fct_account_health h left join marts.dim_accounts a using (account_id)"
     " group by h.snapshot_date, h.segment, a.csm_owner",
-    at_risk_tiers,
+    () if EFFECTIVE else at_risk_tiers,
 )
 trend = kit.apply_filter(kit.apply_filter(trend, "csm_owner", csms), "segment", segments)
 trend = trend.groupby("snapshot_date", as_index=False).agg(
@@ -161,7 +191,8 @@ else:
     moved["rank_now"] = moved["health_tier"].map(order)
     moved["rank_before"] = moved["tier_28d_ago"].map(order)
     cols = ["account_id", "account_name", "segment", "csm_owner", "from", "tier_label",
-            "score_28d_ago", "health_score", "health_score_change_28d"]  # fmt: skip
+            "effective_tier_label", "score_28d_ago", "health_score",
+            "health_score_change_28d"]  # fmt: skip
     known = (moved["health_tier"] != "unknown") & (moved["tier_28d_ago"] != "unknown")
     dropped = moved[known & (moved["rank_now"] > moved["rank_before"])].sort_values(
         "health_score_change_28d"
@@ -188,8 +219,60 @@ with st.expander("All accounts at the latest snapshot"):
             "csm_owner",
             "health_score",
             "tier_label",
+            "effective_health_score",
+            "effective_tier_label",
+            "override_reason",
+            "override_expires_on",
             "health_score_change_28d",
         ],
         labels=SEGMENT,
     )
-kit.caption_source("marts.fct_account_health", "marts.dim_accounts", "seeds.health_tiers")
+
+st.subheader("Overrides / 手動補正")
+if not kit.has("marts.fct_health_overrides"):
+    st.info("This serving copy was published before health overrides: no list of them yet.")
+    kit.caption_source("marts.fct_account_health", "marts.dim_accounts", "seeds.health_tiers")
+    st.stop()
+overrides = data.query(
+    """
+    select override_id, account_id, account_name, segment, csm_owner, set_by, set_on,
+        override_score, override_tier, reason, expires_on, days_to_expiry, status,
+        status_sort_order, is_expiring_soon, health_score_at_d, health_tier_at_d
+    from marts.fct_health_overrides
+    order by expires_on, override_id
+    """
+)
+overrides = kit.apply_filter(kit.apply_filter(overrides, "csm_owner", csms), "segment", segments)
+OVERRIDE_LABELS = {
+    "segment": "segment",
+    "status": "override_status",
+    "override_tier": "health_tier",
+    "health_tier_at_d": "health_tier",
+}
+override_cols = ["account_id", "account_name", "segment", "csm_owner", "set_by", "set_on",
+                 "override_score", "override_tier", "health_score_at_d", "health_tier_at_d",
+                 "reason", "expires_on", "days_to_expiry", "status"]  # fmt: skip
+expiring = overrides[overrides["is_expiring_soon"].fillna(False).astype(bool)]
+who = ", ".join(csms) if csms else "every CSM"
+st.markdown(f"**Expiring within 14 days / 14日以内に期限切れ ({who}): {len(expiring)}**")
+if expiring.empty:
+    st.caption("No active override expires within 14 days.")
+else:
+    kit.table(
+        expiring, "health_overrides_expiring.csv", override_cols, account_link=True,
+        labels=OVERRIDE_LABELS,
+    )  # fmt: skip
+with st.expander(f"All overrides, expired ones included ({len(overrides)})"):
+    kit.table(
+        overrides.sort_values(["status_sort_order", "expires_on"], ascending=[True, False]),
+        "health_overrides.csv",
+        override_cols,
+        account_link=True,
+        labels=OVERRIDE_LABELS,
+    )
+kit.caption_source(
+    "marts.fct_account_health",
+    "marts.dim_accounts",
+    "marts.fct_health_overrides",
+    "seeds.health_tiers",
+)

@@ -49,6 +49,8 @@
         {'source': 'seminars', 'table': 'registrations', 'key': ['seminar_id', 'email'], 'account': 'identity.account_id', 'day': 'cast(r.held_at as date)', 'identity': true},
         {'source': 'usage', 'table': 'users', 'key': ['user_id'], 'account': 'r.account_id', 'day': 'cast(r.created_at as date)'},
         {'source': 'usage', 'table': 'daily', 'key': ['activity_date', 'user_id', 'feature'], 'account': 'r.account_id', 'day': 'r.activity_date', 'compare': false},
+        {'source': 'cs_inputs', 'table': 'pulse', 'key': ['pulse_id'], 'account': 'r.account_id', 'day': 'cast(r.recorded_at as date)'},
+        {'source': 'cs_inputs', 'table': 'overrides', 'key': ['override_id'], 'account': 'r.account_id', 'day': 'cast(r.set_at as date)'},
     ]) }}
 {%- endmacro %}
 

@@ -4,7 +4,8 @@
 -- onboarding, active; day counts from seed lifecycle_stages), adoption_stage (0..5,
 -- int_adoption_stages at D) and the health score, tier and quota consumption of the
 -- current snapshot D (fct_account_health: the value quota_pace and the quota CTA rules
--- read; null without an active contract at D).
+-- read; null without an active contract at D), with the override applying at D and the
+-- effective score and tier beside the computed ones.
 
 with
 
@@ -102,6 +103,13 @@ staged as (
         account_health.health_tier,
         account_health.health_tier_ja,
         account_health.health_score_change_28d,
+        account_health.override_score,
+        account_health.override_reason,
+        account_health.override_expires_on,
+        account_health.effective_health_score,
+        account_health.effective_health_tier,
+        account_health.effective_health_tier_ja,
+        account_health.effective_at_risk,
         as_of.as_of_date,
         account_health.quota_consumption
     from accounts

@@ -3,7 +3,10 @@
 -- four DEAR dimension scores, the health score, its tier (Japanese label and chart colour
 -- from seed health_tiers) and its change since the 28-day reference snapshot (the latest
 -- snapshot dated on or before S - 28, reading 13); plus the contract and usage facts at the
--- snapshot that the CTA rules, adoption stages and the dashboard use.
+-- snapshot that the CTA rules, adoption stages and the dashboard use. An override set by
+-- CS Ops or the CSM (int_health_overrides: the account's latest with set_on <= S <=
+-- expires_on) gives the effective score and tier beside the computed ones, which stay as
+-- the model computes them (section 11); effective_at_risk counts the effective tier.
 --
 -- Incremental (strategy history_batch): a build writes only its batch (int_snapshot_batch:
 -- the current snapshot, new grid days, accounts whose inputs changed) and leaves every other
@@ -35,6 +38,10 @@ usage as (
 
 quota as (
     select * from {{ ref('int_health_quota_metrics') }}
+),
+
+overrides as (
+    select * from {{ ref('int_health_overrides') }}
 ),
 
 health_tiers as (
@@ -84,6 +91,19 @@ final as (
         health_tiers.label_ja as health_tier_ja,
         cast(health_scores.health_score - reference_scores.health_score as double)
             as health_score_change_28d,
+        overrides.override_score,
+        overrides.override_reason,
+        overrides.override_expires_on,
+        cast(coalesce(overrides.override_score, health_scores.health_score) as double)
+            as effective_health_score,
+        coalesce(overrides.override_tier, health_scores.health_tier) as effective_health_tier,
+        effective_tiers.label_ja as effective_health_tier_ja,
+        overrides.override_id,
+        overrides.override_set_by,
+        overrides.override_set_on,
+        effective_tiers.label_en as effective_health_tier_en,
+        effective_tiers.colour as effective_tier_colour,
+        case when effective_tiers.counts_as_at_risk then 1 else 0 end as effective_at_risk,
         health_tiers.label_en as health_tier_en,
         health_tiers.colour as tier_colour,
         health_tiers.sort_order as tier_sort_order,
@@ -126,6 +146,12 @@ final as (
             and account_snapshots.reference_snapshot_date = reference_scores.snapshot_date
     left join health_tiers
         on health_scores.health_tier = health_tiers.tier
+    left join overrides
+        on
+            account_snapshots.account_id = overrides.account_id
+            and account_snapshots.snapshot_date = overrides.snapshot_date
+    left join health_tiers as effective_tiers
+        on coalesce(overrides.override_tier, health_scores.health_tier) = effective_tiers.tier
     left join usage
         on
             account_snapshots.account_id = usage.account_id

@@ -27,10 +27,6 @@ health as (
     select * from {{ ref('fct_account_health') }}
 ),
 
-health_tiers as (
-    select * from {{ ref('health_tiers') }}
-),
-
 engagements as (
     select * from {{ ref('stg_marketing__engagements') }}
 ),
@@ -155,7 +151,7 @@ health_segments as (
         account_id,
         snapshot_date,
         health_score,
-        health_tier,
+        effective_at_risk,
         segment
     from health
     union all
@@ -163,7 +159,7 @@ health_segments as (
         account_id,
         snapshot_date,
         health_score,
-        health_tier,
+        effective_at_risk,
         'all' as segment
     from health
 ),
@@ -173,12 +169,11 @@ health_at_stock as (
         months.month,
         health_segments.segment,
         cast(avg({{ fixed_precision('health_segments.health_score') }}) as double) as avg_health_score,
-        sum(case when health_tiers.counts_as_at_risk then 1 else 0 end) as at_risk_accounts
+        -- effective tiers (an override's tier while it applies; section 11)
+        sum(health_segments.effective_at_risk) as at_risk_accounts
     from months
     inner join health_segments
         on months.health_snapshot_date = health_segments.snapshot_date
-    left join health_tiers
-        on health_segments.health_tier = health_tiers.tier
     group by months.month, health_segments.segment
 ),
 

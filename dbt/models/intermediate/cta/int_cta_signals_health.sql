@@ -2,7 +2,8 @@
 -- health_drop (reading 13: a drop of the 28-day change, or critical at S with a
 -- non-critical row at S's 28-day reference snapshot) and onboarding_90d (customer for
 -- day_from..day_to days with an adoption_score below threshold; a null adoption_score does
--- not fire).
+-- not fire). health_jump and health_drop judge the computed score and do not fire while an
+-- override applies to the account (section 11: fct_account_health.override_id set).
 
 with
 
@@ -51,7 +52,9 @@ health_jump as (
         cast(null as varchar) as source_id
     from health
     cross join jump_rule
-    where health.health_score_change_28d >= jump_rule.threshold
+    where
+        health.health_score_change_28d >= jump_rule.threshold
+        and health.override_id is null
 ),
 
 health_with_before as (
@@ -81,8 +84,12 @@ health_drop as (
         'health_state' as source_kind,
         cast(null as varchar) as source_id
     from health_with_before
-    where health_score_change_28d <= threshold
-        or (health_tier = 'critical' and health_tier_before is not null and health_tier_before <> 'critical')
+    where
+        override_id is null
+        and (
+            health_score_change_28d <= threshold
+            or (health_tier = 'critical' and health_tier_before is not null and health_tier_before <> 'critical')
+        )
 ),
 
 onboarding_90d as (

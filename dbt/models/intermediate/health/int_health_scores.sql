@@ -1,16 +1,13 @@
 -- One row per active account and snapshot date: the four DEAR dimension scores, the
 -- health score (weighted mean of the dimensions present, weights re-normalised) and its
 -- tier from seed health_tiers: the highest min_score <= the unrounded score (reading 9),
--- or the tier without min_score (unknown) when no dimension has a score.
+-- or the tier without min_score (unknown) when no dimension has a score (macro
+-- health_tier_select).
 
 with
 
 metric_scores as (
     select * from {{ ref('int_health_metric_scores') }}
-),
-
-health_tiers as (
-    select * from {{ ref('health_tiers') }}
 ),
 
 dimension_scores as (
@@ -49,29 +46,8 @@ metric_counts as (
     group by account_id, snapshot_date
 ),
 
-scored_tiers as (
-    select
-        tier,
-        min_score
-    from health_tiers
-    where min_score is not null
-),
-
-unknown_tier as (
-    select tier
-    from health_tiers
-    where min_score is null
-),
-
 tiered as (
-    select
-        account_scores.account_id,
-        account_scores.snapshot_date,
-        max(scored_tiers.min_score) as tier_min_score
-    from account_scores
-    inner join scored_tiers
-        on account_scores.health_score >= scored_tiers.min_score
-    group by account_scores.account_id, account_scores.snapshot_date
+    {{ health_tier_select('account_scores', ['account_id', 'snapshot_date'], 'health_score') }}
 ),
 
 final as (
@@ -83,7 +59,7 @@ final as (
         account_scores.adoption_score,
         account_scores.roi_score,
         account_scores.health_score,
-        coalesce(scored_tiers.tier, unknown_tier.tier) as health_tier,
+        tiered.tier as health_tier,
         account_scores.dimensions_scored,
         metric_counts.metrics_scored,
         metric_counts.metrics_total
@@ -92,14 +68,10 @@ final as (
         on
             account_scores.account_id = metric_counts.account_id
             and account_scores.snapshot_date = metric_counts.snapshot_date
-    left join tiered
+    inner join tiered
         on
             account_scores.account_id = tiered.account_id
             and account_scores.snapshot_date = tiered.snapshot_date
-    left join scored_tiers
-        on tiered.tier_min_score = scored_tiers.min_score
-    left join unknown_tier
-        on account_scores.health_score is null
 )
 
 select * from final
