@@ -62,3 +62,21 @@ def resolve_as_of(warehouse: Path | str) -> date | None:
         return latest_usage_date(con)
     finally:
         con.close()
+
+
+def last_run_as_of(warehouse: Path | str) -> date | None:
+    """D of the latest dbt build on ``warehouse`` (``meta.run_context``), or None."""
+    if not Path(warehouse).exists():
+        return None
+    con = duckdb.connect(str(warehouse), read_only=True, config=duckdb_config())
+    try:
+        (exists,) = con.execute(
+            "select count(*) from information_schema.tables where table_schema = 'meta' "
+            "and table_name = 'run_context'"
+        ).fetchone()
+        if not exists:
+            return None
+        row = con.execute("select max(as_of_date) from meta.run_context").fetchone()
+        return row[0] if row else None
+    finally:
+        con.close()

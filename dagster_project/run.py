@@ -82,6 +82,22 @@ def _run_config(log_level: str = "INFO") -> dict:
     return {"loggers": {"console": {"config": {"log_level": log_level}}}}
 
 
+def _widen_if_d_moved(settings: Settings, select: str | None) -> str | None:
+    """A run of one source (``select``) rebuilds what depends on that source only; the
+    models that depend on D alone (the snapshot dates, the current snapshot) would keep the
+    last run's D. So a selected run whose D was set to another day runs everything."""
+    from dagster_project.as_of import as_of_override, last_run_as_of
+
+    new_d = as_of_override()
+    if select is None or new_d is None:
+        return select
+    old_d = last_run_as_of(settings.warehouse)
+    if old_d is None or old_d == new_d:
+        return select
+    print(f"D moves from {old_d} to {new_d}: running every asset, not only {select}")
+    return None
+
+
 def run_pipeline(
     settings: Settings,
     select: str | None = None,
@@ -96,6 +112,7 @@ def run_pipeline(
     from dagster_project.transform.assets import FULL_REFRESH_TAG
 
     job = defs.resolve_job_def("cswh_job")
+    select = _widen_if_d_moved(settings, select)
     with _instance() as instance:
         for run_id, pid in close_orphaned_runs(instance):
             print(f"run {run_id} was left unfinished by process {pid} (killed?): marked failed")

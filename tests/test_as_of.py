@@ -50,3 +50,26 @@ def test_a_bad_override_names_the_variable(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setenv("CSWH_AS_OF", "2026-13-01")
     with pytest.raises(ValueError, match="CSWH_AS_OF is not a date"):
         as_of_override()
+
+
+def test_a_selected_run_whose_d_moves_runs_everything(
+    warehouse: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`cswh run --select cs_inputs --as-of <another day>` would leave the snapshot dates at
+    the last run's D (they depend on D, not on the source): it runs every asset instead."""
+    from dagster_project.config import Settings
+    from dagster_project.run import _widen_if_d_moved
+
+    monkeypatch.setenv("CSWH_WAREHOUSE", str(warehouse))
+    settings = Settings.from_env()
+    assert _widen_if_d_moved(settings, "cs_inputs") == "cs_inputs"  # no run yet, no override
+    con = duckdb.connect(str(warehouse))
+    con.execute("create schema meta")
+    con.execute("create table meta.run_context (as_of_date date, run_id varchar)")
+    con.execute("insert into meta.run_context values (date '2026-10-31', 'r1')")
+    con.close()
+    monkeypatch.setenv("CSWH_AS_OF", "2026-10-31")
+    assert _widen_if_d_moved(settings, "cs_inputs") == "cs_inputs"  # same D: the source only
+    monkeypatch.setenv("CSWH_AS_OF", "2026-12-06")
+    assert _widen_if_d_moved(settings, "cs_inputs") is None  # D moved: everything
+    assert _widen_if_d_moved(settings, None) is None
