@@ -21,7 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import IO
 
-PHASES = ("extract", "raw checks", "dbt build", "mart checks", "publish", "data docs")
+PHASES = ("extract", "raw checks", "dbt build", "mart checks", "publish", "data docs", "outbox")
 PLAIN_HEARTBEAT_S = 30.0
 TTY_REFRESH_S = 0.5  # elapsed time ticks while a long dbt model runs
 KEEP_LOGS = 100  # newest run logs kept under $DAGSTER_HOME/logs
@@ -43,6 +43,8 @@ def phase_of(step_key: str | None) -> str | None:
         return "publish"
     if "data_docs" in step_key:
         return "data docs"
+    if step_key.startswith("notify__"):
+        return "outbox"
     return None
 
 
