@@ -60,8 +60,12 @@ terminal:
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq tmux >/dev/null; \
 	fi
 
+# Test files run in parallel, one file per worker at a time (module fixtures are built once);
+# most of a test's time is dbt, Dagster and Chromium processes, so two workers keep both cores
+# busy. TEST_WORKERS=0 runs them one after another.
+TEST_WORKERS ?= 2
 test: dbt-manifest browser terminal
-	$(BIN)/pytest
+	$(BIN)/pytest $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
 
 # Benchmarks print figures; not part of `make test`. SCALE = accounts; HISTORY_YEARS = the
 # longer history the daily run is also measured on (0: skip).
