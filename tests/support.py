@@ -88,3 +88,14 @@ def query(db: Path, sql: str, params: list | tuple = ()) -> list[tuple]:
         return con.execute(sql, list(params or [])).fetchall()
     finally:
         con.close()
+
+
+def query_dicts(db: Path, sql: str) -> list[dict]:
+    """The same, each row as a dict by column name."""
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        cur = con.execute(sql)
+        names = [c[0] for c in cur.description]
+        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
+    finally:
+        con.close()

@@ -22,12 +22,11 @@ import shutil
 from datetime import date, timedelta
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from dagster_project.config import DBT_PROJECT_DIR
 from dagster_project.seeds import read_seed
-from tests.support import cswh_env, run_cswh
+from tests.support import cswh_env, query_dicts, run_cswh
 
 pytestmark = pytest.mark.slow
 
@@ -54,14 +53,7 @@ FROZEN = (
 BUILD_COLUMNS = {"_built_at", "_inputs_loaded_at", "_seeds_hash", "raised_in_run_id", "raised_at"}
 
 
-def _rows(serving: Path, sql: str) -> list[dict]:
-    con = duckdb.connect(str(serving), read_only=True)
-    try:
-        cur = con.execute(sql)
-        names = [c[0] for c in cur.description]
-        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
-    finally:
-        con.close()
+_rows = query_dicts  # rows as dicts by column name
 
 
 def _published(serving: Path) -> dict:

@@ -22,10 +22,9 @@ import shutil
 from datetime import timedelta
 from pathlib import Path
 
-import duckdb
 import pytest
 
-from tests.support import cswh_env, published_tiny, run_cswh
+from tests.support import cswh_env, published_tiny, query_dicts, run_cswh
 
 pytestmark = pytest.mark.slow
 
@@ -33,14 +32,7 @@ HEALTH_RULES = ("health_drop", "health_jump")
 BUILD_COLUMNS = {"_built_at", "_inputs_loaded_at", "_seeds_hash"}
 
 
-def _rows(db: Path, sql: str) -> list[dict]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        cur = con.execute(sql)
-        names = [c[0] for c in cur.description]
-        return [dict(zip(names, r, strict=True)) for r in cur.fetchall()]
-    finally:
-        con.close()
+_rows = query_dicts  # rows as dicts by column name
 
 
 def _health(db: Path) -> dict:
