@@ -148,10 +148,15 @@ def test_health_counts_effective_tiers_and_lists_overrides_expiring_for_a_csm(
         "select h.account_id, a.csm_owner from marts.fct_account_health h"
         " join marts.dim_accounts a using (account_id)"
         f" where h.snapshot_date = {latest} and a.csm_owner is not null"
-        " and h.effective_health_tier in ('excellent', 'healthy') order by 1 limit 1",
+        " and h.effective_health_tier in ('excellent', 'healthy') and h.override_score is null"
+        " order by 1 limit 1",
     )[0]
     at = open_page("health")
     before = as_int(metric(at, "At risk or critical"))
+    overridden = as_int(metric(at, "Overridden"))  # the zone's own overrides (generator)
+    expiring_sql = "select count(*) from marts.fct_health_overrides where is_expiring_soon"
+    ((expiring_all,),) = query(serving, expiring_sql)
+    ((expiring_csm,),) = query(serving, expiring_sql + f" and csm_owner = '{csm}'")
     columns = (
         "override_id, account_id, csm_owner, set_by, set_on, override_score, override_tier,"
         " reason, expires_on, days_to_expiry, status, status_sort_order, is_expiring_soon"
@@ -173,13 +178,15 @@ def test_health_counts_effective_tiers_and_lists_overrides_expiring_for_a_csm(
     monkeypatch.setenv("CSWH_SERVING", str(copy))
     at = open_page("health")
     assert as_int(metric(at, "At risk or critical")) == before + 1
-    assert as_int(metric(at, "Overridden")) == 1
+    assert as_int(metric(at, "Overridden")) == overridden + 1
     text = " ".join(m.value for m in at.markdown)
-    assert "Expiring within 14 days / 14日以内に期限切れ (every CSM): 2**" in text, text
+    assert f"Expiring within 14 days / 14日以内に期限切れ: {expiring_all + 2}**" in text, text
+    assert "CSM: every CSM" in [t.value for t in at.text]
     at.multiselect(key="health_csm").set_value([csm]).run()
     assert not at.exception
     text = " ".join(m.value for m in at.markdown)
-    assert f"Expiring within 14 days / 14日以内に期限切れ ({csm}): 1**" in text, text
+    assert f"Expiring within 14 days / 14日以内に期限切れ: {expiring_csm + 1}**" in text, text
+    assert f"CSM: {csm}" in [t.value for t in at.text]  # a name, as text
 
 
 def test_account_360_shows_the_chosen_account(env, serving) -> None:

@@ -254,7 +254,8 @@ override_cols = ["account_id", "account_name", "segment", "csm_owner", "set_by",
                  "reason", "expires_on", "days_to_expiry", "status"]  # fmt: skip
 expiring = overrides[overrides["is_expiring_soon"].fillna(False).astype(bool)]
 who = ", ".join(csms) if csms else "every CSM"
-st.markdown(f"**Expiring within 14 days / 14日以内に期限切れ ({who}): {len(expiring)}**")
+st.markdown(f"**Expiring within 14 days / 14日以内に期限切れ: {len(expiring)}**")
+st.text(f"CSM: {who}")  # names from the data, shown as text (never markdown)
 if expiring.empty:
     st.caption("No active override expires within 14 days.")
 else:
