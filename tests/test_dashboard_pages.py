@@ -114,17 +114,19 @@ def test_health_csm_filter_changes_numbers(env, serving) -> None:
 
 
 def test_health_at_risk_and_tier_moves_follow_the_mart_and_the_seed(env, serving) -> None:
-    """ "At risk or critical" counts the tiers the published seed flags (as at_risk_accounts
-    does), and the tier moves are read from the mart's 28-day reference columns."""
+    """ "At risk or critical" counts the effective tiers the published seed flags (as
+    at_risk_accounts does: an override's tier while one applies), and the tier moves are read
+    from the mart's 28-day reference columns (computed tiers)."""
     skip_unless_published(serving, "health")
     latest = "(select max(snapshot_date) from marts.fct_account_health)"
     ((at_risk, dropped, jumped),) = query(
         serving,
-        "select count(*) filter (where t.counts_as_at_risk),"
+        "select count(*) filter (where e.counts_as_at_risk),"
         " count(*) filter (where t.sort_order > b.sort_order),"
         " count(*) filter (where t.sort_order < b.sort_order)"
         " from marts.fct_account_health h"
         " join seeds.health_tiers t on t.tier = h.health_tier"
+        " join seeds.health_tiers e on e.tier = h.effective_health_tier"
         " left join seeds.health_tiers b on b.tier = h.health_tier_28d_ago"
         " and b.min_score is not null and t.min_score is not null"
         f" where h.snapshot_date = {latest}",
