@@ -40,7 +40,7 @@ from dagster_project.mart_enums import (
     CTA_PRIORITIES,
     CTA_STATUSES,
 )
-from dagster_project.sources import CADENCES, ENTITIES, Entity
+from dagster_project.sources import CADENCES, ENTITIES, OVERRIDE_DAYS_MAX, Entity
 from dagster_project.sql_text import literal
 
 CRITICAL, WARNING = "critical", "warning"
@@ -472,10 +472,11 @@ def mart_suites() -> list[Suite]:
     )
     s.rows(
         WARNING,
-        "expiry_within_180_days_of_set_day",
+        f"expiry_within_{OVERRIDE_DAYS_MAX}_days_of_set_day",
         "select override_id, set_on, expires_on from {batch} "
-        "where expires_on < set_on or expires_on > set_on + 180",
-        "an override expires on or after its set day and at most 180 days after it",
+        f"where expires_on < set_on or expires_on > set_on + {OVERRIDE_DAYS_MAX}",
+        f"an override expires on or after its set day and at most {OVERRIDE_DAYS_MAX} days "
+        "after it",
         column="expires_on",
     )
     suites.append(s)
