@@ -291,3 +291,38 @@ def test_playbook_recipient_roles_are_contact_roles():
         roles = (row.get("recipient_roles") or "").split()
         assert set(roles) <= set(CONTACT_ROLES), row["playbook_id"]
         assert bool(roles) == (row["channel"] == "automated_email"), row["playbook_id"]
+
+
+def test_each_csm_digest_lists_the_overrides_about_to_expire_on_their_accounts(published, tmp_path):
+    serving = published.serving
+    expiring = query(
+        serving,
+        "select a.csm_owner, a.account_name, o.expires_on from marts.fct_health_overrides o "
+        "join marts.dim_accounts a on a.account_id = o.account_id "
+        "where o.is_expiring_soon and a.csm_owner is not null",
+    )
+    assert expiring, "the tiny zone's generator writes an override expiring within 14 days"
+    # one that is not about to expire stays out of every digest
+    later = query(
+        serving,
+        "select a.account_name from marts.fct_health_overrides o "
+        "join marts.dim_accounts a on a.account_id = o.account_id "
+        "where o.status = 'active' and not o.is_expiring_soon",
+    )
+    settings = settings_for(published, tmp_path)
+    from dagster_project.notify import queue as queueing
+
+    queueing.queue(settings.serving, settings.app_db, now=NOW)
+    digests = {m.csm: m.body for m in outbox.read(settings.app_db, kinds=["csm_digest"])}
+    for csm in {r[0] for r in expiring}:
+        section = digests[csm].split("■ まもなく期限が切れるヘルスオーバーライド")[1]
+        mine = sorted(f"・{name}: " for owner, name, _ in expiring if owner == csm)
+        listed = sorted(re.findall(r"^・[^:]+: ", section, flags=re.M))
+        assert listed == mine
+        for owner, _name, expires_on in expiring:
+            if owner == csm:
+                assert f"{expires_on} まで" in section
+        assert not any(f"・{name}: " in section for (name,) in later)
+    for csm, text in digests.items():
+        if csm not in {r[0] for r in expiring}:
+            assert "(0 件)\n" in text.split("■ まもなく期限が切れるヘルスオーバーライド")[1]

@@ -10,13 +10,12 @@ on the Outbox page, but ``suppressed`` with the reason "no e-mail address".
 - ``csm_digest``, one per CSM and D (skipped when it would be empty): open CTAs due on D, overdue
   (``due_on < D``), and the other open CTAs the latest run raised (``raised_as_of = D``; each
   CTA in one section, so a first run's old CTAs show as overdue rather than new),
-  the CSM's accounts whose tier fell between the two latest health snapshots (tier order:
-  ``min_score`` of seed health_tiers; the effective tier where the mart has it), and health
-  overrides about to expire (``marts.fct_health_overrides.is_expiring_soon``; the section is
-  left out, and a note says so, while the serving copy has no such mart).
+  the CSM's accounts whose effective tier fell between the two latest health snapshots (tier
+  order: ``min_score`` of seed health_tiers), and health overrides about to expire
+  (``marts.fct_health_overrides.is_expiring_soon``).
 - ``manager_digest``, one per manager and week (the Monday of D's week): the latest month of
   ``mart_kpi_monthly``, every segment, with NRR and GRR (monthly and trailing twelve months) of
-  ``mart_arr_movements`` where the serving copy has it, and open and overdue CTAs now.
+  ``mart_arr_movements``, and open and overdue CTAs now.
 """
 
 from __future__ import annotations
@@ -30,7 +29,7 @@ import duckdb
 
 from dagster_project.notify import outbox
 from dagster_project.notify.outbox import Message
-from dagster_project.notify.queue import has_column, has_table, rows
+from dagster_project.notify.queue import has_table, rows
 from dagster_project.notify.render import Templates
 
 STAFF_ENV = "CSWH_NOTIFY_STAFF"
@@ -87,16 +86,11 @@ def _tier_labels(con) -> dict[str, str]:
 
 def tier_falls(con: duckdb.DuckDBPyConnection, d: date) -> list[dict]:
     """Accounts whose tier at their snapshot D is worse than at their snapshot before."""
-    tier = (
-        "effective_health_tier"
-        if has_column(con, "marts", "fct_account_health", "effective_health_tier")
-        else "health_tier"
-    )
     return rows(
         con,
-        f"""
+        """
         with ranked as (
-            select account_id, snapshot_date, {tier} as tier,
+            select account_id, snapshot_date, effective_health_tier as tier,
                 row_number() over (partition by account_id order by snapshot_date desc) as n
             from marts.fct_account_health
         )
@@ -114,23 +108,13 @@ def tier_falls(con: duckdb.DuckDBPyConnection, d: date) -> list[dict]:
     )
 
 
-def expiring_overrides(con, notes: list[str]) -> list[dict] | None:
-    if not has_column(con, "marts", "fct_health_overrides", "is_expiring_soon"):
-        notes.append(
-            "csm_digest: no marts.fct_health_overrides.is_expiring_soon in the serving copy; "
-            "the expiring-overrides section is left out"
-        )
-        return None
-    cols = [
-        c
-        for c in ("override_score", "expires_on", "reason")
-        if has_column(con, "marts", "fct_health_overrides", c)
-    ]
+def expiring_overrides(con) -> list[dict]:
     return rows(
         con,
-        f"select o.account_id, a.account_name, a.csm_owner{''.join(', o.' + c for c in cols)} "
-        "from marts.fct_health_overrides o left join marts.dim_accounts a "
-        "on a.account_id = o.account_id where o.is_expiring_soon order by o.account_id",
+        "select o.account_id, a.account_name, a.csm_owner, o.override_score, o.expires_on, "
+        "o.reason from marts.fct_health_overrides o left join marts.dim_accounts a "
+        "on a.account_id = o.account_id where o.is_expiring_soon "
+        "order by o.expires_on, o.account_id",
     )
 
 
@@ -140,32 +124,26 @@ def csm_digests(
     templates: Templates,
     staff: dict[str, dict[str, str]],
     now: datetime,
-    notes: list[str],
 ) -> list[Message]:
-    new = (
-        "c.raised_as_of = ?"
-        if has_column(con, "marts", "fct_cta_candidates", "raised_as_of")
-        else "c.triggered_on = ?"
-    )
     ctas = rows(
         con,
         "select c.cta_id, c.account_id, a.account_name, c.cta_type, c.priority, c.status, "
         "c.triggered_on, c.due_on, c.reason, c.owner, "
         "case when c.status = 'open' and c.due_on = ? then 'due_today' "
         "when c.status = 'open' and c.due_on < ? then 'overdue' "
-        f"when c.status = 'open' and {new} then 'new' end as section "
+        "when c.status = 'open' and c.raised_as_of = ? then 'new' end as section "
         "from marts.fct_cta_candidates c "
         "left join marts.dim_accounts a on a.account_id = c.account_id "
         "where c.owner is not null order by c.due_on, c.cta_id",
         [d, d, d],
     )
     falls = tier_falls(con, d)
-    overrides = expiring_overrides(con, notes)
+    overrides = expiring_overrides(con)
     labels = _tier_labels(con)
     people = sorted(
         {c["owner"] for c in ctas if c["section"]}
         | {f["csm_owner"] for f in falls if f["csm_owner"]}
-        | {o["csm_owner"] for o in overrides or [] if o["csm_owner"]}
+        | {o["csm_owner"] for o in overrides if o["csm_owner"]}
     )
     out = []
     for csm in people:
@@ -177,9 +155,7 @@ def csm_digests(
             "due_today": [c for c in mine if c["section"] == "due_today"],
             "overdue": [c for c in mine if c["section"] == "overdue"],
             "tier_falls": [f for f in falls if f["csm_owner"] == csm],
-            "overrides": None
-            if overrides is None
-            else [o for o in overrides if o["csm_owner"] == csm],
+            "overrides": [o for o in overrides if o["csm_owner"] == csm],
             "tier_label": lambda t: labels.get(t, t),
         }
         rendered = templates.digest("csm_digest", context)
@@ -212,21 +188,15 @@ def manager_digests(
         "from marts.fct_cta_candidates",
         [d],
     )[0]
-    retention = {}
-    if all(
-        has_column(con, "marts", "mart_arr_movements", c) for c in RETENTION_COLUMNS
-    ):  # contract section 12; another part of the project builds it
-        retention = {
-            (r["month"], r["segment"]): r
-            for r in rows(
-                con,
-                f"select month, segment, {', '.join(RETENTION_COLUMNS)} "
-                "from marts.mart_arr_movements where month = ?",
-                [kpis[0]["month"] if kpis else d],
-            )
-        }
-    else:
-        notes.append("manager_digest: no marts.mart_arr_movements; NRR and GRR are left out")
+    retention = {
+        (r["month"], r["segment"]): r
+        for r in rows(
+            con,
+            f"select month, segment, {', '.join(RETENTION_COLUMNS)} "
+            "from marts.mart_arr_movements where month = ?",
+            [kpis[0]["month"] if kpis else d],
+        )
+    }
     for k in kpis:
         k["retention"] = retention.get((k["month"], k["segment"]))
     context = {"as_of": d, "week": week, "kpis": kpis, **ctas}

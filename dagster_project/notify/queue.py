@@ -58,16 +58,6 @@ def has_table(con: duckdb.DuckDBPyConnection, schema: str, table: str) -> bool:
     )
 
 
-def has_column(con: duckdb.DuckDBPyConnection, schema: str, table: str, column: str) -> bool:
-    return bool(
-        con.execute(
-            "select count(*) from information_schema.columns where table_schema = ? "
-            "and table_name = ? and column_name = ?",
-            [schema, table, column],
-        ).fetchall()[0][0]
-    )
-
-
 def as_of(con: duckdb.DuckDBPyConnection) -> date:
     """D of the latest publish (dq.publish_log), else the latest health snapshot."""
     if has_table(con, "dq", "publish_log"):
@@ -203,7 +193,7 @@ def queue(
         suppressed = opted_out(con, app_db)
         messages = {
             "cta_email": cta_messages(con, d, templates, suppressed, now),
-            "csm_digest": digests.csm_digests(con, d, templates, staff, now, result.notes),
+            "csm_digest": digests.csm_digests(con, d, templates, staff, now),
             "manager_digest": digests.manager_digests(con, d, templates, staff, now, result.notes),
         }
     for kind, batch in messages.items():
