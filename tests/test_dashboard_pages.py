@@ -17,9 +17,8 @@ from streamlit.testing.v1 import AppTest
 
 from dagster_project import app_store, publish
 from tests.dashboard_support import (
-    APP,
-    PAGE_TIMEOUT,
     PAGES,
+    app_test,
     current_kpi_month,
     modified_copy,
     open_page,
@@ -230,7 +229,6 @@ def test_cta_queue_filters_and_records_an_outcome(env, serving) -> None:
     cta_id = at.selectbox(key="outcome_cta").value
     at.radio(key="outcome_value").set_value("won")
     at.text_area(key="outcome_note").input("予算確保済み、来月発注")
-    at.text_input(key="outcome_by").input("apptest")
     next(b for b in at.button if b.label.startswith("Record")).click().run()
     assert not at.exception
     assert at.success, [e.value for e in at.error]
@@ -245,12 +243,15 @@ def test_cta_queue_filters_and_records_an_outcome(env, serving) -> None:
     assert cta_id in open_ids
 
 
-def test_cta_outcome_needs_who_recorded_it(env, serving) -> None:
+def test_outcome_form_records_the_signed_in_user_not_a_typed_name(env, serving) -> None:
     skip_unless_published(serving, "ctas")
-    at = open_page("ctas")
+    at = open_page("ctas", name="ops-someone")
+    assert not [t for t in at.text_input if t.key in ("outcome_by",)], "no free-text who"
+    assert any(t.value == "Recorded by / 記録者: ops-someone" for t in at.text)
     next(b for b in at.button if b.label.startswith("Record")).click().run()
-    assert any("recorded_by" in e.value for e in at.error)
-    assert app_store.read_outcomes(env["app_db"]).num_rows == 0
+    assert not at.exception and at.success, [e.value for e in at.error]
+    (row,) = app_store.read_outcomes(env["app_db"]).to_pylist()
+    assert row["recorded_by"] == "ops-someone"
 
 
 def test_playbooks_filter(env, serving) -> None:
@@ -330,7 +331,7 @@ def test_account_360_opens_the_linked_account(env, serving) -> None:
         serving,
         "select account_id, account_name from marts.dim_accounts order by account_id desc limit 1",
     )[0]
-    at = AppTest.from_file(str(APP), default_timeout=PAGE_TIMEOUT)
+    at = app_test()
     at.run()
     at.query_params["account"] = account_id  # the CTA queue's and health lists' "open" links
     at.switch_page(PAGES["account"]).run()
@@ -402,7 +403,6 @@ def test_account_360_override_needs_a_reason_and_is_recorded(env, serving) -> No
     today = app_store.now_jst().date()
     assert at.date_input(key="ov_expires").value == today + timedelta(days=90)  # the default
     at.number_input(key="ov_score").set_value(35)
-    at.text_input(key="ov_by").input("apptest")
     _button(at, "Set override").click().run()  # no reason
     assert not at.exception
     assert not at.success
@@ -434,7 +434,6 @@ def test_account_360_pulse_is_recorded_with_its_meaning(env, serving) -> None:
     radio = at.radio(key="pulse_value")
     assert radio.value is None  # no default: the CSM picks one
     assert radio.format_func(1).endswith("About to leave") and "5 · " in radio.format_func(5)
-    at.text_input(key="pulse_by").input("apptest")
     _button(at, "Record pulse").click().run()
     assert any("pulse: required value is missing" in t.value for t in at.text)
     assert app_store.read_rows("pulses", env["app_db"]) == []
