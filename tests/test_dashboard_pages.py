@@ -16,8 +16,14 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dagster_project import app_store, publish
+from dagster_project.users import ROLES
 from tests.dashboard_support import (
+    APP,
+    APPTEST_USER,
+    PAGE_SPECS,
+    PAGE_TIMEOUT,
     PAGES,
+    add_user,
     app_test,
     current_kpi_month,
     modified_copy,
@@ -25,6 +31,7 @@ from tests.dashboard_support import (
     published_serving,
     query,
     skip_unless_published,
+    users_file,
 )
 
 
@@ -492,3 +499,70 @@ def test_account_360_shows_the_effective_tier_beside_the_computed_one(
     assert [t.value for t in at.text if t.value == reason] == [reason]  # as typed, not markup
     badge = next(m.value for m in at.markdown if "computed / 算出" in m.value)
     assert "対応が必要 (critical)</span>" in badge and f"({tier})" in badge
+
+
+# --- sign-in and roles (the browser checks the same in tests/test_browser_roles.py) -----------
+
+
+def _menu(at) -> list[str]:
+    return [link.proto.label for link in at.sidebar.get("page_link")]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_role_sees_only_its_pages(env, serving, role) -> None:
+    at = app_test(role)
+    at.run()
+    assert not at.exception
+    assert _menu(at) == [spec.title for spec in PAGE_SPECS if spec.allows(role)]
+    assert any(
+        t.value
+        == f"Signed in as {APPTEST_USER}{'' if role == 'cs_ops' else '-' + role} · role {role}"
+        for t in at.sidebar.text
+    )
+
+
+def test_a_page_not_allowed_says_so_and_shows_nothing_else(env, serving) -> None:
+    at = open_page("ctas", role="auditor")
+    assert [e.value for e in at.error] == [
+        "Not allowed for your role (auditor). / このロールでは表示できません。"
+    ]
+    assert not at.metric and not at.dataframe and not at.title
+
+
+def test_a_signed_out_visitor_sees_the_sign_in_only(env, serving, tmp_path, monkeypatch) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    add_user("someone-signed-out", "csm")  # a users file with a user in it
+    at = AppTest.from_file(str(APP), default_timeout=PAGE_TIMEOUT).run()
+    assert [t.value for t in at.title] == ["Sign in / サインイン"]
+    assert not _menu(at) and not at.metric and not at.dataframe and not at.sidebar.children
+    assert {t.label for t in at.text_input} == {"Name / ユーザー名", "Password / パスワード"}
+
+    monkeypatch.setenv("CSWH_USERS_DB", str(tmp_path / "none" / "users.sqlite"))
+    at = AppTest.from_file(str(APP), default_timeout=PAGE_TIMEOUT).run()
+    assert not at.text_input  # no form: nobody could sign in
+    assert any("cswh users add NAME --role cs_ops" in c.value for c in at.code)
+
+
+def test_an_expired_session_goes_back_to_the_sign_in(env, serving) -> None:
+    import auth
+
+    at = app_test("cs_ops")
+    at.session_state[auth.SESSION_KEY] = auth.SignedIn(
+        APPTEST_USER, "cs_ops", "password", auth.clock() - 10, auth.clock() - 1
+    )
+    at.run()
+    assert [t.value for t in at.title] == ["Sign in / サインイン"]
+    assert any("session expired" in i.value for i in at.info)
+    assert not at.metric
+
+
+def test_a_disabled_user_is_signed_out_at_the_next_run(env, serving) -> None:
+    from dagster_project import users
+
+    at = app_test("manager", name="apptest-to-disable")
+    at.run()
+    assert _menu(at)
+    users.disable("apptest-to-disable", users_file())
+    at.run()
+    assert [t.value for t in at.title] == ["Sign in / サインイン"] and not _menu(at)
