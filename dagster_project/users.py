@@ -22,6 +22,7 @@ import stat
 from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 
 from argon2 import PasswordHasher
@@ -39,8 +40,13 @@ MIN_PASSWORD = 12
 MAX_NAME = 200
 
 _HASHER = PasswordHasher()  # argon2id, the library's default (RFC 9106 low-memory) parameters
-# Verified when the name is unknown, so a wrong name takes as long as a wrong password.
-_DUMMY_HASH = _HASHER.hash("cswh: no such user, compare against something")
+
+
+@cache
+def _dummy_hash() -> str:
+    """Verified when the name is unknown, so a wrong name takes as long as a wrong password."""
+    return _HASHER.hash("cswh: no such user, compare against something")
+
 
 DDL = """create table if not exists users (
     name text primary key,
@@ -241,7 +247,7 @@ def verify(name: str, password: str, path: Path | str | None = None) -> User | N
         if row and not row[1]:
             digest = row[0]
     try:
-        _HASHER.verify(digest or _DUMMY_HASH, password or "")
+        _HASHER.verify(digest or _dummy_hash(), password or "")
     except (VerificationError, InvalidHashError):
         return None
     if digest is None:
