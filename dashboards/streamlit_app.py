@@ -39,49 +39,60 @@ entries = [
     )
     for spec in PAGES
 ]
-# Every page is registered, so any page's address resolves (and is kept through sign-in);
-# the menu is drawn below with only the pages the user's role may open.
-page = st.navigation([entry for _, entry in entries], position="hidden")
-user = auth.current()
-if user is None:
-    auth.sign_in_page()
-    st.stop()
 
-spec = next(s for s, entry in entries if entry is page)
-allowed = [(s, entry) for s, entry in entries if s.allows(user.role)]
-if not spec.allows(user.role) and spec.default and allowed:
-    st.switch_page(allowed[0][1])  # the root address: the role's first page instead
 
-with st.sidebar:
-    group = None
-    for s, entry in allowed:
-        if s.group != group:
-            group = s.group
-            st.caption(group)
-        st.page_link(entry)
-    st.divider()
-    auth.sidebar(user)
-    st.divider()
+def menu(user: auth.SignedIn, allowed: list) -> None:
+    """The sidebar: the pages ``user``'s role may open, by group; who is signed in."""
+    with st.sidebar:
+        group = None
+        for spec, entry in allowed:
+            if spec.group != group:
+                group = spec.group
+                st.caption(group)
+            st.page_link(entry)
+        st.divider()
+        auth.sidebar(user)
+        st.divider()
 
-if not spec.allows(user.role):
-    st.error(f"Not allowed for your role ({user.role}). / このロールでは表示できません。")
-    st.stop()
 
-with st.sidebar:
-    if data.version() is None:
-        st.caption("No serving copy published yet.")
-    else:
-        pub = data.publication()
-        d = data.as_of_date()
-        st.caption(
-            f"Data as of **{d or '–'}**"
-            + (
-                ""
-                if is_missing(pub.published_at)
-                else f" · published {pub.published_at:%Y-%m-%d %H:%M} UTC"
+def data_caption() -> None:
+    with st.sidebar:
+        if data.version() is None:
+            st.caption("No serving copy published yet.")
+        else:
+            pub = data.publication()
+            d = data.as_of_date()
+            st.caption(
+                f"Data as of **{d or '–'}**"
+                + (
+                    ""
+                    if is_missing(pub.published_at)
+                    else f" · published {pub.published_at:%Y-%m-%d %H:%M} UTC"
+                )
+                + ("" if pub.seeds_hash is None else f" · seeds `{pub.seeds_hash[:12]}`")
             )
-            + ("" if pub.seeds_hash is None else f" · seeds `{pub.seeds_hash[:12]}`")
-        )
-    st.divider()
+        st.divider()
 
-page.run()
+
+def main(user: auth.SignedIn | None) -> None:
+    """Signed out: the sign-in page only. Signed in: the role's menu, then the page asked
+    for if the role may open it (the root: the role's first page), else a refusal."""
+    if user is None:
+        auth.sign_in_page()
+        return
+    spec = next(s for s, entry in entries if entry is page)
+    allowed = [(s, entry) for s, entry in entries if s.allows(user.role)]
+    if not spec.allows(user.role) and spec.default and allowed:
+        st.switch_page(allowed[0][1])
+    menu(user, allowed)
+    if not spec.allows(user.role):
+        st.error(f"Not allowed for your role ({user.role}). / このロールでは表示できません。")
+        return
+    data_caption()
+    page.run()
+
+
+# Every page is registered, so any page's address resolves (and is kept through sign-in);
+# the menu lists only the pages the user's role may open.
+page = st.navigation([entry for _, entry in entries], position="hidden")
+main(auth.current())
