@@ -299,8 +299,9 @@ def test_new_publish_shows_without_restart(server, page) -> None:
     )
     publish.publish(nxt, live)  # the pipeline's own atomic publish, while the app runs
     assert "marts.mart_kpi_monthly" in tables(live)
-    page.reload()
+    page.reload()  # a new session: signed in again
     settle(page)
+    sign_in(page)
     from playwright.sync_api import expect
 
     expect(
