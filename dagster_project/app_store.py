@@ -14,6 +14,12 @@ home): ``cta_outcomes`` = cta_actions/outcomes, ``overrides`` = cs_inputs/overri
 rules extraction applies to a file (``extract.validate.check_record``) before anything is
 written, and checked again when the pipeline loads it (a record that fails then is
 quarantined like a bad file row). Timestamps are Japan time, naive.
+
+These four tables are an audit record: append-only. Each record keeps who (``recorded_by`` /
+``set_by``; opt-outs carry a store-only ``recorded_by`` that the landing-zone file lacks) and
+when (the stamp column); a correction is a new record (a new id, or a later recorded_at of
+the same CTA: the pipeline takes the latest, CONTRACT section 11). Triggers refuse UPDATE and
+DELETE on them. The outbox is operational state and stays updatable.
 """
 
 from __future__ import annotations
@@ -50,6 +56,8 @@ class StoreTable:
     name: str
     entity: str  # raw table name, <source>__<entity>
     stamp: str  # the timestamp column set to "now" when the form does not give it
+    who: str  # the column naming who recorded it (the signed-in user)
+    audit_only: tuple[str, ...] = ()  # store-only columns the landing-zone entity lacks
 
     @property
     def contract(self) -> Entity:
@@ -63,10 +71,12 @@ class StoreTable:
 TABLES: dict[str, StoreTable] = {
     t.name: t
     for t in (
-        StoreTable("cta_outcomes", "cta_actions__outcomes", "recorded_at"),
-        StoreTable("overrides", "cs_inputs__overrides", "set_at"),
-        StoreTable("pulses", "cs_inputs__pulse", "recorded_at"),
-        StoreTable("opt_outs", "cs_inputs__opt_outs", "opted_out_at"),
+        StoreTable("cta_outcomes", "cta_actions__outcomes", "recorded_at", "recorded_by"),
+        StoreTable("overrides", "cs_inputs__overrides", "set_at", "set_by"),
+        StoreTable("pulses", "cs_inputs__pulse", "recorded_at", "recorded_by"),
+        StoreTable(
+            "opt_outs", "cs_inputs__opt_outs", "opted_out_at", "recorded_by", ("recorded_by",)
+        ),
     )
 }
 
@@ -113,11 +123,21 @@ def _ddl(table: StoreTable) -> str:
     cols = [
         f"{c.name} {'integer' if c.type == INTEGER else 'text'}{'' if c.nullable else ' not null'}"
         for c in table.contract.columns
-    ]
+    ] + [f"{c} text" for c in table.audit_only]
     return (
         f"create table if not exists {table.name} ({', '.join(cols)}, "
         f"primary key ({', '.join(table.contract.key)}))"
     )
+
+
+def _append_only(table: StoreTable) -> list[str]:
+    """Triggers that refuse to change or remove a record of ``table`` (an audit record)."""
+    return [
+        f"create trigger if not exists {table.name}_no_{verb} before {verb} on {table.name} "
+        f"begin select raise(abort, '{table.name} is append-only: record a correction as a "
+        "new record'); end"
+        for verb in ("update", "delete")
+    ]
 
 
 @dataclass(frozen=True)
@@ -162,9 +182,11 @@ def init_store(path: Path | str | None = None) -> Path:
                 for table in TABLES.values():
                     con.execute(_ddl(table))
                     have = {r[1] for r in con.execute(f"pragma table_info({table.name})")}
-                    for column in table.columns:
+                    for column in (*table.columns, *table.audit_only):
                         if column not in have:  # a nullable column the contract added later
                             con.execute(f"alter table {table.name} add column {column} text")
+                    for trigger in _append_only(table):
+                        con.execute(trigger)
             return path
         except sqlite3.OperationalError as exc:  # first creation raced with another process
             if "locked" not in str(exc) and "busy" not in str(exc) and "duplicate" not in str(exc):
@@ -207,6 +229,7 @@ def _insert(path: Path | str | None, table: str, record: dict[str, object]) -> d
     CTA in the same microsecond), it moves on by a microsecond so nothing is dropped."""
     spec = TABLES[table]
     at = record.get(spec.stamp) or now_jst()
+    extra = {c: _text(record.get(c)) for c in spec.audit_only}
     record = {c: _text(record.get(c)) for c in spec.columns} | {spec.stamp: _text(at)}
     problems = validate(table, record)
     if problems:
@@ -224,10 +247,12 @@ def _insert(path: Path | str | None, table: str, record: dict[str, object]) -> d
                 ).fetchone():
                     stamp += timedelta(microseconds=1)
                     record[spec.stamp] = stamp.strftime(TS_FORMAT)
+            record |= extra
+            names = (*spec.columns, *spec.audit_only)
             con.execute(
-                f"insert into {table} ({', '.join(spec.columns)}) "
-                f"values ({', '.join('?' for _ in spec.columns)})",
-                [record[c] for c in spec.columns],
+                f"insert into {table} ({', '.join(names)}) "
+                f"values ({', '.join('?' for _ in names)})",
+                [record[c] for c in names],
             )
             con.execute("commit")
         except BaseException:
@@ -332,15 +357,25 @@ def record_pulse(
 
 
 def record_opt_out(
-    email: str, *, path: Path | str | None = None, opted_out_at: datetime | None = None
+    email: str,
+    *,
+    path: Path | str | None = None,
+    opted_out_at: datetime | None = None,
+    recorded_by: str | None = None,
 ) -> dict:
     """Record that ``email`` wants no automated e-mail (cs_inputs/opt_outs) and return the
-    record; an address already opted out keeps its first record (returned as stored)."""
+    record; an address already opted out keeps its first record (returned as stored).
+    ``recorded_by`` (the dashboard's signed-in user) is kept in the store only: the
+    landing-zone entity has no such column."""
     email = (email or "").strip().lower()
     for row in read_rows("opt_outs", path):
         if (row["email"] or "").strip().lower() == email:
             return {k: v for k, v in row.items() if k != "_rowid"}
-    return _insert(path, "opt_outs", {"email": email, "opted_out_at": opted_out_at})
+    return _insert(
+        path,
+        "opt_outs",
+        {"email": email, "opted_out_at": opted_out_at, "recorded_by": recorded_by},
+    )
 
 
 def read_rows(
@@ -352,7 +387,8 @@ def read_rows(
     path = Path(path) if path is not None else default_path()
     if not path.exists():
         return []
-    sql = f"select rowid, {', '.join(spec.columns)} from {table}"
+    names = (*spec.columns, *spec.audit_only)
+    sql = f"select rowid, {', '.join(names)} from {table}"
     params: tuple = ()
     if since is not None:
         sql += f" where {spec.stamp} > ?"
@@ -365,7 +401,50 @@ def read_rows(
             if "no such table" in str(exc) or "no such column" in str(exc):
                 return []
             raise
-    return [dict(zip(("_rowid", *spec.columns), r, strict=True)) for r in rows]
+    return [dict(zip(("_rowid", *names), r, strict=True)) for r in rows]
+
+
+def _mask_email(email: str | None) -> str | None:
+    """``a…@example.com``: enough for an auditor to tell records apart, not the address."""
+    if not email or "@" not in email:
+        return email and email[:1] + "…"
+    local, _, domain = email.partition("@")
+    return f"{local[:1]}…@{domain}"
+
+
+def latest_writes(path: Path | str | None = None, limit: int = 200) -> list[dict]:
+    """The latest records of the four audited tables, newest first: table, at, by, what
+    (``subject``: the CTA or account; ``value``: the outcome, score or pulse). Opened
+    read-only; a missing store reads as empty. Opt-out addresses are masked."""
+    path = Path(path) if path is not None else default_path()
+    if not path.exists():
+        return []
+    parts = {
+        "cta_outcomes": "recorded_at, recorded_by, cta_id, outcome",
+        "overrides": "set_at, set_by, account_id, cast(override_score as text)",
+        "pulses": "recorded_at, recorded_by, account_id, cast(pulse as text)",
+        "opt_outs": "opted_out_at, recorded_by, email, 'opted out'",
+    }
+    rows: list[dict] = []
+    with closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)) as con:
+        con.execute(f"pragma busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+        for table, cols in parts.items():
+            try:
+                got = con.execute(
+                    f"select {cols} from {table} order by 1 desc, rowid desc limit ?", (limit,)
+                ).fetchall()
+            except sqlite3.OperationalError as exc:  # an older store: table or column missing
+                if "no such" in str(exc):
+                    continue
+                raise
+            for at, by, subject, value in got:
+                if table == "opt_outs":
+                    subject = _mask_email(subject)
+                rows.append(
+                    {"table": table, "at": at, "by": by, "subject": subject, "value": value}
+                )
+    rows.sort(key=lambda r: r["at"] or "", reverse=True)
+    return rows[:limit]
 
 
 def _outcome(row: dict) -> Outcome:

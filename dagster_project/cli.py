@@ -120,10 +120,43 @@ def _parser() -> argparse.ArgumentParser:
     )
     _path_flags(m)  # every other argument goes to MetricFlow (main: parse_known_args)
 
+    _users_parser(sub)
+
     s = sub.add_parser("dbt-sources", help="write dbt's sources.yml files from sources.py")
     s.add_argument("--check", action="store_true", help="write nothing; exit 1 if they differ")
     s.add_argument("--staging-dir", type=Path, help="dbt staging models folder (tests)")
     return p
+
+
+def _users_parser(sub) -> None:
+    from dagster_project.users import MIN_PASSWORD, ROLE_HELP, ROLES
+
+    roles = "; ".join(f"{r}: {h}" for r, h in ROLE_HELP.items())
+    us = sub.add_parser(
+        "users",
+        help="the dashboard's sign-in users (file $CSWH_USERS_DB)",
+        description="Local users of the dashboard, kept at $CSWH_USERS_DB (default "
+        "~/.config/cswh/users.sqlite, mode 0600) with argon2id password hashes. Roles: " + roles,
+    )
+    ucmd = us.add_subparsers(dest="users_command", required=True, metavar="ACTION")
+    a = ucmd.add_parser(
+        "add",
+        help="add a user; the password is asked twice, or read from stdin when it is not a TTY",
+        description=f"Add a dashboard user. The password (at least {MIN_PASSWORD} characters) is "
+        "asked twice at a terminal, or read as the first line of stdin otherwise. A csm's NAME "
+        "must be the name the CRM's csm_owner carries: that is how their book of business "
+        "(their accounts and CTAs) is found. For OpenID Connect sign-in, NAME is the person's "
+        "e-mail address and --no-password leaves local sign-in off.",
+    )
+    a.add_argument("name", metavar="NAME")
+    a.add_argument("--role", required=True, help=f"one of {', '.join(ROLES)}")
+    a.add_argument("--reset", action="store_true", help="replace an existing user's password/role")
+    a.add_argument(
+        "--no-password", action="store_true", help="OpenID Connect only: no local password"
+    )
+    ucmd.add_parser("list", help="names, roles and state (no hashes)")
+    dis = ucmd.add_parser("disable", help="stop a user signing in (kept for the record)")
+    dis.add_argument("name", metavar="NAME")
 
 
 def _path_flags(p: argparse.ArgumentParser) -> None:
@@ -341,7 +374,32 @@ def cmd_dbt_sources(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_users(args: argparse.Namespace) -> int:
+    from dagster_project import users
+
+    try:
+        if args.users_command == "add":
+            users.check_name(args.name)
+            users.check_role(args.role)
+            password = None if args.no_password else users.read_password()
+            user = users.add(args.name, args.role, password, reset=args.reset)
+            way = "OpenID Connect only" if args.no_password else "password set"
+            print(f"user {user.name!r}: role {user.role}, {way} ({users.default_path()})")
+        elif args.users_command == "disable":
+            user = users.disable(args.name)
+            print(f"user {user.name!r} disabled")
+        else:
+            for u in users.list_users():
+                state = "disabled" if u.disabled else "enabled"
+                how = "password" if u.has_password else "OIDC only"
+                print(f"{u.name}\t{u.role}\t{state}\t{how}\tadded {u.created_at} by {u.created_by}")
+    except users.UserError as exc:
+        raise UsageError(str(exc)) from None
+    return EXIT_OK
+
+
 COMMANDS = {
+    "users": cmd_users,
     "generate": cmd_generate,
     "run": cmd_run,
     "ui": cmd_ui,

@@ -4,12 +4,22 @@ streamlit_app.py builds the navigation from it; each page calls ``page_kit.guard
 after its title, which stops it with a clear message when no serving copy is published or a
 table its entry ``needs`` is missing; the tests visit every page listed here. A new page is a
 file in app_pages/ plus one entry.
+
+``roles`` is the one table of who may open a page (roles: dagster_project.users.ROLES). A
+page a role may not open is not in its menu, and its address shows "not allowed for your
+role" (streamlit_app.py). What a role may record is dashboards/access.py's table.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+
+from dagster_project.users import ROLES
+
+READERS = ("manager", "csm", "cs_ops")  # the CS team's pages
+MANAGERS = ("manager", "cs_ops")  # steering: calibration, what-if, outbox
+AUDIT = ("manager", "cs_ops", "auditor")
 
 
 @dataclass(frozen=True)
@@ -21,6 +31,10 @@ class PageSpec:
     url_path: str  # the page's address (the default page lives at the root)
     needs: tuple[str, ...] = ()  # serving-copy tables without which the page cannot answer
     default: bool = False
+    roles: tuple[str, ...] = READERS  # who may open it (manager: read only everywhere)
+
+    def allows(self, role: str | None) -> bool:
+        return role in self.roles
 
 
 PAGES: tuple[PageSpec, ...] = (
@@ -48,6 +62,7 @@ PAGES: tuple[PageSpec, ...] = (
         ":material/target:",
         "calibration",
         ("marts.mart_health_calibration",),
+        roles=MANAGERS,
     ),
     PageSpec(
         "Managers",
@@ -56,6 +71,7 @@ PAGES: tuple[PageSpec, ...] = (
         ":material/science:",
         "whatif",
         ("marts.fct_account_health",),
+        roles=MANAGERS,
     ),
     PageSpec(
         "CSMs",
@@ -88,6 +104,7 @@ PAGES: tuple[PageSpec, ...] = (
         ":material/outbox:",
         "outbox",
         ("marts.dim_accounts",),  # account names beside the ids the outbox keeps
+        roles=MANAGERS,
     ),
     PageSpec(
         "Auditors",
@@ -95,8 +112,16 @@ PAGES: tuple[PageSpec, ...] = (
         "Data quality",
         ":material/verified:",
         "data-quality",
+        roles=AUDIT,
     ),
 )
+
+assert all(r in ROLES for spec in PAGES for r in spec.roles), "a page names an unknown role"
+
+
+def pages_for(role: str | None) -> tuple[PageSpec, ...]:
+    """The pages ``role`` may open, in menu order."""
+    return tuple(spec for spec in PAGES if spec.allows(role))
 
 
 def spec_of_file(page_file: str) -> PageSpec:

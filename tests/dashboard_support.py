@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import duckdb
@@ -164,12 +165,58 @@ def mark(layer: dict) -> dict:
 PAGE_TIMEOUT = 60  # s: a page's first run reads the serving copy and draws its charts
 
 
-def open_page(page: str):
-    """The app run headless (streamlit AppTest), switched to ``page`` (a url path of
-    dashboards/navigation.py); fails on any exception the page raised."""
+# --- signing in ------------------------------------------------------------------------------
+# The dashboard shows nothing to a signed-out visitor (dashboards/auth.py). The tests sign in
+# as users of a users file made for them (CSWH_USERS_DB): AppTest through the session state
+# the gate reads, the browser through the real form (test_browser_*: sign_in).
+TEST_PASSWORD = "correct horse battery staple"
+APPTEST_USER = "apptest"  # cs_ops: every page and every form; recorded_by of AppTest writes
+_USERS: dict[str, str] = {}  # name -> role, already in the session's users file
+
+
+def users_file() -> Path:
+    """The session's users file (outside the repository), set as CSWH_USERS_DB."""
+    if "users_file" not in _CACHE:
+        _CACHE["users_file"] = Path(tempfile.mkdtemp(prefix="cswh-users-")) / "users.sqlite"
+    os.environ["CSWH_USERS_DB"] = str(_CACHE["users_file"])
+    return _CACHE["users_file"]
+
+
+def add_user(name: str, role: str, path: Path | None = None) -> str:
+    """``name`` as a user with ``role`` (password TEST_PASSWORD) in ``path`` (default: the
+    session's users file)."""
+    from dagster_project import users
+
+    if path is not None:
+        users.add(name, role, TEST_PASSWORD, reset=True, path=path)
+        return name
+    path = users_file()
+    if _USERS.get(name) != role:
+        users.add(name, role, TEST_PASSWORD, reset=True, path=path)
+        _USERS[name] = role
+    return name
+
+
+def app_test(role: str = "cs_ops", name: str | None = None):
+    """The app headless (AppTest), signed in as ``name`` (default: apptest for cs_ops,
+    apptest-ROLE otherwise) with ``role``, as the sign-in form would leave the session."""
+    import auth
     from streamlit.testing.v1 import AppTest
 
+    name = name or (APPTEST_USER if role == "cs_ops" else f"{APPTEST_USER}-{role}")
+    add_user(name, role)
     at = AppTest.from_file(str(APP), default_timeout=PAGE_TIMEOUT)
+    now = auth.clock()
+    at.session_state[auth.SESSION_KEY] = auth.SignedIn(
+        name, role, "password", now, now + auth.session_minutes() * 60
+    )
+    return at
+
+
+def open_page(page: str, role: str = "cs_ops", name: str | None = None):
+    """The app run headless (streamlit AppTest), signed in (see app_test), switched to
+    ``page`` (a url path of dashboards/navigation.py); fails on any exception it raised."""
+    at = app_test(role, name)
     at.run()
     at.switch_page(PAGES[page]).run()
     assert not at.exception, [e.value for e in at.exception]

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from dagster_project import app_store
-from tests.dashboard_support import columns_of, query, skip_unless_published
+from tests.dashboard_support import add_user, columns_of, query, skip_unless_published
 from tests.support import CSWH, clone_root, published_tiny, run_cswh
 from tests.test_browser_dashboard import (  # noqa: F401 (browser: a fixture used by page)
     CHROMIUM,
@@ -33,11 +33,12 @@ from tests.test_browser_dashboard import (  # noqa: F401 (browser: a fixture use
     browser,
     metric_value,
     settle,
+    sign_in,
 )
 
 pytestmark = pytest.mark.slow
 
-SET_BY = "browser-a360"
+SET_BY = "browser-a360"  # the signed-in user (cs_ops): set_by and recorded_by
 REASON = "<b>決裁者が解約を示唆</b> *要注意*"  # shown as typed, never as markup
 PULSE_NOTE = "後任の決裁者と未接触"
 
@@ -59,7 +60,9 @@ def live(tmp_path_factory: pytest.TempPathFactory, tiny_zone: Path) -> Iterator[
     env.update(
         PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
         STREAMLIT_BROWSER_GATHER_USAGE_STATS="false",
+        CSWH_USERS_DB=str(root / "users" / "users.sqlite"),
     )
+    add_user(SET_BY, "cs_ops", Path(env["CSWH_USERS_DB"]))
     SHOTS.mkdir(parents=True, exist_ok=True)
     log = SHOTS / "streamlit-account-360.log"
     log.write_text("")
@@ -123,12 +126,12 @@ def test_override_and_pulse_set_on_account_360_show_after_the_next_run(live, tal
     )[0]
     page.goto(f"{live['url']}/account?account={account_id}")
     settle(page)
+    sign_in(page, SET_BY)
     page.wait_for_selector("h1")
 
     # a blank reason: the reasons shown, nothing written
     override = _form(page, "Health override")
     override.get_by_label("Override score / 上書きスコア (0-100)").fill("12")
-    override.get_by_label("Recorded by / 記録者").fill(SET_BY)
     _submit(page, override, "Set override", "error")
     page.screenshot(path=str(SHOTS / "account-360-override-error.png"))
     assert page.get_by_text("reason: required value is missing").count() == 1
@@ -145,13 +148,13 @@ def test_override_and_pulse_set_on_account_360_show_after_the_next_run(live, tal
     pulse = _form(page, "CSM pulse")
     pulse.get_by_text("2 · 懸念あり").click()
     pulse.get_by_label("Note / メモ").fill(PULSE_NOTE)
-    pulse.get_by_label("Recorded by / 記録者").fill(SET_BY)
     _submit(page, pulse, "Record pulse", "success")
     assert page.get_by_text("Recorded for this account since the last publish (2)").count() == 1
     page.screenshot(path=str(SHOTS / "account-360-recorded.png"))
 
     (override_row,) = app_store.read_rows("overrides", live["app_db"])
     (pulse_row,) = app_store.read_rows("pulses", live["app_db"])
+    assert (override_row["set_by"], pulse_row["recorded_by"]) == (SET_BY, SET_BY)
     assert (override_row["account_id"], override_row["override_score"], override_row["reason"]) == (
         account_id, 12, REASON
     )  # fmt: skip
@@ -168,8 +171,9 @@ def test_override_and_pulse_set_on_account_360_show_after_the_next_run(live, tal
     result = run_cswh("run", "--select", "cs_inputs", "--as-of", str(as_of), env=live["env"])
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
 
-    page.reload()
+    page.reload()  # a new session: signed out
     settle(page)
+    sign_in(page, SET_BY)
     page.wait_for_selector("h1")
     timeline = _timeline_text(page)
     page.screenshot(path=str(SHOTS / "account-360-after-run.png"))

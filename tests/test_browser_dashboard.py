@@ -26,6 +26,8 @@ from tests.dashboard_support import (
     APP,
     ARTIFACTS,
     NEEDS,
+    TEST_PASSWORD,
+    add_user,
     current_kpi_month,
     dev_serving,
     modified_copy,
@@ -47,6 +49,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 SHOTS = ARTIFACTS / "browser"
+BROWSER_USER = "browser-test"  # cs_ops: every page, every form
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 TIMEOUT_MS = 60_000
 
@@ -90,8 +93,14 @@ def _stop(proc: subprocess.Popen) -> None:
         os.killpg(proc.pid, signal.SIGKILL)
 
 
-def _serve(tmp_path_factory: pytest.TempPathFactory, published: Path, name: str) -> Iterator[dict]:
-    """`cswh dashboard` on a private copy of ``published`` (tests may publish over it)."""
+def _serve(
+    tmp_path_factory: pytest.TempPathFactory,
+    published: Path,
+    name: str,
+    extra_env: dict[str, str] | None = None,
+) -> Iterator[dict]:
+    """`cswh dashboard` on a private copy of ``published`` (tests may publish over it), with
+    a users file holding BROWSER_USER (cs_ops); tests may add users to it."""
     if not Path(CHROMIUM).exists():
         pytest.skip("Debian's chromium is not installed (make browser)")
     root = tmp_path_factory.mktemp(name)
@@ -106,6 +115,10 @@ def _serve(tmp_path_factory: pytest.TempPathFactory, published: Path, name: str)
         PATH=f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}",
         STREAMLIT_BROWSER_GATHER_USAGE_STATS="false",
     )
+    users_db = root / "users" / "users.sqlite"
+    add_user(BROWSER_USER, "cs_ops", users_db)
+    env["CSWH_USERS_DB"] = str(users_db)
+    env.update(extra_env or {})
     SHOTS.mkdir(parents=True, exist_ok=True)
     log = SHOTS / f"streamlit-{name}.log"
     log.write_text("")
@@ -126,6 +139,7 @@ def _serve(tmp_path_factory: pytest.TempPathFactory, published: Path, name: str)
             "url": f"http://127.0.0.1:{port}",
             "serving": live,
             "app_db": app_db,
+            "users_db": users_db,
             "root": root,
             "via": via,
         }
@@ -175,9 +189,26 @@ def settle(page) -> None:
     page.wait_for_function("!document.querySelector('[data-testid=\"stSkeleton\"]')")
 
 
-def visit(page, url: str) -> None:
+def sign_in(page, name: str = BROWSER_USER, password: str = TEST_PASSWORD) -> None:
+    """Sign in through the real form (the page shows it to a signed-out visitor)."""
+    form = page.locator('[data-testid="stForm"]')
+    form.get_by_label("Name / ユーザー名").fill(name)
+    form.get_by_label("Password / パスワード").fill(password)
+    form.get_by_role("button", name=re.compile("Sign in")).click()
+    # the answer: the form gone (signed in; the page runs) or the error (after its delay)
+    page.wait_for_function(
+        "!document.querySelector('input[type=password]')"
+        " || document.querySelector('[data-testid=\"stAlertContentError\"]')"
+    )
+    settle(page)
+
+
+def visit(page, url: str, as_user: str | None = BROWSER_USER) -> None:
+    """Open ``url`` (a new session: signed out) and sign in as ``as_user`` (None: don't)."""
     page.goto(url)
     settle(page)
+    if as_user is not None and page.get_by_label("Password / パスワード").count():
+        sign_in(page, as_user)
     page.wait_for_selector("h1")
 
 
@@ -236,7 +267,6 @@ def test_outcome_recorded_in_the_browser_reaches_the_store(server, page) -> None
     settle(page)
     form = page.locator('[data-testid="stForm"]')
     form.get_by_label("Note / メモ").fill("ブラウザから記録")
-    form.get_by_label("Recorded by / 記録者").fill("browser-test")
     form.get_by_role("button", name=re.compile("Record")).click()
     page.locator('[data-testid="stAlertContentSuccess"]').wait_for()
     settle(page)
@@ -244,7 +274,7 @@ def test_outcome_recorded_in_the_browser_reaches_the_store(server, page) -> None
     rows = [
         r
         for r in app_store.read_outcomes(server["app_db"]).to_pylist()
-        if r["recorded_by"] == "browser-test"
+        if r["recorded_by"] == BROWSER_USER  # the signed-in user
     ]
     assert len(rows) == 1
     assert rows[0]["outcome"] == "won" and rows[0]["note"] == "ブラウザから記録"
@@ -269,8 +299,9 @@ def test_new_publish_shows_without_restart(server, page) -> None:
     )
     publish.publish(nxt, live)  # the pipeline's own atomic publish, while the app runs
     assert "marts.mart_kpi_monthly" in tables(live)
-    page.reload()
+    page.reload()  # a new session: signed in again
     settle(page)
+    sign_in(page)
     from playwright.sync_api import expect
 
     expect(

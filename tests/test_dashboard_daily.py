@@ -353,7 +353,6 @@ def test_outcome_for_a_snoozed_cta_is_recorded(use, app_db) -> None:
     cta_id = at.selectbox(key="outcome_cta").value
     assert cta_id in snoozed
     at.radio(key="outcome_value").set_value("contacted")
-    at.text_input(key="outcome_by").input("apptest")
     next(b for b in at.button if b.label.startswith("Record")).click().run()
     assert not at.exception and at.success, [e.value for e in at.error]
     rows = app_store.read_outcomes(app_db).to_pylist()
@@ -376,13 +375,11 @@ def test_a_closing_outcome_offers_its_reasons_and_needs_one(use, app_db, outcome
     assert [_code(o) for o in reason.options] == reasons
     assert all(o.split(" (")[0] != code for o, code in zip(reason.options, reasons, strict=True))
     assert reason.value is None, "no reason is chosen for the user"
-    at.text_input(key="outcome_by").input("apptest")
     _record(at)
     assert not at.success and any("reason_code: required" in e.value for e in at.error)
     assert app_store.read_outcomes(app_db).num_rows == 0, "nothing is written on error"
     cta_id = at.selectbox(key="outcome_cta").value
     at.selectbox(key="outcome_reason").set_value(reasons[-1])
-    at.text_input(key="outcome_by").input("apptest")
     _record(at)
     assert not at.exception and at.success, [e.value for e in at.error]
     rows = app_store.read_outcomes(app_db).to_pylist()
@@ -401,7 +398,6 @@ def test_a_snooze_defaults_to_14_days_and_keeps_its_date(use, app_db) -> None:
     assert until.value == today + timedelta(days=14)
     cta_id = at.selectbox(key="outcome_cta").value
     at.date_input(key="outcome_snooze_until").set_value(today + timedelta(days=30))
-    at.text_input(key="outcome_by").input("apptest")
     _record(at)
     assert not at.exception and at.success, [e.value for e in at.error]
     rows = app_store.read_outcomes(app_db).to_pylist()
@@ -411,7 +407,6 @@ def test_a_snooze_defaults_to_14_days_and_keeps_its_date(use, app_db) -> None:
     # a snooze that ends on or before the day it is recorded is refused, nothing written
     at.radio(key="outcome_value").set_value("snoozed").run()
     at.date_input(key="outcome_snooze_until").set_value(today)
-    at.text_input(key="outcome_by").input("apptest")
     _record(at)
     assert any("snooze_until: must be after" in e.value for e in at.error)
     assert app_store.read_outcomes(app_db).num_rows == 1

@@ -16,16 +16,22 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from dagster_project import app_store, publish
+from dagster_project.users import ROLES
 from tests.dashboard_support import (
     APP,
+    APPTEST_USER,
+    PAGE_SPECS,
     PAGE_TIMEOUT,
     PAGES,
+    add_user,
+    app_test,
     current_kpi_month,
     modified_copy,
     open_page,
     published_serving,
     query,
     skip_unless_published,
+    users_file,
 )
 
 
@@ -230,7 +236,6 @@ def test_cta_queue_filters_and_records_an_outcome(env, serving) -> None:
     cta_id = at.selectbox(key="outcome_cta").value
     at.radio(key="outcome_value").set_value("won")
     at.text_area(key="outcome_note").input("予算確保済み、来月発注")
-    at.text_input(key="outcome_by").input("apptest")
     next(b for b in at.button if b.label.startswith("Record")).click().run()
     assert not at.exception
     assert at.success, [e.value for e in at.error]
@@ -245,12 +250,15 @@ def test_cta_queue_filters_and_records_an_outcome(env, serving) -> None:
     assert cta_id in open_ids
 
 
-def test_cta_outcome_needs_who_recorded_it(env, serving) -> None:
+def test_outcome_form_records_the_signed_in_user_not_a_typed_name(env, serving) -> None:
     skip_unless_published(serving, "ctas")
-    at = open_page("ctas")
+    at = open_page("ctas", name="ops-someone")
+    assert not [t for t in at.text_input if t.key in ("outcome_by",)], "no free-text who"
+    assert any(t.value == "Recorded by / 記録者: ops-someone" for t in at.text)
     next(b for b in at.button if b.label.startswith("Record")).click().run()
-    assert any("recorded_by" in e.value for e in at.error)
-    assert app_store.read_outcomes(env["app_db"]).num_rows == 0
+    assert not at.exception and at.success, [e.value for e in at.error]
+    (row,) = app_store.read_outcomes(env["app_db"]).to_pylist()
+    assert row["recorded_by"] == "ops-someone"
 
 
 def test_playbooks_filter(env, serving) -> None:
@@ -330,7 +338,7 @@ def test_account_360_opens_the_linked_account(env, serving) -> None:
         serving,
         "select account_id, account_name from marts.dim_accounts order by account_id desc limit 1",
     )[0]
-    at = AppTest.from_file(str(APP), default_timeout=PAGE_TIMEOUT)
+    at = app_test()
     at.run()
     at.query_params["account"] = account_id  # the CTA queue's and health lists' "open" links
     at.switch_page(PAGES["account"]).run()
@@ -402,7 +410,6 @@ def test_account_360_override_needs_a_reason_and_is_recorded(env, serving) -> No
     today = app_store.now_jst().date()
     assert at.date_input(key="ov_expires").value == today + timedelta(days=90)  # the default
     at.number_input(key="ov_score").set_value(35)
-    at.text_input(key="ov_by").input("apptest")
     _button(at, "Set override").click().run()  # no reason
     assert not at.exception
     assert not at.success
@@ -434,7 +441,6 @@ def test_account_360_pulse_is_recorded_with_its_meaning(env, serving) -> None:
     radio = at.radio(key="pulse_value")
     assert radio.value is None  # no default: the CSM picks one
     assert radio.format_func(1).endswith("About to leave") and "5 · " in radio.format_func(5)
-    at.text_input(key="pulse_by").input("apptest")
     _button(at, "Record pulse").click().run()
     assert any("pulse: required value is missing" in t.value for t in at.text)
     assert app_store.read_rows("pulses", env["app_db"]) == []
@@ -493,3 +499,70 @@ def test_account_360_shows_the_effective_tier_beside_the_computed_one(
     assert [t.value for t in at.text if t.value == reason] == [reason]  # as typed, not markup
     badge = next(m.value for m in at.markdown if "computed / 算出" in m.value)
     assert "対応が必要 (critical)</span>" in badge and f"({tier})" in badge
+
+
+# --- sign-in and roles (the browser checks the same in tests/test_browser_roles.py) -----------
+
+
+def _menu(at) -> list[str]:
+    return [link.proto.label for link in at.sidebar.get("page_link")]
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_each_role_sees_only_its_pages(env, serving, role) -> None:
+    at = app_test(role)
+    at.run()
+    assert not at.exception
+    assert _menu(at) == [spec.title for spec in PAGE_SPECS if spec.allows(role)]
+    assert any(
+        t.value
+        == f"Signed in as {APPTEST_USER}{'' if role == 'cs_ops' else '-' + role} · role {role}"
+        for t in at.sidebar.text
+    )
+
+
+def test_a_page_not_allowed_says_so_and_shows_nothing_else(env, serving) -> None:
+    at = open_page("ctas", role="auditor")
+    assert [e.value for e in at.error] == [
+        "Not allowed for your role (auditor). / このロールでは表示できません。"
+    ]
+    assert not at.metric and not at.dataframe and not at.title
+
+
+def test_a_signed_out_visitor_sees_the_sign_in_only(env, serving, tmp_path, monkeypatch) -> None:
+    from streamlit.testing.v1 import AppTest
+
+    add_user("someone-signed-out", "csm")  # a users file with a user in it
+    at = AppTest.from_file(str(APP), default_timeout=PAGE_TIMEOUT).run()
+    assert [t.value for t in at.title] == ["Sign in / サインイン"]
+    assert not _menu(at) and not at.metric and not at.dataframe and not at.sidebar.children
+    assert {t.label for t in at.text_input} == {"Name / ユーザー名", "Password / パスワード"}
+
+    monkeypatch.setenv("CSWH_USERS_DB", str(tmp_path / "none" / "users.sqlite"))
+    at = AppTest.from_file(str(APP), default_timeout=PAGE_TIMEOUT).run()
+    assert not at.text_input  # no form: nobody could sign in
+    assert any("cswh users add NAME --role cs_ops" in c.value for c in at.code)
+
+
+def test_an_expired_session_goes_back_to_the_sign_in(env, serving) -> None:
+    import auth
+
+    at = app_test("cs_ops")
+    at.session_state[auth.SESSION_KEY] = auth.SignedIn(
+        APPTEST_USER, "cs_ops", "password", auth.clock() - 10, auth.clock() - 1
+    )
+    at.run()
+    assert [t.value for t in at.title] == ["Sign in / サインイン"]
+    assert any("session expired" in i.value for i in at.info)
+    assert not at.metric
+
+
+def test_a_disabled_user_is_signed_out_at_the_next_run(env, serving) -> None:
+    from dagster_project import users
+
+    at = app_test("manager", name="apptest-to-disable")
+    at.run()
+    assert _menu(at)
+    users.disable("apptest-to-disable", users_file())
+    at.run()
+    assert [t.value for t in at.title] == ["Sign in / サインイン"] and not _menu(at)

@@ -65,7 +65,8 @@ def test_page_counts_previews_as_text_and_holds(app_db: Path) -> None:
 def test_page_records_an_opt_out(app_db: Path) -> None:
     at = open_page("outbox")
     at.text_input(key="opt_out_email").input(" Someone@Example.JP ")
-    at.button[-1].click().run()  # the form's submit button
+    next(b for b in at.button if b.label.startswith("Record")).click().run()  # the form's
     assert not at.exception, [e.value for e in at.exception]
     rows = app_store.read_rows("opt_outs", app_db)
-    assert [r["email"] for r in rows] == ["someone@example.jp"]
+    # who recorded it is the signed-in user (kept in the store only)
+    assert [(r["email"], r["recorded_by"]) for r in rows] == [("someone@example.jp", "apptest")]

@@ -295,6 +295,7 @@ def test_bad_seeds_dir_is_refused(name, text, message, tmp_path) -> None:
 def test_page_in_the_browser(stricter, tmp_path) -> None:
     """`cswh dashboard` in Chromium on the demo with the comparison: the page draws its numbers
     and Japanese tier labels; screenshot in test-artifacts/browser/whatif-comparison.png."""
+    from tests.dashboard_support import add_user
     from tests.support import CSWH
     from tests.test_browser_dashboard import (
         CHROMIUM,
@@ -306,6 +307,7 @@ def test_page_in_the_browser(stricter, tmp_path) -> None:
         _stop,
         metric_value,
         settle,
+        sign_in,
     )
 
     if not Path(CHROMIUM).exists():
@@ -318,7 +320,9 @@ def test_page_in_the_browser(stricter, tmp_path) -> None:
         CSWH_WHATIF_DIR=str(stricter.out.parent),
         CSWH_APP_DB=str(tmp_path / "app.sqlite"),
         STREAMLIT_BROWSER_GATHER_USAGE_STATS="false",
+        CSWH_USERS_DB=str(tmp_path / "users" / "users.sqlite"),
     )
+    add_user("whatif-manager", "manager", Path(env["CSWH_USERS_DB"]))  # managers read it
     SHOTS.mkdir(parents=True, exist_ok=True)
     log = SHOTS / "streamlit-whatif.log"
     log.write_text("")
@@ -333,6 +337,7 @@ def test_page_in_the_browser(stricter, tmp_path) -> None:
             page.set_default_timeout(TIMEOUT_MS)
             page.goto(f"http://127.0.0.1:{port}/whatif")
             settle(page)
+            sign_in(page, "whatif-manager")
             label = page.locator("svg text", has_text="対応が必要 (critical)")  # a chart axis
             label.first.wait_for()
             page.screenshot(path=str(SHOTS / "whatif-comparison.png"), full_page=True)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import html
 from datetime import timedelta
 
+import access
 import altair as alt
+import auth
 import page_kit as kit
 import pandas as pd
 import serving_data as data
@@ -47,20 +49,33 @@ OVERRIDE_DAYS_DEFAULT = int(project_var("override_days_default"))
 OVERRIDE_DAYS_MAX = int(project_var("override_days_max"))
 PULSES = (1, 2, 3, 4, 5)  # cs_inputs/pulse: 1 = about to leave .. 5 = advocate
 FLASH = "a360_recorded"  # the confirmation shown after a form saved and was cleared
-OVERRIDE_KEYS = ("ov_score", "ov_reason", "ov_expires", "ov_by")  # the forms' widgets
-PULSE_KEYS = ("pulse_value", "pulse_note", "pulse_by")
+OVERRIDE_KEYS = ("ov_score", "ov_reason", "ov_expires")  # the forms' widgets
+PULSE_KEYS = ("pulse_value", "pulse_note")
 SEMINAR_CODES = RECENT_CODES | {"category": "seminar_category"}
 TICKET_CODES = RECENT_CODES | {"category": "ticket_category"}
 
 st.title("Account 360: where does this account stand, and why?")
 kit.guard(__file__)
+user = auth.signed_in()
 
 accounts = data.query(
     "select account_id, account_name, segment, is_active_customer from marts.dim_accounts"
     " order by is_active_customer desc, account_name, account_id"
 )
+# A csm sees their book of business (accounts whose csm_owner is them); the toggle shows the
+# others, read only.
+mine = access.own_accounts(user) if user.role == "csm" else None
+if mine is not None and not st.sidebar.toggle(
+    "All accounts (read only) / 全顧客 (閲覧のみ)", value=False, key="a360_all_accounts"
+):
+    if st.query_params.get("account") not in (None, *mine):
+        st.info(
+            "That account is not in your book of business; turn on “All accounts” in the "
+            "sidebar to view it (read only)."
+        )
+    accounts = accounts[accounts["account_id"].isin(mine)]
 if accounts.empty:
-    st.info("No accounts in the serving copy.")
+    st.info("No accounts in the serving copy." if mine is None else "No accounts are yours.")
     st.stop()
 names = dict(zip(accounts["account_id"], accounts["account_name"], strict=True))
 only_active = st.sidebar.toggle("Active customers only / 契約中のみ", value=True, key="a360_active")
@@ -399,8 +414,9 @@ def _not_saved(exc: ValueError) -> None:
 
 today = app_store.now_jst().date()
 pulse_labels = data.code_labels("pulse_level")
-left, right = st.columns(2)
-with left, st.form("a360_override"):
+
+
+def _override_form() -> None:
     st.markdown("**Health override / ヘルス上書き**")
     score = st.number_input(
         "Override score / 上書きスコア (0-100)", 0, 100, value=None, step=1, key="ov_score"
@@ -414,12 +430,10 @@ with left, st.form("a360_override"):
         help=f"default {OVERRIDE_DAYS_DEFAULT} days from today, at most {OVERRIDE_DAYS_MAX}",
         key="ov_expires",
     )
-    set_by = st.text_input("Recorded by / 記録者", key="ov_by")
+    st.text(f"Recorded by / 記録者: {user.name}")
     if st.form_submit_button("Set override / 上書きを設定", type="primary"):
-        try:
-            saved = app_store.record_override(
-                account_id, score, reason, set_by, expires, path=store
-            )
+        try:  # the role is checked again at write time (access.py)
+            saved = access.record_override(user, account_id, score, reason, expires, path=store)
         except ValueError as exc:
             _not_saved(exc)
         else:
@@ -428,7 +442,9 @@ with left, st.form("a360_override"):
                 "shown after the next run / 次回の更新後に反映されます。",
                 OVERRIDE_KEYS,
             )
-with right, st.form("a360_pulse"):
+
+
+def _pulse_form() -> None:
     st.markdown("**CSM pulse / CSMパルス**")
     pulse = st.radio(
         "Pulse / パルス (1 = about to leave .. 5 = advocate)",
@@ -438,10 +454,10 @@ with right, st.form("a360_pulse"):
         key="pulse_value",
     )
     note = st.text_area("Note / メモ", key="pulse_note", max_chars=2000)
-    recorded_by = st.text_input("Recorded by / 記録者", key="pulse_by")
+    st.text(f"Recorded by / 記録者: {user.name}")
     if st.form_submit_button("Record pulse / パルスを記録", type="primary"):
         try:
-            saved = app_store.record_pulse(account_id, pulse, recorded_by, note, path=store)
+            saved = access.record_pulse(user, account_id, pulse, note, path=store)
         except ValueError as exc:
             _not_saved(exc)
         else:
@@ -450,6 +466,23 @@ with right, st.form("a360_pulse"):
                 "次回の更新後に反映されます。",
                 PULSE_KEYS,
             )
+
+
+# Forms only where the role may record on this account (a csm: their own accounts).
+may_override = access.can(user, "record_override", account_id)
+may_pulse = access.can(user, "record_pulse", account_id)
+if not (may_override or may_pulse):
+    st.caption(
+        f"Read only: the {user.role} role does not record overrides or pulses"
+        + (" on another CSM's account." if user.role == "csm" else ".")
+    )
+left, right = st.columns(2)
+if may_override:
+    with left, st.form("a360_override"):
+        _override_form()
+if may_pulse:
+    with right, st.form("a360_pulse"):
+        _pulse_form()
 
 pub = data.publication()
 since = None

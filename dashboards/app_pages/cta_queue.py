@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import access
+import auth
 import page_kit as kit
 import pandas as pd
 import serving_data as data
@@ -28,6 +30,7 @@ st.caption(
     " earliest due date; with the playbook's action and each CTA's age."
 )
 kit.guard(__file__)
+user = auth.signed_in()
 
 TABLE = "marts.fct_cta_candidates"
 statuses = data.query(f"select status, count(*) as n from {TABLE} group by status")
@@ -67,6 +70,13 @@ ctas = data.query(
 )
 if "segment" not in ctas.columns:
     ctas["segment"] = None
+# A csm's queue is their book of business (accounts whose csm_owner is them); the toggle
+# shows the others too, read only (the form lists only CTAs they may record).
+mine = access.own_accounts(user) if user.role == "csm" else None
+if mine is not None and not st.sidebar.toggle(
+    "All accounts (read only) / 全顧客 (閲覧のみ)", value=False, key="cta_all_accounts"
+):
+    ctas = ctas[ctas["account_id"].isin(mine)]
 as_of = data.as_of_date()
 # Age as of D (the data's date, not today's): how long the signal has been waiting.
 ctas["age_days"] = (
@@ -153,16 +163,23 @@ kit.table(
 
 st.subheader("Record an outcome / 対応結果を記録")
 store = data.app_db_path()
-if shown.empty:
-    st.info("No CTA matches the filters.")
+writable = shown if mine is None else shown[shown["account_id"].isin(mine)]
+if not access.may_write(user, "record_outcome"):
+    st.caption(f"Read only: the {user.role} role does not record outcomes.")
+elif writable.empty:
+    st.info(
+        "No CTA of yours matches the filters."
+        if mine is not None
+        else "No CTA matches the filters."
+    )
 else:
     labels = {
         r.cta_id: f"[{data.label('cta_priority', r.priority)}] {r.account_name if not kit.is_missing(r.account_name) else r.account_id} — {data.label('cta_type', r.cta_type)} — {str(r.triggered_on)[:10]} ({data.label('cta_status', r.status)})"
-        for r in shown.head(FORM_CHOICES)
-        .assign(account_name=shown.get("account_name", shown["account_id"]))
+        for r in writable.head(FORM_CHOICES)
+        .assign(account_name=writable.get("account_name", writable["account_id"]))
         .itertuples()
     }
-    if len(shown) > FORM_CHOICES:
+    if len(writable) > FORM_CHOICES:
         st.caption(
             f"The form lists the first {FORM_CHOICES} CTAs of the queue; narrow the filters to reach others."
         )
@@ -196,14 +213,14 @@ else:
                 help=f"the CTA is open again from this day (default: {SNOOZE_DAYS} days from today)",
             )
         note = st.text_area("Note / メモ", key="outcome_note", max_chars=2000)
-        recorded_by = st.text_input("Recorded by / 記録者", key="outcome_by")
+        st.text(f"Recorded by / 記録者: {user.name}")
         submitted = st.form_submit_button("Record / 記録する", type="primary")
     if submitted:
-        try:  # the store checks the record as extraction would; nothing is written on error
-            saved = app_store.record_outcome(
+        try:  # the role is checked, then the record as extraction would; nothing written on error
+            saved = access.record_outcome(
+                user,
                 cta_id,
                 outcome,
-                recorded_by,
                 note,
                 path=store,
                 reason_code=reason_code,

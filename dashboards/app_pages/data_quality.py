@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import altair as alt
 import page_kit as kit
+import pandas as pd
 import serving_data as data
 import streamlit as st
 
+from dagster_project import app_store
+
 QUARANTINE_ROWS = 5000
+LATEST_WRITES = 200  # the latest records of each audited table read from the app store
 
 st.title("Can we trust the latest data?")
 st.caption(
@@ -195,6 +199,31 @@ else:
     st.metric("Orphaned outcomes / 対象のない記録", kit.num(len(orphans)), border=True)
     if not orphans.empty:
         kit.table(orphans, "orphaned_cta_outcomes.csv")
+
+# --- latest writes ---------------------------------------------------------------------------
+st.header("Latest writes / 最新の記録")
+st.caption(
+    "What people recorded in the dashboard (CTA outcomes, health overrides, pulses, opt-outs), "
+    "newest first, straight from the app store (read only). Records are never edited or "
+    "deleted: a correction is a new record. `by` is the signed-in user; opt-out addresses "
+    "are masked."
+)
+writes = pd.DataFrame(
+    app_store.latest_writes(data.app_db_path(), LATEST_WRITES),
+    columns=["table", "at", "by", "subject", "value"],
+)
+if writes.empty:
+    st.caption("Nothing recorded in the dashboard yet.")
+else:
+    kit.table(
+        writes.head(LATEST_WRITES),
+        "latest_writes.csv",
+        column_config={
+            "at": st.column_config.TextColumn("when (JST)"),
+            "subject": st.column_config.TextColumn("CTA / account"),
+            "value": st.column_config.TextColumn("outcome / score / pulse"),
+        },
+    )
 
 # --- publications -----------------------------------------------------------------------------
 st.header("Publications / 公開履歴")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import access
+import auth
 import page_kit as kit
 import pandas as pd
 import serving_data as data
@@ -17,6 +19,8 @@ st.caption(
     "pipeline where CSWH_NOTIFY_SEND=1); hold one here to keep it back."
 )
 kit.guard(__file__)
+user = auth.signed_in()
+may_hold = access.may_write(user, "hold_outbox")  # cs_ops; a manager reads only
 
 store = data.app_db_path()
 messages = pd.DataFrame(
@@ -89,7 +93,7 @@ if not shown.empty:
         st.text(f"Last error: {row['last_error']}")
     st.code(row["body"] or "", language=None, wrap_lines=True)
 
-if not messages.empty:
+if not messages.empty and may_hold:
     # Every message of the kinds chosen, whatever the status filter: a message just held
     # can be released at once.
     st.subheader("Hold or release / 保留・解除")
@@ -125,12 +129,17 @@ st.caption(
     "A person who wants no automated e-mail. Their queued messages are suppressed at the next "
     "send; the pipeline loads the opt-out with cs_inputs/opt_outs files."
 )
-with st.form("record_opt_out", clear_on_submit=True):
-    email = st.text_input("E-mail / メールアドレス", key="opt_out_email")
-    submitted = st.form_submit_button("Record / 記録する", type="primary")
+submitted = False
+if not access.may_write(user, "record_opt_out"):
+    st.caption(f"Read only: the {user.role} role does not hold messages or record opt-outs.")
+else:
+    with st.form("record_opt_out", clear_on_submit=True):
+        email = st.text_input("E-mail / メールアドレス", key="opt_out_email")
+        st.text(f"Recorded by / 記録者: {user.name}")
+        submitted = st.form_submit_button("Record / 記録する", type="primary")
 if submitted:
     try:
-        saved = app_store.record_opt_out(email, path=store)
+        saved = access.record_opt_out(user, email, path=store)
     except ValueError as exc:
         st.error("Not recorded:")
         st.text(str(exc))
