@@ -155,6 +155,27 @@ def _datediff_part_first(model: Model) -> int:
     return hits
 
 
+def _ordered_aggregate(model: Model) -> int:
+    """`agg(x, ',' order by y)`: ORDER BY directly inside a function call's parentheses
+    (not a window's OVER (...), not WITHIN GROUP (...), not a subquery)."""
+    toks = model.tokens
+    stack: list[bool] = []  # per open paren: is it a function call's?
+    hits = 0
+    for i, t in enumerate(toks):
+        if t.token_type == TokenType.L_PAREN:
+            before = toks[i - 1] if i > 0 else None
+            stack.append(
+                before is not None
+                and before.token_type in (TokenType.VAR, TokenType.IDENTIFIER)
+                and before.text.lower() != "group"
+            )
+        elif t.token_type == TokenType.R_PAREN and stack:
+            stack.pop()
+        elif t.token_type == TokenType.ORDER_BY and stack and stack[-1]:
+            hits += 1
+    return hits
+
+
 def _star_exclude(model: Model) -> int:
     toks = model.tokens
     return sum(
@@ -280,6 +301,12 @@ CONSTRUCTS: list[Construct] = [
         "regexp_matches unknown (rlike / regexp_like); regexp_replace replaces all in Spark, "
         "the first match only in DuckDB (without 'g')",
         lambda m: _calls(m, "regexp_matches", "regexp_full_match", "regexp_replace"),
+    ),
+    Construct(
+        "ordered_aggregate",
+        "agg(x, sep order by y) (ORDER BY inside the call)",
+        "parse error: string_agg(x, sep) within group (order by y) / array_sort(collect_list())",
+        _ordered_aggregate,
     ),
     Construct(
         "try_cast",
