@@ -8,7 +8,7 @@ ACCOUNTS ?= 1000
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: run test venv generate lint clean dbt-manifest browser terminal bench
+.PHONY: run test venv generate lint clean dbt-manifest browser terminal bench java spark-deps portability
 
 $(BIN)/python:
 	@command -v $(PYTHON) >/dev/null || { echo "need $(PYTHON)"; exit 2; }
@@ -60,6 +60,18 @@ terminal:
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq tmux >/dev/null; \
 	fi
 
+# Spark (issue 18) runs in the JVM: Debian's JDK 17 where the machine has no java.
+java:
+	@if ! command -v java >/dev/null; then \
+		echo "installing Debian's openjdk-17-jre-headless for Spark"; \
+		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq openjdk-17-jre-headless >/dev/null; \
+	fi
+
+# dbt-spark and PySpark (extra `spark`, ~490 MB): not part of `make test` yet.
+spark-deps: $(STAMP) java
+	$(BIN)/pip install --quiet -e '.[test,spark]'
+
 # Test files run in parallel, one file per worker at a time (module fixtures are built once);
 # most of a test's time is dbt, Dagster and Chromium processes, so two workers keep both cores
 # busy. TEST_WORKERS=0 runs them one after another.
@@ -74,6 +86,10 @@ HISTORY_YEARS ?= 5
 bench: dbt-manifest
 	$(BIN)/python bench/bench.py --accounts $(SCALE) --long-history-years $(HISTORY_YEARS) \
 		--markdown bench/RESULTS.md
+
+# Which DuckDB-only SQL constructs the compiled models use, and what Spark does with each.
+portability: $(STAMP)
+	$(BIN)/python bench/portability.py
 
 # sqlfluff compiles the models with dbt, against a scratch warehouse of its own.
 lint: $(STAMP)
