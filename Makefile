@@ -39,7 +39,8 @@ run: dbt-manifest
 		$(BIN)/cswh run; \
 	else $(BIN)/python -m dagster_project.synthetic.demo --out data/raw --accounts $(ACCOUNTS); fi
 	@echo
-	@echo "next:  $(BIN)/cswh dashboard   # KPI pages on http://localhost:8501"
+	@echo "next:  $(BIN)/cswh users add YOUR_NAME --role cs_ops   # a dashboard sign-in (asks a password)"
+	@echo "       $(BIN)/cswh dashboard   # KPI pages on http://localhost:8501"
 	@echo "       $(BIN)/cswh ui          # Dagster: runs, logs, checks, schedule"
 	@echo "       $(BIN)/cswh docs        # Data Docs and dbt docs under data/docs/"
 
