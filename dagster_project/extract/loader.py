@@ -27,11 +27,10 @@ import duckdb
 
 from dagster_project.sources import SOURCES, Entity, entities_of
 
-from . import parquet
+from . import parquet, zone
 from .manifest import Prior, file_hash, prior_state, utcnow, write_manifest
 from .results import FileResult, SourceResult
 from .schema import RAW_SCHEMA, ensure_schemas
-from . import zone
 from .text import FileRejected, Parsed, read_bounded, read_csv, read_jsonl
 from .validate import STRING, ColumnInput, Relation, lit, load_relation
 
