@@ -194,6 +194,18 @@ def test_a_second_run_records_nothing_again(hostile) -> None:
     assert con.execute("select count(*) from dq.load_manifest").fetchone()[0] == before
 
 
+def test_the_sensor_names_files_as_the_manifest_does(hostile) -> None:
+    """The landing-zone sensor must not take a refused name for a new file on every tick
+    (an escaped name in the manifest, the raw one in the zone): one run, then quiet."""
+    from dagster_project.automation import landing_files, scan
+
+    zone, con, _ = hostile
+    known = {r[0] for r in con.execute("select distinct file from dq.load_manifest").fetchall()}
+    current = landing_files(zone)
+    assert "crm/accounts_a\\nb.csv" in current and "usage/daily/2099" in current
+    assert scan(current, known, current).ready == []
+
+
 # ------------------------------------------------------------------- small, hand-made zones
 
 
