@@ -200,14 +200,21 @@ def apply_filter(df: pd.DataFrame, column: str, chosen: Sequence[str]) -> pd.Dat
 
 _MARKDOWN_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation character
 _LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029\x0b\x0c\x85]+")
+# GFM finds bare links (http://..., www...., a@b.c) in the text *after* escapes are resolved
+# (checked in Chromium: "http\:\/\/evil\.example" still became a link), so a backslash
+# does not stop them; an invisible word joiner after ":" and "@" and inside "www." does.
+_AUTOLINK_SEAMS = re.compile(r"(?i)[:@]|www(?=\.)")
+WORD_JOINER = "\u2060"
 
 
 def plain(value) -> str:
     """``value`` as text that markdown shows literally: every ASCII punctuation character
-    backslash-escaped (CommonMark allows it for each and renders the character itself) and
-    line breaks folded into spaces (a new line could start a heading or a list)."""
+    backslash-escaped (CommonMark allows it for each and renders the character itself), a
+    word joiner (U+2060, invisible) where a bare link would start, and line breaks folded
+    into spaces (a new line could start a heading or a list)."""
     text = "–" if is_missing(value) else str(value)
-    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", _LINE_BREAKS.sub(" ", text))
+    text = _AUTOLINK_SEAMS.sub(lambda m: m.group(0) + WORD_JOINER, _LINE_BREAKS.sub(" ", text))
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", text)
 
 
 # --- CSV downloads -----------------------------------------------------------------------------

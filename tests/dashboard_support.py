@@ -216,5 +216,6 @@ def markdown_texts(at) -> list[str]:
 
 
 def literal(markdown: str) -> str:
-    """What a markdown text escaped by ``page_kit.plain`` reads as (backslash escapes undone)."""
-    return re.sub(r"\\(.)", r"\1", markdown)
+    """What a markdown text escaped by ``page_kit.plain`` reads as (backslash escapes and
+    its invisible word joiners undone)."""
+    return re.sub(r"\\(.)", r"\1", markdown).replace("\u2060", "")

@@ -27,6 +27,7 @@ from tests.dashboard_support import (
     skip_unless_published,
 )
 from tests.support import published_tiny, query
+from tests.test_browser_dashboard import browser, page  # noqa: F401 (fixtures)
 
 FORMULA_NAME = '=HYPERLINK("http://evil.example","x")'
 MARKUP_NAME = "**bold** <b>x</b> [link](http://evil.example)"
@@ -153,10 +154,46 @@ def test_account_names_render_literally(env, which: int) -> None:
     assert not [t for t in texts if "evil.example" in t], "a name reached markdown unescaped"
 
 
-@pytest.mark.parametrize("page", [p for p in PAGES if p not in ("account", "whatif")])
-def test_the_other_pages_never_put_the_names_into_markdown(env, page: str) -> None:
+@pytest.mark.parametrize("page_name", [p for p in PAGES if p not in ("account", "whatif")])
+def test_the_other_pages_never_put_the_names_into_markdown(env, page_name: str) -> None:
     serving, *_ = env
-    skip_unless_published(serving, page)
-    at = open_page(page)
+    skip_unless_published(serving, page_name)
+    at = open_page(page_name)
     leaked = [t for t in markdown_texts(at) if "evil.example" in t or "HYPERLINK" in t]
     assert not leaked, leaked
+
+
+# ------------------------------------------------------------------------------ in a browser
+
+
+@pytest.fixture(scope="module")
+def hostile_server(tmp_path_factory: pytest.TempPathFactory, hostile_run):
+    """`cswh dashboard` on the hostile run's serving copy (tests/test_browser_dashboard.py)."""
+    from tests.test_browser_dashboard import _serve
+
+    yield from _serve(tmp_path_factory, hostile_run[0], "browser-hostile")
+
+
+@pytest.mark.parametrize("which", [1, 2])
+def test_names_read_as_typed_in_the_browser(hostile_server, hostile_run, page, which) -> None:  # noqa: F811
+    """What Chromium draws: the name as typed, no link to evil.example, no bold, no HTML."""
+    from tests.test_browser_dashboard import SHOTS, visit
+
+    account_id = hostile_run[which]
+    name = FORMULA_NAME if which == 1 else MARKUP_NAME
+    visit(page, f"{hostile_server['url']}/account?account={account_id}")
+    main = page.locator('[data-testid="stMain"]')
+    page.screenshot(path=str(SHOTS / f"hostile-account-{which}.png"))
+    # as drawn, less plain()'s invisible word joiners (they only keep GFM from linking)
+    headers = [h.replace("\u2060", "").strip() for h in main.locator("h2").all_inner_texts()]
+    assert name in headers, headers
+    links = page.locator('a[href*="evil.example"]')
+    where = [
+        links.nth(i).evaluate(
+            "a => a.outerHTML + ' IN ' + (a.closest('[data-testid]') || {}).outerHTML"
+        )[:3000]
+        for i in range(links.count())
+    ]
+    assert not where, where
+    assert main.locator("strong", has_text="bold").count() == 0
+    assert main.locator("b", has_text="x").count() == 0
