@@ -236,6 +236,40 @@ def test_a_loop_of_folder_symlinks_ends(tmp_path: Path) -> None:
     con.close()
 
 
+def _a_usage_day(folder: Path, con: duckdb.DuckDBPyConnection) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    day = (
+        "select date '2026-01-05' as activity_date, 'A1' as account_id, 'U1' as user_id, "
+        "'search' as feature, 3 as event_count, 1 as devices"
+    )
+    con.execute(f"copy ({day}) to '{folder / 'usage_2026-01-05.parquet'}'")
+
+
+def test_a_folder_reached_by_a_symlink_too_loads_once_under_its_real_name(tmp_path: Path) -> None:
+    zone = tmp_path / "raw"
+    con = duckdb.connect()
+    _a_usage_day(zone / "usage" / "daily" / "2026", con)
+    (zone / "usage" / "daily" / "0latest").symlink_to(zone / "usage" / "daily" / "2026")
+    _, counts = load_all(zone, con)
+    assert counts["usage__daily"] == 1
+    assert con.execute("select file, status from dq.load_manifest").fetchall() == [
+        ("usage/daily/2026/usage_2026-01-05.parquet", "loaded")
+    ]
+
+
+def test_a_very_deep_folder_tree_does_not_exhaust_the_stack(tmp_path: Path) -> None:
+    zone = tmp_path / "raw"
+    con = duckdb.connect()
+    deep = zone / "usage" / "daily"
+    deep.mkdir(parents=True)
+    for _ in range(1200):  # deeper than Python's recursion limit (Path.mkdir would recurse)
+        deep = deep / "d"
+        deep.mkdir()
+    _a_usage_day(deep, con)
+    _, counts = load_all(zone, con)
+    assert counts["usage__daily"] == 1
+
+
 def test_parquet_folder_names_are_not_data_and_glob_names_are_refused(tmp_path: Path) -> None:
     zone = tmp_path / "raw"
     folder = zone / "usage" / "daily" / "account_id=EVIL"

@@ -91,17 +91,37 @@ def resolve_in_zone(zone: Path, rel: str) -> Path:
 
 
 def walk(zone: Path, top: str) -> list[ZoneFile]:
-    """Every non-hidden name under ``zone/top`` (``top`` itself may be a symlink), sorted."""
+    """Every non-hidden name under ``zone/top`` (``top`` itself may be a symlink), sorted.
+
+    Iterative (a folder tree thousands deep cannot exhaust the stack). Real folders are
+    walked before symlinked ones, so a file reachable both ways is listed under its real
+    name, and a symlinked folder whose target was already walked (or a loop) adds nothing."""
     zone = zone.resolve()
     found: list[ZoneFile] = []
     visited: set[Path] = set()
-
-    def visit(rel: str, entry_path: Path, is_link: bool) -> None:
+    start = zone / top
+    if not (start.exists() or start.is_symlink()):
+        return found
+    todo: list[tuple[str, Path, bool]] = [(top, start, start.is_symlink())]
+    linked: list[tuple[str, Path]] = []  # symlinked folders inside the zone, walked last
+    while todo or linked:
+        if todo:
+            rel, entry_path, is_link = todo.pop()
+        else:
+            rel, entry_path = linked.pop(0)
+            is_link = False  # already resolved and checked
         name = rel.rsplit("/", 1)[-1]
         problem = odd_name(name)
         if problem:
-            found.append(ZoneFile(shown(rel), None, f"{shown(rel)} refused: {problem}; rename it"))
-            return
+            found.append(
+                ZoneFile(
+                    shown(rel),
+                    None,
+                    f"{shown(rel)} refused: {problem}; rename it",
+                    is_dir=os.path.isdir(entry_path),
+                )
+            )
+            continue
         try:
             real = Path(os.path.realpath(entry_path, strict=True))
         except OSError as e:
@@ -109,38 +129,38 @@ def walk(zone: Path, top: str) -> list[ZoneFile]:
                 found.append(
                     ZoneFile(rel, None, f"{rel} refused: broken symlink ({e.strerror or e})")
                 )
-            return  # vanished while walking: it will be seen on the next run
+            continue  # vanished while walking: it will be seen on the next run
         if not inside(zone, real):
             what = "folder" if real.is_dir() else "file"
             found.append(
                 ZoneFile(
                     rel,
                     None,
-                    f"{rel} refused: {what} {OUTSIDE} ({real}); not read",
+                    f"{rel} refused: {what} {OUTSIDE} ({shown(str(real))}); not read",
                     is_dir=real.is_dir(),
                 )
             )
-            return
+            continue
         if real.is_dir():
+            if is_link:
+                linked.append((rel, entry_path))
+                continue
             if real in visited:
-                return  # a second name for a folder already walked (or a loop)
+                continue  # a second name for a folder already walked (or a loop)
             visited.add(real)
             try:
-                entries = sorted(os.scandir(real), key=lambda e: e.name)
+                entries = sorted(os.scandir(real), key=lambda e: e.name, reverse=True)
             except OSError:
-                return
-            for entry in entries:
-                if entry.name.startswith("."):
-                    continue
-                visit(f"{rel}/{entry.name}", Path(entry.path), entry.is_symlink())
+                continue
+            todo += [
+                (f"{rel}/{e.name}", Path(e.path), e.is_symlink())
+                for e in entries
+                if not e.name.startswith(".")
+            ]
         elif real.is_file():
             found.append(ZoneFile(rel, real))
         else:
             found.append(ZoneFile(rel, None, f"{rel} refused: not a regular file; not read"))
-
-    start = zone / top
-    if start.exists() or start.is_symlink():
-        visit(top, start, start.is_symlink())
     return sorted(found, key=lambda f: f.rel)
 
 
