@@ -82,7 +82,8 @@ def main() -> None:
         )
         took = time.perf_counter() - started
         peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"case {args.case} ({args.mb} MB line): exit {out.returncode}, {took:.1f} s, ")
+    what = "100,000-deep JSON line" if args.case == "deep" else f"{args.mb} MB line"
+    print(f"case {args.case} ({what}): exit {out.returncode}, {took:.1f} s")
     print(f"peak RSS of the loading process: {peak_mb:,.0f} MB")
     print(out.stdout.strip())
     if out.returncode:
