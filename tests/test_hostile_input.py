@@ -101,6 +101,8 @@ def hostile(tiny_zone: Path, tmp_path_factory: pytest.TempPathFactory):
     con, counts = load_all(zone)
     yield zone, con, counts
     con.close()
+    for big in (crm / "contacts_huge.csv", zone / "marketing" / "engagements_huge.jsonl"):
+        big.unlink()  # 220 MB that pytest would otherwise keep for three sessions
 
 
 def test_nothing_else_is_lost(hostile, baseline) -> None:
@@ -260,14 +262,22 @@ def test_a_folder_reached_by_a_symlink_too_loads_once_under_its_real_name(tmp_pa
 def test_a_very_deep_folder_tree_does_not_exhaust_the_stack(tmp_path: Path) -> None:
     zone = tmp_path / "raw"
     con = duckdb.connect()
-    deep = zone / "usage" / "daily"
-    deep.mkdir(parents=True)
+    top = zone / "usage" / "daily"
+    top.mkdir(parents=True)
+    deep = top
     for _ in range(1200):  # deeper than Python's recursion limit (Path.mkdir would recurse)
         deep = deep / "d"
         deep.mkdir()
-    _a_usage_day(deep, con)
-    _, counts = load_all(zone, con)
-    assert counts["usage__daily"] == 1
+    try:
+        _a_usage_day(deep, con)
+        _, counts = load_all(zone, con)
+        assert counts["usage__daily"] == 1
+    finally:  # bottom up: shutil.rmtree (pytest's tmp cleanup) recurses and would fail on it
+        for f in deep.iterdir():
+            f.unlink()
+        while deep != top:
+            deep.rmdir()
+            deep = deep.parent
 
 
 def test_parquet_folder_names_are_not_data_and_glob_names_are_refused(tmp_path: Path) -> None:
