@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import dagster as dg
 import duckdb
 
+from dagster_project.extract import zone
 from dagster_project.resources import LandingZone, ServingCopy
 from dagster_project.sources import ENTITIES
 
@@ -25,13 +26,25 @@ SENSOR_INTERVAL_SECONDS = 60
 
 
 def landing_files(data_dir: Path) -> dict[str, tuple[int, int]]:
-    """Every file of the landing zone that some entity's glob matches: path -> (size, mtime_ns)."""
+    """Every file of the landing zone that some entity's glob matches: path -> (size, mtime_ns).
+
+    Named as extraction names them in the manifest (extract/zone.py: odd names escaped, a
+    symlinked folder pointing outside listed as itself); a refused name reads (0, 0), so it
+    starts one run, which records it, and is known from then on."""
     found: dict[str, tuple[int, int]] = {}
-    for entity in ENTITIES:
-        for path in data_dir.glob(entity.glob):
-            if path.is_file():
-                stat = path.stat()
-                found[path.relative_to(data_dir).as_posix()] = (stat.st_size, stat.st_mtime_ns)
+    for source in dict.fromkeys(e.source for e in ENTITIES):
+        entities = [e for e in ENTITIES if e.source == source]
+        for f in zone.walk(data_dir, source):
+            if not any(zone.matches(e, f) for e in entities):
+                continue
+            if f.path is None:
+                found[f.rel] = (0, 0)
+                continue
+            try:
+                stat = f.path.stat()
+            except OSError:
+                continue  # gone since the walk: the next tick sees what is there
+            found[f.rel] = (stat.st_size, stat.st_mtime_ns)
     return found
 
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Iterable, Sequence
+from urllib.parse import quote
 
 import altair as alt
 import pandas as pd
@@ -188,13 +190,71 @@ def apply_filter(df: pd.DataFrame, column: str, chosen: Sequence[str]) -> pd.Dat
     return df[values.isin(list(chosen))]
 
 
+# --- text from the data ---------------------------------------------------------------------
+# Account names, comments, reasons, CSM names and file names come from outside. Streamlit
+# renders markdown in st.markdown/caption/header/title/subheader/info/warning/success/error
+# and in widget, metric, expander and tab labels: links, images, emphasis, ``:red[...]``
+# directives, ``:material/...:`` icons, ``$...$`` LaTeX and bare URLs (GFM autolinks) all
+# render, HTML does not (it shows as text unless unsafe_allow_html). ``plain`` makes a value
+# read literally in any of those; tables (st.dataframe) and st.text never render markdown.
+
+_MARKDOWN_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")  # every ASCII punctuation character
+_LINE_BREAKS = re.compile(r"[\r\n\u2028\u2029\x0b\x0c\x85]+")
+# GFM finds bare links (http://..., www...., a@b.c) in the text *after* escapes are resolved
+# (checked in Chromium: "http\:\/\/evil\.example" still became a link), so a backslash
+# does not stop them; an invisible word joiner after ":" and "@" and inside "www." does.
+_AUTOLINK_SEAMS = re.compile(r"(?i)[:@]|www(?=\.)")
+WORD_JOINER = "\u2060"
+
+
+def plain(value) -> str:
+    """``value`` as text that markdown shows literally: every ASCII punctuation character
+    backslash-escaped (CommonMark allows it for each and renders the character itself), a
+    word joiner (U+2060, invisible) where a bare link would start, and line breaks folded
+    into spaces (a new line could start a heading or a list)."""
+    text = "–" if is_missing(value) else str(value)
+    text = _AUTOLINK_SEAMS.sub(lambda m: m.group(0) + WORD_JOINER, _LINE_BREAKS.sub(" ", text))
+    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", text)
+
+
+# --- CSV downloads -----------------------------------------------------------------------------
+# A spreadsheet runs a cell that starts with one of these as a formula (=HYPERLINK(...),
+# +cmd|..., @SUM(...)); tab and carriage return do the same after Excel strips them (OWASP,
+# "CSV Injection"). Such a text cell gets a leading apostrophe, which spreadsheets show as text.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _defused(value):
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_START) else value
+
+
+def csv_safe(df: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``df`` whose text cells (and column names) cannot run as spreadsheet
+    formulas; numbers, dates and nulls are untouched (-5 in a number column stays -5)."""
+    out = df.copy()
+    for column in out.columns:
+        values = out[column]
+        if isinstance(values.dtype, pd.CategoricalDtype) or values.dtype == object:
+            out[column] = values.astype(object).map(_defused)
+        elif pd.api.types.is_string_dtype(values.dtype):
+            out[column] = values.map(_defused, na_action="ignore")
+    out.columns = [_defused(c) for c in out.columns]
+    return out
+
+
+def csv_bytes(df: pd.DataFrame) -> bytes:
+    """The bytes every CSV download of the dashboard offers: formulas defused (``csv_safe``),
+    UTF-8 with BOM so Excel reads Japanese, no index."""
+    return csv_safe(df).to_csv(index=False).encode("utf-8-sig")
+
+
 def download(
     df: pd.DataFrame, file_name: str, label: str = "CSV をダウンロード / Download CSV"
 ) -> None:
-    """A CSV download of exactly the rows shown (UTF-8 with BOM, so Excel reads Japanese)."""
+    """A CSV download of exactly the rows shown (``csv_bytes``: formulas defused)."""
     st.download_button(
         label,
-        df.to_csv(index=False).encode("utf-8-sig"),
+        csv_bytes(df),
         file_name=file_name,
         mime="text/csv",
         key=f"download-{file_name}",
@@ -235,7 +295,8 @@ def table(
     config = date_columns(shown) | dict(kwargs.pop("column_config", None) or {})
     view = labelled(shown, labels) if labels else shown
     if account_link and "account_id" in shown.columns:
-        view = view.assign(account_360="./account?account=" + shown["account_id"].astype(str))
+        ids = shown["account_id"].astype(str).map(lambda a: quote(a, safe=""))
+        view = view.assign(account_360="./account?account=" + ids)
         view = view[["account_360", *shown.columns]]
         config["account_360"] = st.column_config.LinkColumn(
             "360", display_text="open", width="small"

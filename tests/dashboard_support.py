@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
@@ -221,3 +224,45 @@ def open_page(page: str, role: str = "cs_ops", name: str | None = None):
     at.switch_page(PAGES[page]).run()
     assert not at.exception, [e.value for e in at.exception]
     return at
+
+
+@contextmanager
+def captured_downloads() -> Iterator[dict[str, bytes]]:
+    """The bytes of every st.download_button the pages make while the block runs, by file
+    name: a spy on Streamlit's in-memory media store (AppTest's own), which it still calls."""
+    from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+
+    got: dict[str, bytes] = {}
+    original = MemoryMediaFileStorage.load_and_get_id
+
+    def spy(self, path_or_data, mimetype, kind, filename=None):
+        if filename and isinstance(path_or_data, bytes):
+            got[filename] = path_or_data
+        return original(self, path_or_data, mimetype, kind, filename)
+
+    MemoryMediaFileStorage.load_and_get_id = spy
+    try:
+        yield got
+    finally:
+        MemoryMediaFileStorage.load_and_get_id = original
+
+
+# Elements whose text Streamlit renders as markdown (body or label).
+MARKDOWN_BODIES = ("markdown", "caption", "title", "header", "subheader", "info", "warning",
+                   "success", "error", "toast")  # fmt: skip
+
+
+def markdown_texts(at) -> list[str]:
+    """The markdown source of every element of an AppTest run that renders markdown: bodies
+    of text and alert elements, and the labels of metrics, expanders, tabs and widgets."""
+    texts = [str(e.value) for kind in MARKDOWN_BODIES for e in at.get(kind)]
+    for kind in ("metric", "expander", "tab", "selectbox", "multiselect", "radio", "button",
+                 "text_input", "text_area", "checkbox", "toggle", "number_input", "date_input"):  # fmt: skip
+        texts += [str(e.label) for e in at.get(kind) if getattr(e, "label", None)]
+    return texts
+
+
+def literal(markdown: str) -> str:
+    """What a markdown text escaped by ``page_kit.plain`` reads as (backslash escapes and
+    its invisible word joiners undone)."""
+    return re.sub(r"\\(.)", r"\1", markdown).replace("\u2060", "")

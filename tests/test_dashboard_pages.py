@@ -26,6 +26,7 @@ from tests.dashboard_support import (
     add_user,
     app_test,
     current_kpi_month,
+    literal,
     modified_copy,
     open_page,
     published_serving,
@@ -210,11 +211,11 @@ def test_account_360_shows_the_chosen_account(env, serving) -> None:
     at = open_page("account")
     at.selectbox(key="a360_account").set_value(account_id).run()
     assert not at.exception
-    assert at.header[0].value == name
+    assert literal(at.header[0].value) == name
     assert metric(at, "Health score") == f"{score:,.1f}"
     assert len(at.dataframe) >= 3  # contract, metric contributions, recent activity, CTAs
     at.selectbox(key="a360_account").set_value(other_id).run()
-    assert at.header[0].value == other_name
+    assert literal(at.header[0].value) == other_name
     assert metric(at, "Health score") == f"{other_score:,.1f}"
 
 
@@ -343,7 +344,7 @@ def test_account_360_opens_the_linked_account(env, serving) -> None:
     at.query_params["account"] = account_id  # the CTA queue's and health lists' "open" links
     at.switch_page(PAGES["account"]).run()
     assert not at.exception
-    assert at.header[0].value == name
+    assert literal(at.header[0].value) == name
 
 
 @pytest.mark.parametrize("page", [p for p in PAGES if p != "data-quality"])

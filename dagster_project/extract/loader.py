@@ -27,26 +27,22 @@ import duckdb
 
 from dagster_project.sources import SOURCES, Entity, entities_of
 
-from . import parquet
+from . import parquet, zone
 from .manifest import Prior, file_hash, prior_state, utcnow, write_manifest
 from .results import FileResult, SourceResult
 from .schema import RAW_SCHEMA, ensure_schemas
-from .text import FileRejected, Parsed, read_csv, read_jsonl
+from .text import FileRejected, Parsed, read_bounded, read_csv, read_jsonl
 from .validate import STRING, ColumnInput, Relation, lit, load_relation
 
 _logger = logging.getLogger(__name__)
 Log = Callable[[str], None]
 
 
-def discover(data_dir: Path, entity: Entity) -> list[str]:
-    """Files of an entity, relative to the landing zone, in lexical order.
+def discover(data_dir: Path, entity: Entity) -> list[zone.ZoneFile]:
+    """Files of an entity (and names refused for it), by name in the zone, in lexical order.
 
-    Names starting with '.' (partial or hidden files) are ignored."""
-    return sorted(
-        p.relative_to(data_dir).as_posix()
-        for p in data_dir.glob(entity.glob)
-        if p.is_file() and not p.name.startswith(".")
-    )
+    Names starting with '.' (partial or hidden files) are ignored (zone.py)."""
+    return zone.entity_files(zone.walk(data_dir, entity.source), entity)
 
 
 def load_source(
@@ -68,26 +64,19 @@ def load_source(
     result = SourceResult(source)
     started = time.perf_counter()
     matched: set[str] = set()
+    listing = zone.walk(data_dir, source)
 
     for entity in entities_of(source):
-        files = discover(data_dir, entity)
-        matched.update(files)
+        files = zone.entity_files(listing, entity)
+        matched.update(f.rel for f in files)
         job = _EntityLoad(con, entity, data_dir, run_id, prior, say)
         result.files += job.run(files)
         result.unchanged += job.unchanged
 
-    source_dir = data_dir / source
-    if source_dir.is_dir():
-        ignored = sorted(
-            p.relative_to(data_dir).as_posix()
-            for p in source_dir.rglob("*")
-            if p.is_file() and p.relative_to(data_dir).as_posix() not in matched
-        )
-        if ignored:
-            shown = ", ".join(ignored[:10]) + (" ..." if len(ignored) > 10 else "")
-            say(
-                f"{source}: {len(ignored)} file(s) match no entity of the contract, ignored: {shown}"
-            )
+    ignored = [f.rel for f in listing if f.rel not in matched]
+    if ignored:
+        shown = ", ".join(ignored[:10]) + (" ..." if len(ignored) > 10 else "")
+        say(f"{source}: {len(ignored)} file(s) match no entity of the contract, ignored: {shown}")
 
     for entity in entities_of(source):
         result.table_rows[entity.table] = con.execute(
@@ -123,12 +112,22 @@ class _EntityLoad:
         self.prior.record(fr)
         self.done.append(fr)
 
-    def run(self, files: list[str]) -> list[FileResult]:
+    def run(self, files: list[zone.ZoneFile]) -> list[FileResult]:
         con, entity, run_id, prior, say = self.con, self.entity, self.run_id, self.prior, self.say
         todo: dict[str, tuple[str, int]] = {}  # parquet: rel -> (hash, size), loaded in batches
         later: list[tuple[str, str, int]] = []  # parquet: same bytes as a file in ``todo``
-        for rel in files:
-            path = self.data_dir / rel
+        self.paths = {f.rel: f.path for f in files}
+        for f in files:
+            rel, path = f.rel, f.path
+            if path is None:  # refused by its name or where it points: nothing is read
+                if (rel, "") in prior.seen:
+                    self.unchanged += 1
+                    continue
+                fr = _failed(run_id, entity, rel, "", 0, f.problem or f"{rel} refused")
+                write_manifest(con, [fr])
+                say(f"REJECTED {fr.error}")
+                self._add(fr)
+                continue
             try:
                 h, size = file_hash(path), path.stat().st_size
             except OSError as e:
@@ -146,7 +145,7 @@ class _EntityLoad:
             if original is not None:
                 self._add(_skip_duplicate(con, run_id, entity, rel, h, size, original, say))
             elif entity.format != "parquet":
-                self._add(_load_text(con, entity, self.data_dir, rel, h, size, run_id, say))
+                self._add(_load_text(con, entity, path, rel, h, size, run_id, say))
             elif any(h == th for th, _ in todo.values()):
                 later.append((rel, h, size))  # decided once we know whether the first loaded
             else:
@@ -164,7 +163,7 @@ class _EntityLoad:
         return sorted(self.done, key=lambda f: f.file)
 
     def _load_parquet(self, items: list[tuple[str, str, int]]) -> None:
-        pfs = [parquet.ParquetFile(rel, self.data_dir / rel, h, size) for rel, h, size in items]
+        pfs = [parquet.ParquetFile(rel, self.paths[rel], h, size) for rel, h, size in items]
         if pfs:
             for fr in parquet.load_files(
                 self.con, self.entity, pfs, data_dir=self.data_dir, run_id=self.run_id, log=self.say
@@ -227,7 +226,7 @@ def _inputs(entity: Entity) -> list[ColumnInput]:
 def _load_text(
     con: duckdb.DuckDBPyConnection,
     entity: Entity,
-    data_dir: Path,
+    path: Path,
     rel: str,
     h: str,
     size: int,
@@ -235,7 +234,12 @@ def _load_text(
     say: Log,
 ) -> FileResult:
     try:
-        data = (data_dir / rel).read_bytes()
+        data = read_bounded(path)
+    except FileRejected as e:
+        fr = _failed(run_id, entity, rel, h, size, f"{rel} {e}")
+        write_manifest(con, [fr])
+        say(f"REJECTED {fr.error}")
+        return fr
     except OSError as e:
         fr = _failed(run_id, entity, rel, h, size, f"{rel} cannot be read: {e}", True)
         write_manifest(con, [fr])

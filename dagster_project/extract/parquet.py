@@ -25,6 +25,7 @@ from .validate import STRING, ColumnInput, Relation, lit, load_relation, q
 
 BATCH_ROWS = 8_000_000  # rows per batch (about 40 daily files of a 10,000-account zone)
 BATCH_FILES = 64
+GLOB_CHARACTERS = "*?["  # read_parquet expands these even in a list of paths
 
 
 @dataclass
@@ -45,6 +46,11 @@ def _first_line(e: Exception) -> str:
 
 def inspect(con: duckdb.DuckDBPyConnection, entity: Entity, pf: ParquetFile) -> str | None:
     """Fill in the file's schema and row count; return why it is rejected, or None."""
+    if any(ch in pf.rel for ch in GLOB_CHARACTERS):
+        return (
+            f"{pf.rel} refused: its name holds a glob character ({GLOB_CHARACTERS}) that "
+            "DuckDB's Parquet reader would expand to other files; rename it"
+        )
     try:
         cols = con.execute("describe select * from read_parquet(?)", [str(pf.path)]).fetchall()
         pf.num_rows = con.execute(
@@ -104,8 +110,15 @@ def load_batch(
             inputs.append(ColumnInput(c, "NULL", STRING))
         else:
             inputs.append(ColumnInput(c, q(name), type_))
-    prefix = data_dir.as_posix().rstrip("/") + "/"
-    paths = "[" + ", ".join(lit(prefix + pf.rel) for pf in batch) + "]"
+    # Files are read through their resolved paths inside the zone (zone.py) and named in
+    # the manifest and quarantine by their names in the zone; folder names are never data
+    # (hive_partitioning off: a folder ``account_id=X`` must not become a column).
+    paths = "[" + ", ".join(lit(str(pf.path)) for pf in batch) + "]"
+    file_sql = (
+        "case filename "
+        + " ".join(f"when {lit(str(pf.path))} then {lit(pf.rel)}" for pf in batch)
+        + " end"
+    )
     extra = batch[0].extra
     extra_sql = "NULL"
     if extra:
@@ -114,8 +127,11 @@ def load_batch(
         extra_sql = f"case when {all_null} then null else cast(json_object({obj}) as varchar) end"
     raw = "cast(json_object(" + ", ".join(f"{lit(n)}, {q(n)}" for n, _ in columns) + ") as varchar)"
     rel = Relation(
-        sql=f"read_parquet({paths}, filename = true, file_row_number = true, union_by_name = true)",
-        file=f"substr(filename, {len(prefix) + 1})",
+        sql=(
+            f"read_parquet({paths}, filename = true, file_row_number = true, "
+            "union_by_name = true, hive_partitioning = false)"
+        ),
+        file=file_sql,
         row_number="file_row_number + 1",
         raw_record=raw,
         extra=extra_sql,

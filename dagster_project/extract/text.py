@@ -16,13 +16,17 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pyarrow as pa
 
 from dagster_project.sources import Entity
 
-csv.field_size_limit(16 * 1024 * 1024)
+from .limits import MAX_JSON_DEPTH, MAX_LINE_BYTES, READ_CHUNK_BYTES, mb
+
+csv.field_size_limit(MAX_LINE_BYTES)
 
 
 class FileRejected(Exception):
@@ -36,6 +40,34 @@ class Parsed:
     missing_columns: tuple[str, ...] = ()  # nullable contract columns absent: loaded as null
     encoding: str = "utf-8"
     notes: list[str] = field(default_factory=list)
+
+
+def read_bounded(path: Path) -> bytes:
+    """The file's bytes, streamed in chunks; FileRejected as soon as one physical line
+    (bytes between two of \\n or \\r) is longer than MAX_LINE_BYTES, having read at most
+    that much more than the lines before it. CP932 and UTF-8 never use 0x0A or 0x0D inside
+    a character, so the bytes are split exactly where the decoded text would be."""
+    chunks: list[bytes] = []
+    run = 0  # bytes of the current line so far
+    newlines = 0  # line breaks (\\n) before the current chunk
+    with path.open("rb") as f:
+        while chunk := f.read(READ_CHUNK_BYTES):
+            first = min((i for i in (chunk.find(b"\n"), chunk.find(b"\r")) if i >= 0), default=-1)
+            if first < 0:
+                run += len(chunk)
+            else:
+                run += first
+            if run > MAX_LINE_BYTES:
+                line = newlines + 1
+                raise FileRejected(
+                    f"cannot be read: line {line} is longer than {mb(MAX_LINE_BYTES)} "
+                    "(a missing line break?); the file was not loaded"
+                )
+            if first >= 0:
+                run = len(chunk) - 1 - max(chunk.rfind(b"\n"), chunk.rfind(b"\r"))
+                newlines += chunk.count(b"\n")
+            chunks.append(chunk)
+    return b"".join(chunks)
 
 
 def decode(data: bytes) -> tuple[str, str]:
@@ -228,6 +260,27 @@ class _Units:
         return pa.table(arrays)
 
 
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}]')  # a string, or a bracket
+
+
+def json_depth_over(line: str, limit: int = MAX_JSON_DEPTH) -> bool:
+    """Whether arrays and objects in one JSON text nest deeper than ``limit`` (brackets
+    inside strings do not count). Cheap for ordinary lines: only a line with more than
+    ``limit`` opening brackets is scanned."""
+    if line.count("[") + line.count("{") <= limit:
+        return False
+    depth = 0
+    for m in _JSON_TOKEN.finditer(line):
+        t = m.group()
+        if t in "[{":
+            depth += 1
+            if depth > limit:
+                return True
+        elif t in "]}":
+            depth -= 1
+    return False
+
+
 def read_jsonl(data: bytes, entity: Entity) -> Parsed:
     text, encoding = decode(data)
     units = _Units()
@@ -244,10 +297,17 @@ def read_jsonl(data: bytes, entity: Entity) -> Parsed:
         if not line.strip():
             continue
         lines += 1
+        deep = f"line {line_no} nests arrays or objects deeper than {MAX_JSON_DEPTH} levels"
+        if json_depth_over(line):
+            units.add(line_no, line, {}, fatal=deep)
+            continue
         try:
             obj = json.loads(line)
         except ValueError as e:
             units.add(line_no, line, {}, fatal=f"line is not valid JSON: {e}")
+            continue
+        except RecursionError:  # belt and braces: json_depth_over should have caught it
+            units.add(line_no, line, {}, fatal=deep)
             continue
         if obj.__class__ is not dict:
             units.add(line_no, line, {}, fatal="line is not a JSON object")

@@ -97,10 +97,10 @@ account_id = st.sidebar.selectbox(
 st.query_params["account"] = account_id
 
 acc = data.query("select * from marts.dim_accounts where account_id = ?", (account_id,)).iloc[0]
-st.header(f"{acc.get('account_name') or account_id}")
+st.header(kit.plain(acc.get("account_name") or account_id))  # names are data: never markdown
 st.caption(
     " · ".join(
-        str(x)
+        kit.plain(x)
         for x in (account_id, acc.get("industry"), acc.get("region"), acc.get("csm_owner"))
         if not kit.is_missing(x)
     )
@@ -134,14 +134,17 @@ if tier is not None:
         if has_override_columns
         else ""
     )
+    # HTML is allowed here for the coloured badge only: every value in it is escaped
+    segment = html.escape(data.label("segment", acc.get("segment"), with_code=True))
+    stage = html.escape(data.label("lifecycle_stage", acc.get("lifecycle_stage"), with_code=True))
     st.markdown(
-        f'<span style="background:{colour};color:white;padding:0.2em 0.6em;border-radius:0.4em">'
+        f'<span style="background:{html.escape(str(colour))};color:white;padding:0.2em 0.6em;'
+        'border-radius:0.4em">'
         f"{label_ja} ({html.escape(str(effective))})</span>{computed}"
         + (" · override / 上書き中" if override is not None else "")
-        + " &nbsp; segment "
-        f"**{data.label('segment', acc.get('segment'), with_code=True)}** · "
-        f"renewal **{str(acc.get('contract_end') or '–')[:10]}** · "
-        f"lifecycle **{data.label('lifecycle_stage', acc.get('lifecycle_stage'), with_code=True)}**",
+        + f" &nbsp; segment <b>{segment}</b> · "
+        f"renewal <b>{html.escape(str(acc.get('contract_end') or '–')[:10])}</b> · "
+        f"lifecycle <b>{stage}</b>",
         unsafe_allow_html=True,
     )
 c = st.columns(5 if has_override_columns else 4)

@@ -236,7 +236,7 @@ else:
             if saved.snooze_until:
                 detail = f" until {saved.snooze_until:%Y-%m-%d}"
             st.success(
-                f"Recorded **{saved.outcome}**{detail} for {labels[saved.cta_id]} at "
+                f"Recorded **{saved.outcome}**{detail} for {kit.plain(labels[saved.cta_id])} at "
                 f"{saved.recorded_at:%Y-%m-%d %H:%M:%S} JST by {saved.recorded_by}. "
                 "The CTA's status changes at the next pipeline run."
             )
