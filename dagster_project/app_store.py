@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
 import time
 import uuid
@@ -146,6 +147,16 @@ def _connect(path: Path) -> sqlite3.Connection:
     return con
 
 
+def restrict_files(path: Path) -> None:
+    """The store and its WAL files: the owner's only (or the group's too, privacy.py),
+    whatever the umask of the process that created them (the dashboard may not be cswh)."""
+    from dagster_project.privacy import restrict
+
+    for f in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        if f.exists() and f.stat().st_uid == os.getuid():
+            restrict(f)
+
+
 def init_store(path: Path | str | None = None) -> Path:
     """Create the store (WAL mode, tables; columns a store of an earlier version lacks are
     added) if needed; safe to call from many processes."""
@@ -165,6 +176,7 @@ def init_store(path: Path | str | None = None) -> Path:
                     for column in table.columns:
                         if column not in have:  # a nullable column the contract added later
                             con.execute(f"alter table {table.name} add column {column} text")
+            restrict_files(path)
             return path
         except sqlite3.OperationalError as exc:  # first creation raced with another process
             if "locked" not in str(exc) and "busy" not in str(exc) and "duplicate" not in str(exc):
