@@ -118,3 +118,11 @@ def restrict(path: Path, mode: int | None = None) -> None:
     """chmod ``path`` to ``mode`` (default file_mode()); ``os.replace`` keeps the temporary
     file's mode, so a published file is chmod-ed before it is swapped in."""
     os.chmod(path, file_mode() if mode is None else mode)
+
+
+def restrict_tree(folder: Path) -> None:
+    """chmod a copied tree (shutil.copytree keeps the source's modes) to ours."""
+    dir_mode = 0o750 if share_group() else 0o700
+    os.chmod(folder, dir_mode)
+    for path in folder.rglob("*"):
+        os.chmod(path, dir_mode if path.is_dir() else file_mode())

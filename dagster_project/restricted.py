@@ -5,6 +5,8 @@ partition sync, an append of new dq runs):
 
 - every column the dbt yml marks ``meta: {pii: email|name}`` (its one home; read here from
   dbt's manifest). Staging models carry ``person_key`` beside them, which is published;
+- in columns the yml marks ``meta: {free_text: true}`` (NPS comments, ticket subjects,
+  notes: kept because CS needs them) every e-mail address becomes ``<email>``;
 - in the dq tables' text columns, every e-mail address becomes ``<email>`` (auditors still
   see why a record failed), and ``dq.quarantine.raw_record`` of a source entity that holds
   a person's name (a staging model reading it has a ``pii: name`` column) is withheld whole
@@ -43,12 +45,14 @@ def _manifest_path() -> Path:
 
 
 @cache
-def _pii(manifest_path: Path, mtime: float) -> tuple[dict, dict]:  # noqa: ARG001 - cache key
+def _pii(manifest_path: Path, mtime: float) -> tuple[dict, dict, dict]:  # noqa: ARG001 - cache key
     """((schema, table) -> {column: kind}, (raw schema, table) -> True when a staging model
-    with a ``pii: name`` column reads it), from the dbt manifest."""
+    with a ``pii: name`` column reads it, (schema, table) -> free-text columns), from the
+    dbt manifest."""
     manifest = json.loads(manifest_path.read_text())
     sources = manifest.get("sources", {})
     columns: dict[tuple[str, str], dict[str, str]] = {}
+    free_text: dict[tuple[str, str], set[str]] = {}
     named_sources: dict[tuple[str, str], bool] = {}
     for node in manifest["nodes"].values():
         if node["resource_type"] not in ("model", "seed", "snapshot"):
@@ -59,6 +63,10 @@ def _pii(manifest_path: Path, mtime: float) -> tuple[dict, dict]:  # noqa: ARG00
                 **(column.get("meta") or {}),
                 **((column.get("config") or {}).get("meta") or {}),
             }
+            if meta.get("free_text"):
+                free_text.setdefault(
+                    (node["schema"], node.get("alias") or node["name"]), set()
+                ).add(name)
             kind = meta.get("pii")
             if kind is not None:
                 if kind not in PII_KINDS:
@@ -74,24 +82,39 @@ def _pii(manifest_path: Path, mtime: float) -> tuple[dict, dict]:  # noqa: ARG00
             for dep in node["depends_on"]["nodes"]:
                 if dep in sources:
                     named_sources[(sources[dep]["schema"], sources[dep]["identifier"])] = True
-    return columns, named_sources
+    return columns, named_sources, free_text
 
 
-def pii_columns() -> dict[tuple[str, str], dict[str, str]]:
-    """(schema, table) -> {column: 'email' | 'name'}: columns the serving copy leaves out."""
+def _marks() -> tuple[dict, dict, dict]:
     path = _manifest_path()
     if not path.exists():
         raise FileNotFoundError(
             f"no dbt manifest at {path}: run `cswh prepare`; without it publish cannot tell "
             "which columns hold personal data"
         )
-    return _pii(path, path.stat().st_mtime)[0]
+    return _pii(path, path.stat().st_mtime)
+
+
+def pii_columns() -> dict[tuple[str, str], dict[str, str]]:
+    """(schema, table) -> {column: 'email' | 'name'}: columns the serving copy leaves out."""
+    return _marks()[0]
+
+
+def personal_column_names() -> frozenset[str]:
+    """Every column name marked pii anywhere (email, requester_email, full_name): the raw
+    tables share them, so the quality checks keep those columns' values out of their samples
+    (dq.check_results, Data Docs)."""
+    return frozenset(c for marked in pii_columns().values() for c in marked)
 
 
 def entities_with_names() -> set[str]:
     """Raw tables (``<source>__<entity>``) whose records hold a person's name."""
-    path = _manifest_path()
-    return {table for _, table in _pii(path, path.stat().st_mtime)[1]}
+    return {table for _, table in _marks()[1]}
+
+
+def free_text_columns() -> dict[tuple[str, str], set[str]]:
+    """(schema, table) -> its columns marked ``meta: {free_text: true}``."""
+    return _marks()[2]
 
 
 def email_free(expr: str) -> str:
@@ -108,11 +131,14 @@ def published_select(
     """The columns of ``key`` the serving copy holds and the SELECT that yields them from
     ``source`` (the warehouse catalog)."""
     left_out = pii_columns().get(key, {})
+    free_text = free_text_columns().get(key, set())
     kept = [(name, dtype) for name, dtype in columns if name not in left_out]
     exprs = []
     for name, dtype in kept:
         col = ident(name)
-        if key[0] == "dq" and dtype.upper() == "VARCHAR":
+        if name in free_text and dtype.upper() == "VARCHAR":
+            exprs.append(f"{email_free(col)} as {col}")
+        elif key[0] == "dq" and dtype.upper() == "VARCHAR":
             expr = email_free(col)
             if key == ("dq", "quarantine") and name == "raw_record":
                 named = sorted(entities_with_names())
