@@ -12,6 +12,7 @@ CSWH_SHARE_GROUP=1, where the restricted copy stays 0600.
 from __future__ import annotations
 
 import csv
+import io
 import re
 import shutil
 import stat
@@ -47,10 +48,16 @@ STAFF_COLUMNS = {  # landing-zone files and their columns naming CS staff, not c
 
 
 def _rows(zone: Path, pattern: str) -> list[dict]:
+    """The rows of the landing-zone CSV files matching ``pattern`` (UTF-8 or CP932, as the
+    generator writes them)."""
     out = []
     for path in sorted(zone.glob(pattern)):
-        with path.open(encoding="utf-8-sig", newline="") as f:
-            out += list(csv.DictReader(f))
+        data = path.read_bytes()
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = data.decode("cp932")
+        out += list(csv.DictReader(io.StringIO(text, newline="")))
     return out
 
 
@@ -262,3 +269,33 @@ def test_the_salt_never_reaches_dbt_artifacts_or_logs(privacy_run: PublishedRun)
     ]
     assert leaked == []
     assert salt not in (privacy_run.result.stdout + privacy_run.result.stderr).encode()
+
+
+def test_account_360_lists_the_accounts_contacts_from_the_restricted_copy(
+    privacy_run: PublishedRun, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.dashboard_support import open_page
+
+    monkeypatch.setenv("CSWH_SERVING", str(privacy_run.serving))
+    monkeypatch.setenv("CSWH_RESTRICTED", str(privacy_run.restricted))
+    monkeypatch.setenv("CSWH_APP_DB", str(tmp_path / "app.sqlite"))
+    monkeypatch.setenv("CSWH_DOCS_DIR", str(tmp_path / "docs"))
+    (account_id, wanted), *_ = query(
+        privacy_run.restricted,
+        "select account_id, list(full_name order by full_name) from people.contacts "
+        "group by 1 order by 1",
+    )
+    at = open_page("account")
+    at.selectbox(key="a360_account").set_value(account_id).run()
+    assert not at.exception
+    shown = [
+        sorted(df.value["full_name"]) for df in at.dataframe if "full_name" in df.value.columns
+    ]
+    assert shown == [sorted(wanted)]
+    # without the restricted copy the page says so and shows no person
+    monkeypatch.setenv("CSWH_RESTRICTED", str(tmp_path / "none.duckdb"))
+    at = open_page("account")
+    at.selectbox(key="a360_account").set_value(account_id).run()
+    assert not at.exception
+    assert not [df for df in at.dataframe if "full_name" in df.value.columns]
+    assert any("No restricted copy" in i.value for i in at.info)
