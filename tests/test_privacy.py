@@ -299,3 +299,33 @@ def test_account_360_lists_the_accounts_contacts_from_the_restricted_copy(
     assert not at.exception
     assert not [df for df in at.dataframe if "full_name" in df.value.columns]
     assert any("No restricted copy" in i.value for i in at.info)
+
+
+def test_quality_checks_keep_no_sample_of_a_persons_email_or_name(tmp_path: Path) -> None:
+    """An expectation on a personal column fails with its counts but without the sample of
+    offending values GX would keep (dq.check_results, and the Data Docs pages)."""
+    import duckdb
+
+    from dagster_project.quality.runner import run_suites
+    from dagster_project.quality.suites import raw_suites
+    from tests.quality_support import build_warehouse
+
+    wh = build_warehouse(tmp_path / "wh.duckdb")
+    con = duckdb.connect(str(wh))
+    try:  # an address without a domain, on a contact with a name: breaks the e-mail regex
+        con.execute(
+            "insert into raw.crm__contacts (contact_id, account_id, full_name, email, role,"
+            " created_at, _run_id, _source_file, _row_number, _loaded_at) values ('C99', 'A1',"
+            " ?, 'hanako.kensa-at-kensa', 'admin', date '2025-01-01', 'r1',"
+            " 'crm/contacts_2026-10-02.csv', 1, now())",
+            [PLANTED_NAME],
+        )
+    finally:
+        con.close()
+    (suite,) = [s for s in raw_suites() if s.name == "raw.crm__contacts"]
+    (outcome,) = run_suites(wh, [suite], "run-pii")
+    failed = [r for r in outcome.results if not r.success]
+    assert [r.column_name for r in failed] == ["email"]
+    assert failed[0].unexpected_count == 1
+    text = str(query(wh, "select list(observed_value) from dq.check_results"))
+    assert "hanako" not in text and PLANTED_NAME not in text
