@@ -144,6 +144,7 @@ def _connect(path: Path) -> sqlite3.Connection:
     # up front (and waited for under busy_timeout) instead of upgraded mid-transaction.
     con = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None)
     con.execute(f"pragma busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+    restrict_files(path)
     return con
 
 
@@ -176,7 +177,6 @@ def init_store(path: Path | str | None = None) -> Path:
                     for column in table.columns:
                         if column not in have:  # a nullable column the contract added later
                             con.execute(f"alter table {table.name} add column {column} text")
-            restrict_files(path)
             return path
         except sqlite3.OperationalError as exc:  # first creation raced with another process
             if "locked" not in str(exc) and "busy" not in str(exc) and "duplicate" not in str(exc):
