@@ -154,8 +154,11 @@ def restrict_files(path: Path) -> None:
     from dagster_project.privacy import restrict
 
     for f in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
-        if f.exists() and f.stat().st_uid == os.getuid():
-            restrict(f)
+        try:  # another process may remove the WAL files at any moment (its last close)
+            if f.stat().st_uid == os.getuid():
+                restrict(f)
+        except FileNotFoundError:
+            continue
 
 
 def init_store(path: Path | str | None = None) -> Path:
