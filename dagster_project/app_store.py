@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import sqlite3
 import time
 import uuid
@@ -163,7 +164,21 @@ def _connect(path: Path) -> sqlite3.Connection:
     # up front (and waited for under busy_timeout) instead of upgraded mid-transaction.
     con = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S, isolation_level=None)
     con.execute(f"pragma busy_timeout = {int(BUSY_TIMEOUT_S * 1000)}")
+    restrict_files(path)
     return con
+
+
+def restrict_files(path: Path) -> None:
+    """The store and its WAL files: the owner's only (or the group's too, privacy.py),
+    whatever the umask of the process that created them (the dashboard may not be cswh)."""
+    from dagster_project.privacy import restrict
+
+    for f in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        try:  # another process may remove the WAL files at any moment (its last close)
+            if f.stat().st_uid == os.getuid():
+                restrict(f)
+        except FileNotFoundError:
+            continue
 
 
 def init_store(path: Path | str | None = None) -> Path:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from dagster_project.as_of import as_of_override
 from dagster_project.config import NO_TELEMETRY, PROJECT_ROOT, Settings, executable
+from dagster_project.privacy import apply_umask
 from dagster_project.sources import SOURCES
 from dagster_project.warehouse_lock import WarehouseLock
 
@@ -414,6 +415,9 @@ COMMANDS = {
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Everything cswh and its children (dbt, Dagster, Streamlit) create is the owner's only,
+    # or also the group's with CSWH_SHARE_GROUP=1 (privacy.py, SECURITY.md).
+    apply_umask()
     parser = _parser()
     args, rest = parser.parse_known_args(argv)
     if args.command == "metrics":

@@ -28,6 +28,11 @@ _DEFAULTS = {
     "CSWH_DATA_DIR": "data/raw",
     "CSWH_WAREHOUSE": "data/warehouse/warehouse.duckdb",
     "CSWH_SERVING": "data/warehouse/serving.duckdb",
+    # What needs a person (contacts' names and e-mails, unredacted dq text): mode 0600,
+    # read by the pipeline and the dashboard's process only (SECURITY.md).
+    "CSWH_RESTRICTED": "data/restricted/restricted.duckdb",
+    # The person-key salt's file (privacy.py) when CSWH_PERSON_KEY_SALT is not set.
+    "CSWH_SECRETS_DIR": "data/secrets",
     "CSWH_APP_DB": "data/app/cswh_app.sqlite",
     "CSWH_DOCS_DIR": "data/docs",
     "DAGSTER_HOME": "data/dagster_home",
@@ -60,6 +65,7 @@ class Settings:
     data_dir: Path
     warehouse: Path
     serving: Path
+    restricted: Path
     app_db: Path
     docs_dir: Path
     dagster_home: Path
@@ -71,6 +77,7 @@ class Settings:
             data_dir=_path("CSWH_DATA_DIR"),
             warehouse=_path("CSWH_WAREHOUSE"),
             serving=_path("CSWH_SERVING"),
+            restricted=_path("CSWH_RESTRICTED"),
             app_db=_path("CSWH_APP_DB"),
             docs_dir=_path("CSWH_DOCS_DIR"),
             dagster_home=_path("DAGSTER_HOME"),
@@ -83,12 +90,16 @@ class Settings:
             CSWH_DATA_DIR=str(self.data_dir),
             CSWH_WAREHOUSE=str(self.warehouse),
             CSWH_SERVING=str(self.serving),
+            CSWH_RESTRICTED=str(self.restricted),
             CSWH_APP_DB=str(self.app_db),
             CSWH_DOCS_DIR=str(self.docs_dir),
             DAGSTER_HOME=str(self.dagster_home),
         )
         if self.as_of:
             os.environ["CSWH_AS_OF"] = self.as_of
+        from dagster_project.privacy import export_salt
+
+        export_salt()  # for dbt's profile, as a secret variable (privacy.py)
         # dagster-dbt runs the `dbt` executable found on PATH: make it this environment's,
         # also when `.venv/bin/cswh` is called without activating the venv.
         bin_dir = str(Path(sys.executable).parent)

@@ -57,7 +57,9 @@ defs = dg.Definitions(
     resources={
         "warehouse": Warehouse(path=str(settings.warehouse)),
         "landing_zone": LandingZone(path=str(settings.data_dir)),
-        "serving": ServingCopy(path=str(settings.serving)),
+        "serving": ServingCopy(
+            path=str(settings.serving), restricted_path=str(settings.restricted)
+        ),
         "app_store_db": AppStore(path=str(settings.app_db)),
         "dbt": CswhDbtCliResource(
             project_dir=dbt_project,

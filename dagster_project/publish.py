@@ -13,6 +13,13 @@ appended to the dq tables, and tables whose content differs. Anything that does 
 up (no previous copy, other columns) is copied whole, so the result is always the same
 as a full copy.
 
+Customers' personal data stays out of it (restricted.py, SECURITY.md): columns the dbt yml
+marks ``meta: {pii: ...}`` are left out and the dq tables' text has its e-mail addresses
+replaced, on every path (full copy, partitions, appended runs), because every path reads the
+warehouse through the same published SELECT. What needs a person goes to the restricted copy,
+written beside it and swapped in after it. Both files are created readable by their owner
+only (privacy.file_mode(); the restricted copy 0600 always).
+
 The serving copy is written in DuckDB storage format ``SERVING_STORAGE_VERSION``, which the
 analysts' own 1.x clients (the DuckDB CLI, DBeaver) read; the warehouse keeps 2.0's format.
 """
@@ -26,6 +33,7 @@ from pathlib import Path
 
 import duckdb
 
+from dagster_project import privacy, restricted
 from dagster_project.config import duckdb_config
 from dagster_project.dq_schema import ensure_dq
 from dagster_project.sql_text import ident, literal
@@ -108,9 +116,14 @@ def _history_partitions() -> dict[tuple[str, str], tuple[str, str]]:
 
 
 def publish(
-    warehouse: Path, serving: Path, run_id: str | None = None, as_of: date | str | None = None
+    warehouse: Path,
+    serving: Path,
+    run_id: str | None = None,
+    as_of: date | str | None = None,
+    restricted_path: Path | None = None,
 ) -> Publication:
-    """Write the published schemas of ``warehouse`` to ``serving``, atomically.
+    """Write the published schemas of ``warehouse`` to ``serving``, atomically, and (with
+    ``restricted_path``) the restricted copy, swapped in right after it.
 
     With ``run_id``, the publication is logged in ``dq.publish_log``: first in the new copy
     (before the swap), then in the warehouse (after it), so a publish killed mid-copy never
@@ -124,6 +137,7 @@ def publish(
     if serving.exists():
         shutil.copyfile(serving, tmp)  # the previous publication: the new one starts from it
     con = duckdb.connect(str(warehouse), config=duckdb_config())
+    people = None
     try:
         if tmp.exists() and storage_version(con, tmp) != SERVING_STORAGE_VERSION:
             # Published by an older cswh in 2.0's format, which cannot be lowered in place:
@@ -142,13 +156,26 @@ def publish(
             )
         con.execute("checkpoint serving_tmp")
         con.execute("detach serving_tmp")
+        if restricted_path is not None:
+            people = restricted.write_restricted(con, Path(restricted_path))
         con.close()
+        privacy.restrict(tmp)  # os.replace keeps the file's mode
         _fsync(tmp)
+        if people is not None:
+            _fsync(people)
         os.replace(tmp, serving)
+        if people is not None:
+            os.replace(people, restricted_path)
     except BaseException:
         con.close()
-        for leftover in (tmp, Path(f"{tmp}.wal")):
-            leftover.unlink(missing_ok=True)
+        for leftover in (
+            tmp,
+            Path(f"{tmp}.wal"),
+            people,
+            Path(f"{people}.wal") if people else None,
+        ):
+            if leftover is not None:
+                leftover.unlink(missing_ok=True)
         raise
     _fsync(serving.parent)
     if run_id is not None:
@@ -190,7 +217,15 @@ def _sync(con: duckdb.DuckDBPyConnection, target: str) -> tuple[int, int, int]:
     """Make the published schemas of ``target`` equal those of the warehouse, writing only
     what differs. Returns (tables, rows, tables written whole)."""
     (source,) = con.execute("select current_database()").fetchone()
-    wanted = {k: v for k, v in _tables(con, source).items() if k not in NOT_PUBLISHED}
+    wanted, views = {}, {}
+    for key, columns in _tables(con, source).items():
+        if key in NOT_PUBLISHED:
+            continue
+        # Every path below reads the warehouse through this view: what it leaves out (personal
+        # data, restricted.py) is left out of a full copy, a partition and an appended run alike.
+        wanted[key], select = restricted.published_select(key, columns, source)
+        views[key] = ident(f"published__{key[0]}__{key[1]}")
+        con.execute(f"create or replace temp view {views[key]} as {select}")
     present = _tables(con, target)
     partitions = _history_partitions()
     for schema in PUBLISHED_SCHEMAS:
@@ -199,7 +234,7 @@ def _sync(con: duckdb.DuckDBPyConnection, target: str) -> tuple[int, int, int]:
         con.execute(f"drop table if exists {ident(target, *key)}")
     rows = rewritten = 0
     for key, columns in sorted(wanted.items()):
-        src, dst = ident(source, *key), ident(target, *key)
+        src, dst = views[key], ident(target, *key)
         same_shape = present.get(key) == columns
         names = {name for name, _ in columns}
         if same_shape and key in partitions and set(partitions[key]) <= names:
@@ -210,7 +245,9 @@ def _sync(con: duckdb.DuckDBPyConnection, target: str) -> tuple[int, int, int]:
             con.execute(f"create or replace table {dst} as select * from {src}")
             rewritten += 1
         rows += con.execute(f"select count(*) from {dst}").fetchone()[0]
-    _sync_comments(con, source, target, set(wanted))
+    for view in views.values():
+        con.execute(f"drop view if exists {view}")
+    _sync_comments(con, source, target, wanted)
     return len(wanted), rows, rewritten
 
 
@@ -235,13 +272,18 @@ def _comments(con: duckdb.DuckDBPyConnection, catalog: str) -> dict[tuple, str |
 
 
 def _sync_comments(
-    con: duckdb.DuckDBPyConnection, source: str, target: str, tables: set[tuple[str, str]]
+    con: duckdb.DuckDBPyConnection, source: str, target: str, tables: dict[tuple[str, str], list]
 ) -> None:
     """Give the published tables and columns of ``target`` the warehouse's comments (dbt's
     descriptions through persist_docs, dq_schema.py's for the dq tables): one source, the
     warehouse. ``create table ... as select`` does not copy comments, and a table kept from
     the previous copy keeps its old ones, so only the comments that differ are written."""
-    want = {k: v for k, v in _comments(con, source).items() if k[:2] in tables}
+    published = {(*key, name) for key, columns in tables.items() for name, _ in columns}
+    want = {
+        k: v
+        for k, v in _comments(con, source).items()
+        if k[:2] in tables and (len(k) == 2 or k in published)
+    }
     have = _comments(con, target)
     for key, text in sorted(want.items()):
         if have.get(key) == text:
@@ -353,7 +395,11 @@ def build_publish_asset(upstream: list):
     ) -> dg.MaterializeResult:
         as_of = resolve_as_of(warehouse.path)
         result = publish(
-            Path(warehouse.path), Path(serving.path), run_id=context.run.run_id, as_of=as_of
+            Path(warehouse.path),
+            Path(serving.path),
+            run_id=context.run.run_id,
+            as_of=as_of,
+            restricted_path=Path(serving.restricted_path) if serving.restricted_path else None,
         )
         context.log.info(
             f"published {result.tables} tables ({result.rows} rows; {result.tables_rewritten} "

@@ -65,6 +65,8 @@ class AppStore(dg.ConfigurableResource):
 
 
 class ServingCopy(dg.ConfigurableResource):
-    """The published, read-only copy that analysts, the dashboard and auditors read."""
+    """The published, read-only copy that analysts, the dashboard and auditors read, and
+    the restricted copy written with it (what needs a person; SECURITY.md)."""
 
     path: str
+    restricted_path: str = ""

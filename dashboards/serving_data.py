@@ -77,6 +77,26 @@ def query(sql: str, params: tuple | list = ()) -> pd.DataFrame:
     return _run(str(path), ver, sql, tuple(params)).copy()
 
 
+def restricted_path() -> Path:
+    """``$CSWH_RESTRICTED``: the restricted copy (contacts' names and e-mails, SECURITY.md).
+    Only this process and the pipeline can open it (mode 0600); a page reads it only where
+    a person is needed."""
+    return Settings.from_env().restricted
+
+
+class RestrictedMissing(RuntimeError):
+    """No restricted copy (not published yet, or this process may not read it)."""
+
+
+def people_query(sql: str, params: tuple | list = ()) -> pd.DataFrame:
+    """One parameterised, read-only query on the restricted copy (cached like ``query``)."""
+    path = restricted_path()
+    ver = version(path)
+    if ver is None or not os.access(path, os.R_OK):
+        raise RestrictedMissing(str(path))
+    return _run(str(path), ver, sql, tuple(params)).copy()
+
+
 def scalar(sql: str, params: tuple | list = ()):
     df = query(sql, params)
     return None if df.empty else df.iloc[0, 0]

@@ -63,6 +63,12 @@ def published_serving(tmp_path_factory: pytest.TempPathFactory, tiny_zone: Path)
     return serving
 
 
+def restricted_beside(serving: Path) -> Path:
+    """The restricted copy the run that published ``serving`` wrote (tests.support.cswh_env's
+    layout: <root>/warehouse/serving.duckdb, <root>/restricted/restricted.duckdb)."""
+    return serving.parent.parent / "restricted" / "restricted.duckdb"
+
+
 def tables(serving: Path) -> set[str]:
     return {
         f"{s}.{t}" for s, t in query(serving, "select schema_name, table_name from duckdb_tables()")

@@ -18,11 +18,13 @@ CSWH = [sys.executable, "-m", "dagster_project.cli"]
 
 def cswh_env(root: Path, **extra: str) -> dict[str, str]:
     """Environment for a cswh subprocess whose every file lives under ``root``."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("CSWH_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CSWH_", "DBT_ENV_SECRET_"))}
     env.update(
         CSWH_DATA_DIR=str(root / "raw"),
         CSWH_WAREHOUSE=str(root / "warehouse" / "warehouse.duckdb"),
         CSWH_SERVING=str(root / "warehouse" / "serving.duckdb"),
+        CSWH_RESTRICTED=str(root / "restricted" / "restricted.duckdb"),
+        CSWH_SECRETS_DIR=str(root / "secrets"),
         CSWH_APP_DB=str(root / "app" / "cswh_app.sqlite"),
         CSWH_DOCS_DIR=str(root / "docs"),
         DAGSTER_HOME=str(root / "dagster_home"),
@@ -52,6 +54,10 @@ class PublishedRun:
     def warehouse(self) -> Path:
         return Path(self.env["CSWH_WAREHOUSE"])
 
+    @property
+    def restricted(self) -> Path:
+        return Path(self.env["CSWH_RESTRICTED"])
+
 
 _PUBLISHED: dict[Path, PublishedRun] = {}
 
@@ -74,7 +80,7 @@ def published_tiny(tmp_path_factory, zone: Path) -> PublishedRun:
 def clone_root(published: PublishedRun, root: Path) -> dict[str, str]:
     """A private copy of a published run's files (landing zone, warehouse, Dagster history)
     to run the pipeline on again without disturbing the shared one."""
-    for name in ("raw", "warehouse", "dagster_home", "app"):
+    for name in ("raw", "warehouse", "dagster_home", "app", "restricted", "secrets"):
         src = published.root / name
         if src.exists():
             shutil.copytree(src, root / name, ignore=shutil.ignore_patterns("*.lock"))

@@ -77,13 +77,17 @@ def published(tmp_path_factory, tiny_zone):
 
 def settings_for(published, tmp_path: Path) -> Settings:
     return dataclasses.replace(
-        Settings.from_env(), serving=published.serving, app_db=tmp_path / "app.sqlite"
+        Settings.from_env(),
+        serving=published.serving,
+        restricted=published.restricted,
+        app_db=tmp_path / "app.sqlite",
     )
 
 
-def expected_cta_mails(serving: Path) -> dict[tuple[str, str], dict]:
+def expected_cta_mails(serving: Path, restricted: Path) -> dict[tuple[str, str], dict]:
     """(cta_id, e-mail) -> the CTA, from the serving copy: open CTAs of an automated_email
-    playbook still inside its SLA, and the account's contacts of the playbook's roles."""
+    playbook still inside its SLA, and the account's contacts of the playbook's roles (from
+    the restricted copy: the serving copy holds no e-mail address or name)."""
     d = query(serving, "select max(as_of_date) from dq.publish_log")[0][0]
     ctas = query(
         serving,
@@ -94,9 +98,7 @@ def expected_cta_mails(serving: Path) -> dict[tuple[str, str], dict]:
         "where c.status = 'open' and p.channel = 'automated_email' and c.due_on >= ?",
         [d],
     )
-    contacts = query(
-        serving, "select account_id, email, role, full_name from staging.stg_crm__contacts"
-    )
+    contacts = query(restricted, "select account_id, email, role, full_name from people.contacts")
     out = {}
     for cta_id, account_id, cta_type, value, threshold, name, roles in ctas:
         for acc, email, role, full_name in contacts:
@@ -116,7 +118,7 @@ def body(mail) -> str:
 
 
 def test_tech_touch_cta_mail_is_sent_once_to_the_right_contacts(published, tmp_path, smtp):
-    expected = expected_cta_mails(published.serving)
+    expected = expected_cta_mails(published.serving, published.restricted)
     assert expected, "the tiny zone should hold an open automated_email CTA with contacts"
     settings = settings_for(published, tmp_path)
 
@@ -157,7 +159,7 @@ def test_tech_touch_cta_mail_is_sent_once_to_the_right_contacts(published, tmp_p
 
 
 def test_an_opted_out_contact_is_suppressed(published, tmp_path, smtp):
-    expected = expected_cta_mails(published.serving)
+    expected = expected_cta_mails(published.serving, published.restricted)
     (cta_id, email), _ = sorted(expected.items())[0]
     settings = settings_for(published, tmp_path)
     app_store.record_opt_out(email.upper(), path=settings.app_db)
@@ -226,7 +228,13 @@ def test_the_digest_of_one_csm_lists_exactly_that_csm_s_ctas(published, tmp_path
     from dagster_project.notify import queue as queueing
     from dagster_project.notify.send import send as send_now
 
-    queueing.queue(settings.serving, settings.app_db, now=NOW, staff_file=staff)
+    queueing.queue(
+        settings.serving,
+        settings.app_db,
+        restricted=settings.restricted,
+        now=NOW,
+        staff_file=staff,
+    )
     send_now(settings.app_db, now=NOW, url=smtp.url)
     digests = {m.csm: m for m in outbox.read(settings.app_db, kinds=["csm_digest"])}
     listed = set(re.findall(r"cta_id: (\w+)", digests[csm].body))
@@ -312,7 +320,7 @@ def test_each_csm_digest_lists_the_overrides_about_to_expire_on_their_accounts(p
     settings = settings_for(published, tmp_path)
     from dagster_project.notify import queue as queueing
 
-    queueing.queue(settings.serving, settings.app_db, now=NOW)
+    queueing.queue(settings.serving, settings.app_db, restricted=settings.restricted, now=NOW)
     digests = {m.csm: m.body for m in outbox.read(settings.app_db, kinds=["csm_digest"])}
     for csm in {r[0] for r in expiring}:
         section = digests[csm].split("■ まもなく期限が切れるヘルスオーバーライド")[1]

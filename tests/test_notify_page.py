@@ -12,7 +12,7 @@ import pytest
 from dagster_project import app_store
 from dagster_project.notify import outbox
 from dagster_project.notify import queue as queueing
-from tests.dashboard_support import open_page, published_serving
+from tests.dashboard_support import open_page, published_serving, restricted_beside
 
 NOW = datetime(2026, 11, 1, 9, 0)
 TRICKY = "**not bold** <b>not html</b> [link](http://example.invalid)"
@@ -29,7 +29,8 @@ def app_db(serving: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Pa
     monkeypatch.setenv("CSWH_SERVING", str(serving))
     monkeypatch.setenv("CSWH_APP_DB", str(path))
     monkeypatch.setenv("CSWH_DOCS_DIR", str(tmp_path / "docs"))
-    queueing.queue(serving, path, now=NOW)
+    monkeypatch.setenv("CSWH_RESTRICTED", str(restricted_beside(serving)))
+    queueing.queue(serving, path, restricted=restricted_beside(serving), now=NOW)
     return path
 
 

@@ -53,7 +53,9 @@ def notify(
     settings = settings or Settings.from_env()
     if do_send:
         smtp_settings(smtp_url)  # a wrong or missing URL is refused before anything is done
-    queued = queueing.queue(settings.serving, settings.app_db, now=now)
+    queued = queueing.queue(
+        settings.serving, settings.app_db, restricted=settings.restricted, now=now
+    )
     sent = None
     if do_send:
         sent = send(

@@ -1,9 +1,10 @@
 """Queue the messages of the latest publish in the outbox (``cswh notify`` without --send).
 
-Reads the serving copy only (read-only, briefly): the CTA ledger, the accounts, the playbooks
-(seed, as published), the contacts (``staging.stg_crm__contacts``, published with the staging
-schema) and the opt-outs (``staging.stg_cs_inputs__opt_outs`` plus the app store's own
-``opt_outs``, which may be newer than the publish).
+Reads the serving copy (read-only, briefly): the CTA ledger, the accounts, the playbooks
+(seed, as published); and the restricted copy (``$CSWH_RESTRICTED``, written by the same
+publish; the serving copy holds no e-mail address): the contacts (``people.contacts``) and
+the opt-outs (``people.opt_outs``, plus the app store's own ``opt_outs``, which may be newer
+than the publish).
 
 - ``cta_email``: for every open CTA whose playbook channel is ``automated_email`` and whose
   playbook SLA has not run out (``due_on >= D``: the mail is still timely; an older CTA is not
@@ -26,6 +27,7 @@ from pathlib import Path
 import duckdb
 
 from dagster_project import app_store
+from dagster_project import restricted as restricted_copy
 from dagster_project.notify import outbox
 from dagster_project.notify.outbox import Message
 from dagster_project.notify.render import Templates
@@ -70,11 +72,12 @@ def as_of(con: duckdb.DuckDBPyConnection) -> date:
     return con.execute("select max(snapshot_date) from marts.fct_account_health").fetchall()[0][0]
 
 
-def opted_out(con: duckdb.DuckDBPyConnection | None, app_db: Path) -> dict[str, str]:
-    """e-mail (lower-cased, trimmed) -> why it is suppressed, from both homes of opt-outs."""
+def opted_out(people: duckdb.DuckDBPyConnection | None, app_db: Path) -> dict[str, str]:
+    """e-mail (lower-cased, trimmed) -> why it is suppressed, from both homes of opt-outs
+    (``people``: a connection to the restricted copy)."""
     found: dict[str, str] = {}
-    if con is not None and has_table(con, "staging", "stg_cs_inputs__opt_outs"):
-        for r in rows(con, "select email, opted_out_at from staging.stg_cs_inputs__opt_outs"):
+    if people is not None and has_table(people, "people", "opt_outs"):
+        for r in rows(people, "select email, opted_out_at from people.opt_outs"):
             found[r["email"]] = f"opted out {r['opted_out_at']:%Y-%m-%d} (cs_inputs/opt_outs)"
     for r in app_store.read_rows("opt_outs", app_db):
         email = (r["email"] or "").strip().lower()
@@ -98,6 +101,7 @@ class QueueResult:
 
 def cta_messages(
     con: duckdb.DuckDBPyConnection,
+    people: duckdb.DuckDBPyConnection,
     d: date,
     templates: Templates,
     suppressed: dict[str, str],
@@ -117,8 +121,8 @@ def cta_messages(
     )
     contacts: dict[str, list[dict]] = {}
     for c in rows(
-        con,
-        "select account_id, contact_id, full_name, email, role from staging.stg_crm__contacts "
+        people,
+        "select account_id, contact_id, full_name, email, role from people.contacts "
         "order by account_id, contact_id",
     ):
         contacts.setdefault(c["account_id"], []).append(c)
@@ -177,22 +181,26 @@ def queue(
     serving: Path,
     app_db: Path,
     *,
+    restricted: Path | None = None,
     now: datetime | None = None,
     staff_file: Path | None = None,
     templates: Templates | None = None,
 ) -> QueueResult:
-    """Build every message of the latest publish and add the ones the outbox lacks."""
+    """Build every message of the latest publish and add the ones the outbox lacks
+    (``restricted``: the restricted copy, default ``$CSWH_RESTRICTED``)."""
+    from dagster_project.config import Settings
     from dagster_project.notify import digests
 
     now = now or app_store.now_jst()
     templates = templates or Templates()
     staff = digests.read_staff(staff_file)
-    with serving_connection(serving) as con:
+    restricted = restricted or Settings.from_env().restricted
+    with serving_connection(serving) as con, closing(restricted_copy.connect(restricted)) as people:
         d = as_of(con)
         result = QueueResult(as_of=d)
-        suppressed = opted_out(con, app_db)
+        suppressed = opted_out(people, app_db)
         messages = {
-            "cta_email": cta_messages(con, d, templates, suppressed, now),
+            "cta_email": cta_messages(con, people, d, templates, suppressed, now),
             "csm_digest": digests.csm_digests(con, d, templates, staff, now),
             "manager_digest": digests.manager_digests(con, d, templates, staff, now, result.notes),
         }

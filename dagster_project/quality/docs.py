@@ -30,6 +30,7 @@ from pathlib import Path
 import dagster as dg
 
 from dagster_project.config import DBT_PROJECT_DIR, NO_TELEMETRY, Settings, executable
+from dagster_project.privacy import restrict_tree
 
 VENDOR_DIR = Path(__file__).parent / "static" / "vendor"
 SITE_NAME = "cswh"
@@ -112,6 +113,7 @@ def localize_html(site_dir: Path, changed_since: float | None = None) -> int:
     if vendor.exists():
         shutil.rmtree(vendor)
     shutil.copytree(VENDOR_DIR, vendor, ignore=shutil.ignore_patterns("*.md"))
+    restrict_tree(vendor)  # copytree keeps the package's modes; ours follow privacy.py
     logo = site_dir / "static" / "images"
     pages = 0
     for page in site_dir.rglob("*.html"):

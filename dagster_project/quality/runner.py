@@ -263,7 +263,7 @@ def _run_sql(warehouse, suites, run_id, checked_at, gx_dir, log) -> list[SuiteOu
             vd = _validation_definition(context, ds, suite)
             result = vd.run(
                 run_id=RunIdentifier(run_name=run_id, run_time=datetime.now(UTC)),
-                result_format=RESULT_FORMAT,
+                result_format=_result_format(suite),
             )
             outcome = SuiteOutcome(suite, _outcomes(suite, result.results, run_id, checked_at))
             outcome.seconds = time.perf_counter() - t0
@@ -317,6 +317,18 @@ def _pandas_fallback(warehouse: Path, outcome: SuiteOutcome, run_id, checked_at)
     outcome.results = [again.get(r.rule, r) for r in outcome.results]
 
 
+def _result_format(suite: Suite, expectations=None) -> str | dict:
+    """RESULT_FORMAT, without the sample of unexpected values where an expectation is about
+    a column that holds a person's e-mail or name (restricted.py): the sample would carry
+    them into dq.check_results and the Data Docs pages."""
+    from dagster_project.restricted import personal_column_names
+
+    personal = personal_column_names()
+    if any(c in personal for e in expectations or suite.expectations for c in _columns_of(e)):
+        return {"result_format": RESULT_FORMAT, "partial_unexpected_count": 0}
+    return RESULT_FORMAT
+
+
 def _columns_of(expectation) -> list[str]:
     kw = expectation.configuration.kwargs
     cols = [kw[k] for k in ("column", "column_A", "column_B") if kw.get(k)]
@@ -348,7 +360,8 @@ def _run_pandas(warehouse, suites, run_id, checked_at, log) -> list[SuiteOutcome
                 batch_parameters={"dataframe": frame}
             )
             results = [
-                batch.validate(e.copy(deep=True), result_format=RESULT_FORMAT) for e in expectations
+                batch.validate(e.copy(deep=True), result_format=_result_format(suite, [e]))
+                for e in expectations
             ]
             part = Suite(suite.schema, suite.table, suite.description, expectations)
             outcome = SuiteOutcome(part, _outcomes(part, results, run_id, checked_at, "pandas"))
@@ -442,6 +455,9 @@ def _add_samples(warehouse: Path, outcomes: list[SuiteOutcome]) -> None:
         ]
     if not todo:
         return
+    from dagster_project.restricted import personal_column_names
+
+    personal = personal_column_names()  # a sample row shows no person's e-mail or name
     con = duckdb.connect(str(warehouse), read_only=True, config=duckdb_config())
     try:
         for suite, e, r in todo:
@@ -449,7 +465,10 @@ def _add_samples(warehouse: Path, outcomes: list[SuiteOutcome]) -> None:
             try:
                 cur = con.execute(f"select * from ({query}) limit {SAMPLE_ROWS}")
                 names = [d[0] for d in cur.description]
-                sample = [dict(zip(names, row, strict=True)) for row in cur.fetchall()]
+                sample = [
+                    {n: v for n, v in zip(names, row, strict=True) if n not in personal}
+                    for row in cur.fetchall()
+                ]
             except duckdb.Error as exc:  # keep the count; the sample is a courtesy
                 sample = [{"sample_error": str(exc)[:200]}]
             r.observed_value = json.dumps(

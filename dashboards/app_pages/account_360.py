@@ -390,6 +390,26 @@ if kit.has("marts.fct_cta_candidates"):
 else:
     st.info("`marts.fct_cta_candidates` is not in the serving copy yet.")
 
+
+def contacts() -> None:
+    """The account's people by name and address: from the restricted copy, never the
+    serving copy (which holds only their person_key; SECURITY.md)."""
+    st.subheader("Contacts / 連絡先")
+    try:
+        people = data.people_query(
+            "select full_name, email, role, contact_id, person_key from people.contacts"
+            " where account_id = ? order by role, contact_id",
+            (account_id,),
+        )
+    except data.RestrictedMissing as missing:
+        st.info(f"No restricted copy readable at `{missing}`: contacts are not shown.")
+        return
+    st.caption(f"{len(people)} contacts (restricted copy: personal data, handle with care)")
+    kit.table(people, f"contacts_{account_id}.csv", labels={"role": "contact_role"})
+
+
+contacts()
+
 # --- what people add: an override and a pulse (CONTRACT section 11) --------------------------
 st.subheader("Record / 記録")
 st.caption(

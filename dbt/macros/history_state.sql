@@ -39,7 +39,7 @@
     {%- set undated = 'cast(null as date)' -%}
     {{ return([
         {'source': 'crm', 'table': 'accounts', 'key': ['account_id'], 'account': 'r.account_id', 'day': undated},
-        {'source': 'crm', 'table': 'contacts', 'key': ['contact_id'], 'account': 'lower(trim(r.email))', 'day': undated, 'subject': 'email'},
+        {'source': 'crm', 'table': 'contacts', 'key': ['contact_id'], 'account': normalise_email('r.email'), 'day': undated, 'subject': 'email'},
         {'source': 'crm', 'table': 'contracts', 'key': ['contract_id'], 'account': 'r.account_id', 'day': undated},
         {'source': 'crm', 'table': 'contract_changes', 'key': ['change_id'], 'account': 'r.account_id', 'day': undated},
         {'source': 'crm', 'table': 'success_plans', 'key': ['objective_id'], 'account': 'r.account_id', 'day': undated},

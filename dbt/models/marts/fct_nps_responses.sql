@@ -17,7 +17,7 @@ final as (
         responses.account_id is not null as is_matched,
         accounts.segment,
         responses.contact_id,
-        responses.email,
+        responses.person_key,
         responses.sent_at,
         responses.responded_at,
         responses.responded_on,

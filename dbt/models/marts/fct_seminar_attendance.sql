@@ -13,14 +13,14 @@ accounts as (
 
 final as (
     select
-        {{ dbt.hash(dbt.concat(['registrations.seminar_id', "'|'", 'registrations.email'])) }} as registration_id,
+        {{ dbt.hash(dbt.concat(['registrations.seminar_id', "'|'", 'registrations.person_key'])) }} as registration_id,
         registrations.seminar_id,
         registrations.title,
         registrations.category,
         registrations.held_at,
         registrations.held_on,
         cast({{ dbt.date_trunc('month', 'registrations.held_on') }} as date) as held_month,
-        registrations.email,
+        registrations.person_key,
         registrations.account_id,
         registrations.account_id is not null as is_matched,
         accounts.segment,

@@ -15,7 +15,7 @@ final as (
         tickets.ticket_id,
         tickets.account_id,
         accounts.segment,
-        tickets.requester_email,
+        tickets.requester_person_key,
         tickets.requester_contact_id,
         tickets.subject,
         tickets.channel,

@@ -9,7 +9,7 @@
 {{ health_history_depends_on() }}
 {% set state = health_history_state() %}
 {% set watermark = "cast('" ~ state.watermark ~ "' as timestamp)" %}
-{% set identity = "left join " ~ ref('stg_crm__contact_emails') ~ " as identity on lower(trim(r.email)) = identity.email" %}
+{% set identity = "left join " ~ ref('stg_crm__contact_emails') ~ " as identity on " ~ normalise_email('r.email') ~ " = identity.email" %}
 
 {% if state.mode == 'incremental' %}
 
@@ -26,7 +26,7 @@ changed as (
         holders.account_id,
         cast(null as date) as changed_on
     from {{ relation }} as holders
-    where lower(trim(holders.email)) in (select subject from {{ records }})
+    where {{ normalise_email('holders.email') }} in (select subject from {{ records }})
             {%- else %}
     select subject as account_id, changed_on from {{ records }}
             {%- endif %}

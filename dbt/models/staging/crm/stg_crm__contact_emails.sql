@@ -15,6 +15,7 @@ contacts as (
 ranked as (
     select
         email,
+        person_key,
         contact_id,
         account_id,
         role,
@@ -31,6 +32,7 @@ ranked as (
 final as (
     select
         email,
+        person_key,
         contact_id,
         account_id,
         role,

@@ -1,3 +1,6 @@
+-- A table, not a view: person_key needs the salt, which only dbt's connections hold
+-- (dagster_project/privacy.py); a view would need it on every read.
+{{ config(materialized='table') }}
 with
 
 source as (
@@ -16,7 +19,8 @@ final as (
         contact_id,
         account_id,
         full_name,
-        lower(trim(email)) as email,
+        {{ normalise_email('email') }} as email,
+        {{ person_key('email') }} as person_key,
         role,
         created_at,
         _source_file,

@@ -1,3 +1,6 @@
+-- A table, not a view: person_key needs the salt, which only dbt's connections hold
+-- (dagster_project/privacy.py); a view would need it on every read.
+{{ config(materialized='table') }}
 -- One row per person (e-mail, lower-cased and trimmed as identity matching compares it):
 -- the earliest opt-out counts, a later file saying the same changes nothing.
 with
@@ -8,7 +11,7 @@ source as (
 
 normalised as (
     select
-        lower(trim(email)) as email,
+        {{ normalise_email('email') }} as email,
         opted_out_at,
         _source_file,
         _row_number,
@@ -28,6 +31,7 @@ ranked as (
 final as (
     select
         email,
+        {{ person_key('email') }} as person_key,
         opted_out_at,
         _source_file,
         _loaded_at

@@ -1,3 +1,6 @@
+-- A table, not a view: person_key needs the salt, which only dbt's connections hold
+-- (dagster_project/privacy.py); a view would need it on every read.
+{{ config(materialized='table') }}
 with
 
 source as (
@@ -18,7 +21,7 @@ ranked as (
 latest as (
     select
         lead_id,
-        lower(trim(email)) as email,
+        {{ normalise_email('email') }} as email,
         company_name,
         account_id as source_account_id,
         lead_source,
@@ -35,6 +38,7 @@ final as (
     select
         latest.lead_id,
         latest.email,
+        {{ person_key('latest.email') }} as person_key,
         latest.company_name,
         latest.source_account_id,
         -- identity: the record's own account_id wins, else the account of the e-mail's contact

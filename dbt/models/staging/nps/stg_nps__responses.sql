@@ -1,3 +1,6 @@
+-- A table, not a view: person_key needs the salt, which only dbt's connections hold
+-- (dagster_project/privacy.py); a view would need it on every read.
+{{ config(materialized='table') }}
 with
 
 source as (
@@ -18,7 +21,7 @@ ranked as (
 latest as (
     select
         response_id,
-        lower(trim(email)) as email,
+        {{ normalise_email('email') }} as email,
         account_id as source_account_id,
         sent_at,
         responded_at,
@@ -34,6 +37,7 @@ final as (
     select
         latest.response_id,
         latest.email,
+        {{ person_key('latest.email') }} as person_key,
         latest.source_account_id,
         coalesce(latest.source_account_id, contact_emails.account_id) as account_id,
         contact_emails.contact_id,

@@ -1,3 +1,6 @@
+-- A table, not a view: person_key needs the salt, which only dbt's connections hold
+-- (dagster_project/privacy.py); a view would need it on every read.
+{{ config(materialized='table') }}
 -- One row per seminar registration (key seminar_id + email); a seminar without any
 -- registration keeps one row with null registration columns. Seminar attributes come from
 -- the seminar's latest delivery; a registration's from its latest delivery.
@@ -14,7 +17,7 @@ contact_emails as (
 normalised as (
     select
         *,
-        lower(trim(email)) as email_normalised
+        {{ normalise_email('email') }} as email_normalised
     from source
 ),
 
@@ -79,6 +82,7 @@ final as (
         seminars.held_at,
         cast(seminars.held_at as date) as held_on,
         kept_registrations.email,
+        {{ person_key('kept_registrations.email') }} as person_key,
         kept_registrations.registered_at,
         kept_registrations.attended,
         kept_registrations.attended_minutes,

@@ -1,3 +1,6 @@
+-- A table, not a view: person_key needs the salt, which only dbt's connections hold
+-- (dagster_project/privacy.py); a view would need it on every read.
+{{ config(materialized='table') }}
 -- The help desk exports every change of a ticket again: the version with the latest
 -- updated_at wins (ties: the later delivery, then the later record).
 with
@@ -22,7 +25,7 @@ latest as (
     select
         id as ticket_id,
         organization_id as account_id,
-        lower(trim(requester_email)) as requester_email,
+        {{ normalise_email('requester_email') }} as requester_email,
         subject,
         created_at,
         updated_at,
@@ -44,6 +47,7 @@ final as (
         latest.ticket_id,
         latest.account_id,
         latest.requester_email,
+        {{ person_key('latest.requester_email') }} as requester_person_key,
         contact_emails.contact_id as requester_contact_id,
         latest.subject,
         latest.created_at,
