@@ -253,6 +253,19 @@ def test_kpi_numbers_match_sql(server, page) -> None:
     assert as_int(metric_value(page, "CTAs raised")) == raised
 
 
+def record_won(page, note: str) -> None:
+    """Record `won` with ``note`` for the CTA the queue's form offers first, through the form."""
+    # the outcome sits above the form (the form's reason and snooze fields follow it)
+    page.locator('[data-testid="stRadio"]').get_by_text("成約 (won)").click()
+    settle(page)
+    form = page.locator('[data-testid="stForm"]')
+    assert form.get_by_label("Recorded by / 記録者").count() == 0  # who is the signed-in user
+    form.get_by_label("Note / メモ").fill(note)
+    form.get_by_role("button", name=re.compile("Record")).click()
+    page.locator('[data-testid="stAlertContentSuccess"]').wait_for()
+    settle(page)
+
+
 def test_outcome_recorded_in_the_browser_reaches_the_store(server, page) -> None:
     serving = server["serving"]
     skip_unless_published(serving, "ctas")
@@ -262,14 +275,7 @@ def test_outcome_recorded_in_the_browser_reaches_the_store(server, page) -> None
     }
     assert open_ids, "the tiny zone raises open CTAs"
     visit(page, url(server, "ctas"))
-    # the outcome sits above the form (the form's reason and snooze fields follow it)
-    page.locator('[data-testid="stRadio"]').get_by_text("成約 (won)").click()
-    settle(page)
-    form = page.locator('[data-testid="stForm"]')
-    form.get_by_label("Note / メモ").fill("ブラウザから記録")
-    form.get_by_role("button", name=re.compile("Record")).click()
-    page.locator('[data-testid="stAlertContentSuccess"]').wait_for()
-    settle(page)
+    record_won(page, "ブラウザから記録")
     page.screenshot(path=str(SHOTS / "ctas-recorded.png"), full_page=True)
     rows = [
         r

@@ -6,7 +6,6 @@ Screenshots: test-artifacts/browser/roles-*.png."""
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,6 +27,7 @@ from tests.test_browser_dashboard import (  # noqa: F401 (browser: a fixture use
     _serve,
     browser,
     metric_value,
+    record_won,
     settle,
     sign_in,
     url,
@@ -140,14 +140,7 @@ def test_a_csm_sees_their_book_and_records_only_for_it(roles, pg) -> None:
     assert pg.get_by_text(f"Signed in as {csm} · role csm").count() == 1
     assert int(metric_value(pg, "CTAs shown").replace(",", "")) == len(mine)
 
-    pg.locator('[data-testid="stRadio"]').get_by_text("成約 (won)").click()
-    settle(pg)
-    form = pg.locator('[data-testid="stForm"]')
-    assert form.get_by_label("Recorded by / 記録者").count() == 0  # who is not typed
-    form.get_by_label("Note / メモ").fill("ロール試験")
-    form.get_by_role("button", name=re.compile("Record")).click()
-    pg.locator('[data-testid="stAlertContentSuccess"]').wait_for()
-    settle(pg)
+    record_won(pg, "ロール試験")
     pg.screenshot(path=str(SHOTS / "roles-csm-recorded.png"), full_page=True)
     rows = [
         r for r in app_store.read_outcomes(roles["app_db"]).to_pylist() if r["note"] == "ロール試験"
