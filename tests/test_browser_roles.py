@@ -140,8 +140,14 @@ def test_a_csm_sees_their_book_and_records_only_for_it(roles, pg) -> None:
     assert pg.get_by_text(f"Signed in as {csm} · role csm").count() == 1
     assert int(metric_value(pg, "CTAs shown").replace(",", "")) == len(mine)
 
+    # an outcome another person recorded for the other CSM's CTA, pending until the next run
+    app_store.record_outcome(
+        sorted(_open_ctas(serving, other))[0], "contacted", "ops", path=roles["app_db"]
+    )
     record_won(pg, "ロール試験")
     pg.screenshot(path=str(SHOTS / "roles-csm-recorded.png"), full_page=True)
+    # the pending list shows the csm's own CTAs' outcomes only
+    assert pg.get_by_text("Outcomes recorded since the last publish (1)").count() == 1
     rows = [
         r for r in app_store.read_outcomes(roles["app_db"]).to_pylist() if r["note"] == "ロール試験"
     ]

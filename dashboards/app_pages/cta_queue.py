@@ -246,6 +246,9 @@ since = None
 if not kit.is_missing(pub.published_at):  # publish_log is UTC; the store is Japan time
     since = (pd.Timestamp(pub.published_at) + pd.Timedelta(hours=9)).to_pydatetime()
 pending = app_store.list_outcomes(store, since=since) if store.exists() else []
+if mine is not None:  # a csm sees the pending outcomes of the CTAs the queue shows them
+    shown_ids = set(ctas["cta_id"])
+    pending = [o for o in pending if o.cta_id in shown_ids]
 with st.expander(
     f"Outcomes recorded since the last publish ({len(pending)}) — applied at the next run"
 ):
