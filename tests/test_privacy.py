@@ -329,3 +329,28 @@ def test_quality_checks_keep_no_sample_of_a_persons_email_or_name(tmp_path: Path
     assert failed[0].unexpected_count == 1
     text = str(query(wh, "select list(observed_value) from dq.check_results"))
     assert "hanako" not in text and PLANTED_NAME not in text
+
+
+def test_a_serving_copy_published_before_personal_data_was_kept_out_is_not_built_upon(
+    privacy_run: PublishedRun, tmp_path: Path
+) -> None:
+    """A publish starts from the previous copy and appends only new dq runs; a copy written by
+    an older cswh (an e-mail column, dq text quoting an address) must not keep them: the
+    changed shape and the appended table's signature make publish rewrite both whole."""
+    import duckdb
+
+    from dagster_project.publish import publish
+
+    warehouse, serving = tmp_path / "warehouse.duckdb", tmp_path / "serving.duckdb"
+    shutil.copyfile(privacy_run.warehouse, warehouse)
+    shutil.copyfile(privacy_run.serving, serving)
+    with duckdb.connect(str(serving)) as con:  # what an older cswh published
+        con.execute("alter table staging.stg_crm__contacts add column email varchar")
+        con.execute("update staging.stg_crm__contacts set email = 'old.copy@example.jp'")
+        con.execute(
+            "insert into dq.quarantine select * replace "
+            "(raw_record || ' old.copy@example.jp' as raw_record) from dq.quarantine limit 1"
+        )
+    assert personal_data_in(serving, set())
+    publish(warehouse, serving)
+    assert personal_data_in(serving, {PLANTED_NAME}) == []
