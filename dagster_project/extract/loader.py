@@ -123,18 +123,18 @@ class _EntityLoad:
                 if (rel, "") in prior.seen:
                     self.unchanged += 1
                     continue
-                fr = _failed(run_id, entity, rel, "", 0, f.problem or f"{rel} refused")
-                write_manifest(con, [fr])
-                say(f"REJECTED {fr.error}")
-                self._add(fr)
+                self._add(
+                    _reject(con, say, run_id, entity, rel, "", 0, f.problem or f"{rel} refused")
+                )
                 continue
             try:
                 h, size = file_hash(path), path.stat().st_size
             except OSError as e:
-                fr = _failed(run_id, entity, rel, "", 0, f"{rel} cannot be read: {e}", True)
-                write_manifest(con, [fr])
-                say(f"REJECTED {fr.error}")
-                self._add(fr)
+                self._add(
+                    _reject(
+                        con, say, run_id, entity, rel, "", 0, f"{rel} cannot be read: {e}", True
+                    )
+                )
                 continue
             if (rel, h) in prior.seen:
                 self.unchanged += 1
@@ -214,6 +214,24 @@ def _failed(
     )
 
 
+def _reject(
+    con: duckdb.DuckDBPyConnection,
+    say: Log,
+    run_id: str,
+    entity: Entity,
+    rel: str,
+    h: str,
+    size: int,
+    error: str,
+    retryable: bool = False,
+) -> FileResult:
+    """A file that is not loaded: its failed manifest row, written now, and said."""
+    fr = _failed(run_id, entity, rel, h, size, error, retryable)
+    write_manifest(con, [fr])
+    say(f"REJECTED {fr.error}")
+    return fr
+
+
 def _inputs(entity: Entity) -> list[ColumnInput]:
     inputs = [ColumnInput(c, f'"{c.name}"', STRING) for c in entity.columns]
     for c in entity.nested_columns:
@@ -236,24 +254,15 @@ def _load_text(
     try:
         data = read_bounded(path)
     except FileRejected as e:
-        fr = _failed(run_id, entity, rel, h, size, f"{rel} {e}")
-        write_manifest(con, [fr])
-        say(f"REJECTED {fr.error}")
-        return fr
+        return _reject(con, say, run_id, entity, rel, h, size, f"{rel} {e}")
     except OSError as e:
-        fr = _failed(run_id, entity, rel, h, size, f"{rel} cannot be read: {e}", True)
-        write_manifest(con, [fr])
-        say(f"REJECTED {fr.error}")
-        return fr
+        return _reject(con, say, run_id, entity, rel, h, size, f"{rel} cannot be read: {e}", True)
     try:
         parsed: Parsed = (
             read_csv(data, entity) if entity.format == "csv" else read_jsonl(data, entity)
         )
     except FileRejected as e:
-        fr = _failed(run_id, entity, rel, h, size, f"{rel} {e}")
-        write_manifest(con, [fr])
-        say(f"REJECTED {fr.error}")
-        return fr
+        return _reject(con, say, run_id, entity, rel, h, size, f"{rel} {e}")
 
     loaded_at = utcnow()
     n = parsed.table.num_rows
