@@ -69,15 +69,19 @@ java:
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq openjdk-17-jre-headless >/dev/null; \
 	fi
 
-# dbt-spark and PySpark (extra `spark`, ~490 MB): not part of `make test` yet.
-spark-deps: $(STAMP) java
+# dbt-spark and PySpark (extra `spark`, ~490 MB): the two-engine tests need them.
+SPARK_STAMP := $(VENV)/.spark-installed
+$(SPARK_STAMP): $(STAMP)
 	$(BIN)/pip install --quiet -e '.[test,spark]'
+	@touch $(SPARK_STAMP)
+
+spark-deps: java $(SPARK_STAMP)
 
 # Test files run in parallel, one file per worker at a time (module fixtures are built once);
 # most of a test's time is dbt, Dagster and Chromium processes, so two workers keep both cores
 # busy. TEST_WORKERS=0 runs them one after another.
 TEST_WORKERS ?= 2
-test: dbt-manifest browser terminal
+test: dbt-manifest browser terminal spark-deps
 	$(BIN)/pytest $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
 
 # Benchmarks print figures; not part of `make test`. SCALE = accounts; HISTORY_YEARS = the
@@ -99,6 +103,7 @@ lint: $(STAMP)
 	rm -rf data/lint && mkdir -p data/lint
 	CSWH_WAREHOUSE=$(CURDIR)/data/lint/warehouse.duckdb $(BIN)/sqlfluff lint dbt/models dbt/tests
 	$(BIN)/cswh dbt-sources --check
+	$(BIN)/python bench/portability.py --check
 
 clean:
 	rm -rf data/raw data/warehouse data/dagster_home data/docs dbt/target

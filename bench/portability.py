@@ -13,7 +13,12 @@ existing manifest with --manifest), then looks at every model's compiled SQL:
 Prints, per construct, how many models use it and which; and per model, the count of hits.
 The output depends only on the project's files (and sqlglot's version): sorted, no times.
 
+With --check it is the CI gate instead (issue 18): every model must parse in its target's
+dialect (sqlglot), and no construct marked as blocking may appear -- in a model's own SQL on
+the DuckDB compile (`make lint`), anywhere in the SQL compiled for Spark (tests/test_engines*).
+
     .venv/bin/python bench/portability.py [--manifest target/manifest.json] [--markdown FILE]
+    .venv/bin/python bench/portability.py --check [--target spark] [--manifest ...]
 """
 
 from __future__ import annotations
@@ -196,6 +201,9 @@ class Construct:
     label: str
     spark: str  # what Spark 4.1 does with it (probed)
     count: Callable[[Model], int]
+    # The gate (--check) fails on it: Spark cannot run it, gives another answer, or the
+    # standards ban it. The others work on Spark 4.1 and are only counted.
+    blocks: bool = True
 
 
 CONSTRUCTS: list[Construct] = [
@@ -228,6 +236,7 @@ CONSTRUCTS: list[Construct] = [
         "WITH RECURSIVE",
         "works in Spark 4.1 (not in 3.x / 4.0)",
         lambda m: _types(m, {TokenType.RECURSIVE}),
+        blocks=False,
     ),
     Construct(
         "generate_series",
@@ -240,6 +249,7 @@ CONSTRUCTS: list[Construct] = [
         "list_*/array_* functions, list(), flatten()",
         "names differ (collect_list, array_contains, transform, ...); check each",
         lambda m: _calls(m, "list", "flatten", "len", prefix="list_") + _calls(m, prefix="array_"),
+        blocks=False,
     ),
     Construct(
         "unnest",
@@ -282,6 +292,7 @@ CONSTRUCTS: list[Construct] = [
         "date_trunc('part', d)",
         "works, but returns TIMESTAMP for a DATE: cast back (month_start macro)",
         lambda m: _calls(m, "date_trunc"),
+        blocks=False,
     ),
     Construct(
         "strftime",
@@ -313,6 +324,7 @@ CONSTRUCTS: list[Construct] = [
         "try_cast()",
         "works in Spark 4.x",
         lambda m: _calls(m, "try_cast"),
+        blocks=False,
     ),
     Construct(
         "string_type",
@@ -361,12 +373,14 @@ CONSTRUCTS: list[Construct] = [
         "format() / printf()",
         "format_string() with printf patterns; DuckDB's format() takes {} patterns",
         lambda m: _calls(m, "format", "printf"),
+        blocks=False,
     ),
     Construct(
         "lambda",
         "x -> expr lambda",
         "Spark has lambdas in transform/filter/aggregate, under other function names",
         lambda m: _types(m, {TokenType.ARROW}),
+        blocks=False,
     ),
     Construct(
         "hash",
@@ -377,18 +391,23 @@ CONSTRUCTS: list[Construct] = [
 ]
 
 
-def compile_manifest(project_dir: Path, work: Path) -> Path:
-    """`dbt compile` on DuckDB against a scratch warehouse; returns the manifest's path."""
+def compile_manifest(project_dir: Path, work: Path, target: str = "default") -> Path:
+    """`dbt compile` on ``target`` (DuckDB: a scratch warehouse; spark: a scratch Spark
+    folder, whose JVM starts only if a macro asks the metastore); returns the manifest."""
     dbt = Path(sys.executable).with_name("dbt")
     env = dict(os.environ)
-    env["CSWH_WAREHOUSE"] = str(work / "portability.duckdb")
+    env.setdefault("CSWH_WAREHOUSE", str(work / "portability.duckdb"))
+    if target == "default":
+        env["CSWH_WAREHOUSE"] = str(work / "portability.duckdb")
+    env.setdefault("CSWH_SPARK_DIR", str(work / "spark"))
+    env.setdefault("CSWH_LAKE", str(work / "lake"))
     env["DBT_SEND_ANONYMOUS_USAGE_STATS"] = "false"
     cmd = [
         str(dbt),
         "compile",
         "--quiet",
         "--target",
-        "default",
+        target,
         "--project-dir",
         str(project_dir),
         "--profiles-dir",
@@ -405,7 +424,10 @@ def compile_manifest(project_dir: Path, work: Path) -> Path:
 
 
 def load_models(manifest: Path) -> tuple[list[Model], dict[str, Model]]:
-    """The compiled models (sorted by name) and each model's own SQL without Jinja."""
+    """The compiled models (sorted by name) and each model's own SQL without Jinja. Compiled
+    SQL is tokenized as DuckDB whatever the target: the constructs are DuckDB's, and a
+    DuckDB spelling in Spark SQL (a "quoted" name, which Spark reads as a string) must be
+    seen as what it is."""
     nodes = json.loads(manifest.read_text())["nodes"].values()
     dialect = sqlglot.Dialect.get_or_raise("duckdb")
     models = []
@@ -425,14 +447,14 @@ def load_models(manifest: Path) -> tuple[list[Model], dict[str, Model]]:
 
 @dataclass(frozen=True)
 class SqlglotResult:
-    duckdb_parses: bool
+    parses: bool
     spark_unsupported: tuple[str, ...]
     unknown_functions: tuple[str, ...]
 
 
-def check_sqlglot(model: Model) -> SqlglotResult:
+def check_sqlglot(model: Model, read: str = "duckdb") -> SqlglotResult:
     try:
-        tree = sqlglot.parse_one(model.sql, read="duckdb")
+        tree = sqlglot.parse_one(model.sql, read=read)
     except sqlglot.errors.ParseError:
         return SqlglotResult(False, (), ())
     unknown = sorted({f.name.lower() for f in tree.find_all(exp.Anonymous)})
@@ -472,7 +494,7 @@ def render(
         names = ", ".join(n + ("*" if n in mine else "") for n in sorted(used))
         row = f"| {c.label} | {len(used)} | {sum(used.values())} | {len(mine)} | {c.spark} |"
         out.append(f"{row} {names} |" if names else f"{row} |")
-    unparsed = sorted(n for n, r in glot.items() if not r.duckdb_parses)
+    unparsed = sorted(n for n, r in glot.items() if not r.parses)
     unsupported = {n: r.spark_unsupported for n, r in glot.items() if r.spark_unsupported}
     functions: dict[str, list[str]] = {}
     for name, result in glot.items():
@@ -482,7 +504,7 @@ def render(
         "",
         "## sqlglot",
         "",
-        f"- parse as DuckDB fails: {len(unparsed)} ({', '.join(unparsed) or 'none'})",
+        f"- parse fails: {len(unparsed)} ({', '.join(unparsed) or 'none'})",
         f"- DuckDB -> Spark generation reports unsupported: {len(unsupported)} models",
     ]
     for name in sorted(unsupported):
@@ -518,6 +540,31 @@ def render(
     return "\n".join(out)
 
 
+def gate(
+    models: list[Model],
+    own: dict[str, dict[str, int]],
+    hits: dict[str, dict[str, int]],
+    glot: dict[str, SqlglotResult],
+    dialect: str,
+) -> list[str]:
+    """What fails CI (`--check`): a model sqlglot cannot parse in the target's dialect, and a
+    blocking construct: in the model's own SQL on DuckDB (a macro may write DuckDB SQL for
+    DuckDB), anywhere in the compiled SQL on Spark (that is what Spark runs)."""
+    found = hits if dialect == "spark" else own
+    where = "compiled for Spark" if dialect == "spark" else "own SQL (Jinja taken out)"
+    problems = [
+        f"{m.name} ({m.path}): sqlglot cannot parse it as {dialect} SQL"
+        for m in models
+        if not glot[m.name].parses
+    ]
+    for c in CONSTRUCTS:
+        if not c.blocks:
+            continue
+        for name, n in sorted(found[c.key].items()):
+            problems.append(f"{name}: {c.label} x{n} in its {where}; Spark: {c.spark}")
+    return problems
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--manifest", type=Path, help="a manifest.json with compiled_code")
@@ -527,13 +574,37 @@ def main(argv: list[str] | None = None) -> int:
         default=Path(os.environ.get("CSWH_DBT_PROJECT_DIR", ROOT / "dbt")),
     )
     parser.add_argument("--markdown", type=Path, help="also write the inventory to this file")
+    parser.add_argument(
+        "--target",
+        choices=("default", "spark"),
+        default="default",
+        help="the dbt target the manifest is compiled for (default: DuckDB)",
+    )
+    parser.add_argument(
+        "--check",
+        action="store_true",
+        help="the CI gate: exit 1 listing every model sqlglot cannot parse in the target's "
+        "dialect or that uses a construct Spark cannot run",
+    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="cswh-portability-") as work:
-        manifest = args.manifest or compile_manifest(args.project_dir.resolve(), Path(work))
+        manifest = args.manifest or compile_manifest(
+            args.project_dir.resolve(), Path(work), args.target
+        )
         models, sources = load_models(manifest)
+    dialect = "spark" if args.target == "spark" else "duckdb"
     hits = count_hits(models)
     own = count_hits([sources[m.name] for m in models])
-    glot = {m.name: check_sqlglot(m) for m in models}
+    glot = {m.name: check_sqlglot(m, dialect) for m in models}
+    if args.check:
+        problems = gate(models, own, hits, glot, dialect)
+        for line in problems:
+            print(line)
+        print(
+            f"portability gate ({dialect}): {len(models)} models, "
+            + (f"{len(problems)} problem(s)" if problems else "all parse, none blocks Spark")
+        )
+        return 1 if problems else 0
     text = render(models, hits, own, glot)
     print(text)
     if args.markdown:
