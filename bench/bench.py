@@ -4,6 +4,11 @@ table; refuses to print figures of a run that failed.
 
     python bench/bench.py --accounts 10000 [--repeats 1] [--daily-repeats 3]
                           [--long-history-years 5] [--markdown bench/RESULTS.md]
+    python bench/bench.py --accounts 1000 --engine spark [--markdown bench/RESULTS.md]
+
+With --engine spark (`make bench SCALE=1000 ENGINE=spark`) the same full and daily runs are
+made on both engines, from the same zone, one after the other, and printed side by side with
+each phase and the ratio (issue 18): Spark in local mode on this machine, not a cluster.
 
 The landing zones are generated once per scale, seed and span and cached under bench/.cache/
 (their generation time is kept with them): the generator's default 18 months, and with
@@ -184,10 +189,10 @@ def _slowest_models(n: int = 5) -> list[tuple[str, float]]:
     return sorted(timed, key=lambda t: -t[1])[:n]
 
 
-def measured_run(root: Path, zone: Path) -> RunFigures:
+def measured_run(root: Path, zone: Path, engine: str = "duckdb") -> RunFigures:
     """`cswh run` on the warehouse under root (whatever state it is in) and the zone."""
     root.mkdir(parents=True, exist_ok=True)
-    wall, peak_mb = _run([*CSWH, "run"], env=run_env(root, zone))
+    wall, peak_mb = _run([*CSWH, "run", "--engine", engine], env=run_env(root, zone))
     steps = _step_seconds(root / "dagster_home")
     phases: dict[str, float] = defaultdict(float)
     for key, seconds in steps.items():
@@ -201,7 +206,15 @@ def measured_run(root: Path, zone: Path) -> RunFigures:
     )
 
 
-STATE = ("warehouse.duckdb", "serving.duckdb", "dagster_home", "docs")
+# The lake and the Spark folder (metastore, tables) are state too on the Spark engine.
+STATE = (
+    "warehouse.duckdb",
+    "serving.duckdb",
+    "dagster_home",
+    "docs",
+    "lake",
+    "warehouse.duckdb.spark",
+)
 
 
 def copy_state(source: Path, target: Path) -> None:
@@ -339,12 +352,14 @@ class Scale:
     serving: Path
 
 
-def measure_zone(zone: Path, work: Path, repeats: int, daily_repeats: int) -> tuple:
+def measure_zone(
+    zone: Path, work: Path, repeats: int, daily_repeats: int, engine: str = "duckdb"
+) -> tuple:
     """Full runs from an empty warehouse, then daily runs on the last one's state."""
     full_runs = []
     for i in range(repeats):
         shutil.rmtree(work / f"full-{i}", ignore_errors=True)
-        full_runs.append(measured_run(work / f"full-{i}", zone))
+        full_runs.append(measured_run(work / f"full-{i}", zone, engine))
     last = work / f"full-{repeats - 1}"
     day_zone = append_day(zone, work)
     # Each daily run continues the full run's state in the same place, as the next day's
@@ -353,7 +368,7 @@ def measure_zone(zone: Path, work: Path, repeats: int, daily_repeats: int) -> tu
     daily_runs = []
     for _ in range(daily_repeats):
         copy_state(work / "after-full", last)
-        daily_runs.append(measured_run(last, day_zone))
+        daily_runs.append(measured_run(last, day_zone, engine))
     return _median_run(full_runs), _median_run(daily_runs), last / "serving.duckdb"
 
 
@@ -372,8 +387,16 @@ def main() -> int:
         help="also measure a zone with this many years of history (daily run vs history)",
     )
     p.add_argument("--markdown", type=Path, help="also write the table to this file")
+    p.add_argument(
+        "--engine",
+        choices=("duckdb", "spark"),
+        default="duckdb",
+        help="spark: the full and daily runs on Spark local beside the same runs on DuckDB",
+    )
     args = p.parse_args()
     CACHE.mkdir(parents=True, exist_ok=True)
+    if args.engine == "spark":
+        return compare_engines(args)
     scales: list[Scale] = []
     try:
         spans = [None] + ([args.long_history_years] if args.long_history_years else [])
@@ -390,16 +413,6 @@ def main() -> int:
     except BenchError as exc:
         print(f"benchmark failed; no figures printed.\n{exc}", file=sys.stderr)
         return 1
-    commit = subprocess.run(
-        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
-    ).stdout.strip()
-    # The results file itself does not count: one scale's run rewrites it before the next.
-    dirty = subprocess.run(
-        ["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!bench/RESULTS.md"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    ).stdout.strip()
     base = scales[0]
     table = render(base)
     if len(scales) > 1:
@@ -414,7 +427,7 @@ def main() -> int:
     ]
     head = (
         f"cswh benchmark: {args.accounts:,} accounts, {rows:,} usage rows, "
-        f"{dt.date.today()}, commit {commit}{' (with local changes)' if dirty else ''}, "
+        f"{dt.date.today()}, commit {_commit()}, "
         f"{os.cpu_count()} cores, {_memory_gb():.0f} GB"
     )
     text = "\n".join([head, "", *table])
@@ -424,9 +437,75 @@ def main() -> int:
     return 0
 
 
-def write_section(markdown: Path, accounts: int, text: str) -> None:
+def compare_engines(args: argparse.Namespace) -> int:
+    """Full and daily runs of one zone on DuckDB, then on Spark; printed side by side."""
+    runs: dict[str, tuple[RunFigures, RunFigures]] = {}
+    try:
+        zone, _, _ = generated_zone(args.accounts, args.seed)
+        for engine in ("duckdb", "spark"):
+            work = CACHE / f"work-{args.accounts}-{engine}"
+            full, daily, _ = measure_zone(zone, work, args.repeats, args.daily_repeats, engine)
+            runs[engine] = (full, daily)
+        rows = usage_rows(zone)
+    except BenchError as exc:
+        print(f"benchmark failed; no figures printed.\n{exc}", file=sys.stderr)
+        return 1
+    lines = [
+        "| figure | DuckDB | Spark local[2] | Spark / DuckDB |",
+        "|---|---:|---:|---:|",
+    ]
+    for i, (title, n) in enumerate(
+        (("full run", args.repeats), ("daily run (one new day)", args.daily_repeats))
+    ):
+        d, s = runs["duckdb"][i], runs["spark"][i]
+        lines.append(
+            f"| **{title}** (median of {n}) | **{d.wall_s:.1f} s** | **{s.wall_s:.1f} s** "
+            f"| **{s.wall_s / d.wall_s:.1f}x** |"
+        )
+        phases_d = {**d.phases, "start-up and run machinery": d.wall_s - sum(d.steps.values())}
+        phases_s = {**s.phases, "start-up and run machinery": s.wall_s - sum(s.steps.values())}
+        for name in sorted(set(phases_d) | set(phases_s)):
+            a, b = phases_d.get(name, 0.0), phases_s.get(name, 0.0)
+            ratio = f"{b / a:.1f}x" if a > 0.05 else "-"
+            lines.append(f"| — {name} | {a:.1f} s | {b:.1f} s | {ratio} |")
+        lines.append(
+            f"| — peak RSS (cswh and its children) | {d.peak_rss_mb:,.0f} MB "
+            f"| {s.peak_rss_mb:,.0f} MB | {s.peak_rss_mb / d.peak_rss_mb:.1f}x |"
+        )
+        for engine, run in (("DuckDB", d), ("Spark", s)):
+            slow = ", ".join(f"{m} {sec:.1f} s" for m, sec in run.slowest_models)
+            lines.append(f"| — slowest dbt models, {engine} | {slow} | | |")
+    head = (
+        f"cswh benchmark, Spark local beside DuckDB: {args.accounts:,} accounts, {rows:,} usage "
+        f"rows, {dt.date.today()}, commit {_commit()}, {os.cpu_count()} cores, "
+        f"{_memory_gb():.0f} GB"
+    )
+    text = "\n".join([head, "", *lines])
+    print(text)
+    if args.markdown:
+        write_section(args.markdown, args.accounts, text, engine="spark")
+    return 0
+
+
+def _commit() -> str:
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    # The results file itself does not count: one scale's run rewrites it before the next.
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!bench/RESULTS.md"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    ).stdout.strip()
+    return commit + (" (with local changes)" if dirty else "")
+
+
+def write_section(markdown: Path, accounts: int, text: str, engine: str = "duckdb") -> None:
     """Replace this scale's section of the results file, keeping the other scales'."""
     title = f"## {accounts:,} accounts (`make bench SCALE={accounts}`)"
+    if engine == "spark":
+        title = f"## {accounts:,} accounts, Spark beside DuckDB (`make bench SCALE={accounts} ENGINE=spark`)"
     sections: dict[str, str] = {}
     if markdown.exists():
         for block in markdown.read_text().split("\n## ")[1:]:
