@@ -72,6 +72,8 @@ def run_env(root: Path, zone: Path, **extra: str) -> dict[str, str]:
         CSWH_APP_DB=str(root / "app.sqlite"),
         CSWH_DOCS_DIR=str(root / "docs"),
         DAGSTER_HOME=str(root / "dagster_home"),
+        # Beside the warehouse, not beside the shared cached zone: each run's own state.
+        CSWH_LAKE=str(root / "lake"),
         **extra,
     )
     return env
