@@ -33,7 +33,7 @@
             activity_date as on_date,
             core_action_events,
             cast(null as date) as snapshot_date,
-            cast(null as varchar) as probe
+            cast(null as string) as probe
         from contract_year_core_days
 
         union all

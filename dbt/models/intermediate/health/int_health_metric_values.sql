@@ -76,9 +76,9 @@ metric_values as (
     -- compiled before the seed exists (dbt compile, sqlfluff on a new warehouse)
     -- noqa: disable=LT02
     select
-        cast(null as varchar) as account_id,
+        cast(null as string) as account_id,
         cast(null as date) as snapshot_date,
-        cast(null as varchar) as metric,
+        cast(null as string) as metric,
         cast(null as double precision) as value
     where 1 = 0
     -- noqa: enable=LT02
