@@ -19,7 +19,7 @@
     {%- if execute -%}
         {%- for node in graph.nodes.values() if node.resource_type == 'model'
             and node.alias == relation.identifier and node.schema == relation.schema
-            and node.config.get('incremental_strategy') == 'history_batch' -%}
+            and node.config.get('health_history') -%}
             {%- set ns.history = true -%}
         {%- endfor -%}
     {%- endif -%}

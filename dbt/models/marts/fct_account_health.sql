@@ -15,9 +15,8 @@
 -- (macro health_history_state).
 {{
     config(
-        materialized='incremental',
-        incremental_strategy='history_batch',
         on_schema_change='sync_all_columns',
+        **health_history_config()
     )
 }}
 -- depends_on: {{ ref('int_snapshot_dates') }}
