@@ -133,3 +133,18 @@
         {%- endfor -%}
     {%- endif -%}
 {%- endmacro %}
+
+{#- The share of a group's rows where `condition` holds, as a double. DuckDB's avg over the
+    decimal literals gives a double; Spark's would give decimal(6, 5) (5 decimals), so its
+    twin averages double literals. -#}
+{% macro share_where(condition) -%}
+    {{ return(adapter.dispatch('share_where', 'cswh')(condition)) }}
+{%- endmacro %}
+
+{% macro default__share_where(condition) -%}
+    avg(case when {{ condition }} then 1.0 else 0.0 end)
+{%- endmacro %}
+
+{% macro spark__share_where(condition) -%}
+    avg(case when {{ condition }} then 1.0D else 0.0D end)
+{%- endmacro %}
