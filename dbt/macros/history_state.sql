@@ -10,8 +10,8 @@
     model downstream of it, which ref() would call a cycle.
 -#}
 
-{#- The models that hold the health history (incremental strategy history_batch, their
-    one declaration); they are built in one batch. -#}
+{#- The models that hold the health history (config health_history, set by macro
+    health_history_config, their one declaration); they are built in one batch. -#}
 {% macro health_history_models() -%}
     {%- set names = [] -%}
     {%- for node in graph.nodes.values() if node.resource_type == 'model'
@@ -212,16 +212,15 @@
     {%- endif -%}
 {%- endmacro %}
 
+{#- (two hooks, one statement each: Spark's session runs one statement per call) -#}
+{% macro cta_ledger_clear_evaluations() -%}
+    {%- if execute and cta_ledger_replay_reason() is not none -%}
+        {{ delete_all_rows(cta_evaluations_relation()) }}
+    {%- endif -%}
+{%- endmacro %}
+
 {% macro cta_ledger_after_build() -%}
-    {%- if execute -%}
-        {%- if cta_ledger_replay_reason() is not none -%}
-            {%- if target.type == 'spark' -%}
-                {#- Spark's session runs one statement per call -#}
-                {%- do run_query(delete_all_rows(cta_evaluations_relation())) -%}
-            {%- else -%}
-                {{ delete_all_rows(cta_evaluations_relation()) }};
-            {%- endif -%}
-        {%- endif %}
+    {%- if execute %}
         insert into {{ cta_evaluations_relation() }}
         select snapshot_date, (select {{ as_of_date() }}), ({{ raising_run_id() }}), {{ build_started_at() }}
         from {{ ref('int_cta_evaluation_dates') }}

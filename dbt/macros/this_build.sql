@@ -11,7 +11,7 @@
 {%- endmacro %}
 
 {#- dbt's generic tests read their model through get_where_subquery: for a health history
-    model (incremental strategy history_batch), that is its latest build's rows (plus the
+    model (config health_history), that is its latest build's rows (plus the
     test's own `where`, if any). Only at run time: the graph is not there while parsing. -#}
 {% macro default__get_where_subquery(relation) -%}
     {%- set where = config.get('where', '') -%}

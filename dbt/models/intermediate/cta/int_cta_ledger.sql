@@ -22,7 +22,7 @@
         full_refresh=false,
         on_schema_change='append_new_columns',
         pre_hook="{{ cta_ledger_before_build() }}",
-        post_hook="{{ cta_ledger_after_build() }}",
+        post_hook=["{{ cta_ledger_clear_evaluations() }}", "{{ cta_ledger_after_build() }}"],
     )
 }}
 -- depends_on: {{ ref('int_cta_evaluation_dates') }}
