@@ -14,7 +14,16 @@
 {%- endmacro %}
 
 {% macro days_between(from_date, to_date) -%}
+    {{ return(adapter.dispatch('days_between', 'cswh')(from_date, to_date)) }}
+{%- endmacro %}
+
+{% macro default__days_between(from_date, to_date) -%}
     {{ dbt.datediff(from_date, to_date, 'day') }}
+{%- endmacro %}
+
+{#- Spark's datediff is an INT; DuckDB's a BIGINT: the same type on both engines. -#}
+{% macro spark__days_between(from_date, to_date) -%}
+    cast({{ dbt.datediff(from_date, to_date, 'day') }} as bigint)
 {%- endmacro %}
 
 {#- One row per day from `first_day` to `last_day` (date expressions over the relations of

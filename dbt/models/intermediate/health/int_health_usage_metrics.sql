@@ -91,11 +91,11 @@ day_windows as (
     select
         usage_days_reach.activity_date,
         snapshot_dates.snapshot_date,
-        {{ dbt.datediff('usage_days_reach.activity_date', 'snapshot_dates.snapshot_date', 'day') }}
+        {{ days_between('usage_days_reach.activity_date', 'snapshot_dates.snapshot_date') }}
         < windows.wau_window_days as in_wau_window,
-        {{ dbt.datediff('usage_days_reach.activity_date', 'snapshot_dates.snapshot_date', 'day') }}
+        {{ days_between('usage_days_reach.activity_date', 'snapshot_dates.snapshot_date') }}
         < windows.mobile_window_days as in_mobile_window,
-        {{ dbt.datediff('usage_days_reach.activity_date', 'snapshot_dates.snapshot_date', 'day') }}
+        {{ days_between('usage_days_reach.activity_date', 'snapshot_dates.snapshot_date') }}
         < windows.core_window_days as in_core_window
     from usage_days_reach
     inner join snapshot_dates
