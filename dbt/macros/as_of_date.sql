@@ -53,7 +53,8 @@
     (empty) when the lake has no file for it; meta.cta_evaluations is a table of Spark's own. -#}
 {% macro spark__create_run_context() -%}
     {%- if execute -%}
-        {%- set lake = env_var('CSWH_LAKE').rstrip('/') -%}
+        {#- default as in the lake's contract: <CSWH_DATA_DIR>/lake -#}
+        {%- set lake = env_var('CSWH_LAKE', env_var('CSWH_DATA_DIR', 'data/raw') ~ '/lake').rstrip('/') -%}
         {%- set tables = [] -%}
         {%- for node in graph.sources.values() -%}
             {%- do tables.append((node.schema, node.identifier)) -%}
