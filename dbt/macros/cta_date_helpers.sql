@@ -14,7 +14,16 @@
 {%- endmacro %}
 
 {% macro days_between(from_date, to_date) -%}
+    {{ return(adapter.dispatch('days_between', 'cswh')(from_date, to_date)) }}
+{%- endmacro %}
+
+{% macro default__days_between(from_date, to_date) -%}
     {{ dbt.datediff(from_date, to_date, 'day') }}
+{%- endmacro %}
+
+{#- Spark's datediff is an INT; DuckDB's a BIGINT: the same type on both engines. -#}
+{% macro spark__days_between(from_date, to_date) -%}
+    cast({{ dbt.datediff(from_date, to_date, 'day') }} as bigint)
 {%- endmacro %}
 
 {#- One row per day from `first_day` to `last_day` (date expressions over the relations of
@@ -41,12 +50,12 @@
 
 {#- Percent text for reasons, e.g. 0.834 -> '83%'. -#}
 {% macro pct_text(ratio_expr) -%}
-    cast(cast(round(100 * ({{ ratio_expr }}), 0) as integer) as varchar) || '%'
+    cast(cast(round(100 * ({{ ratio_expr }}), 0) as integer) as string) || '%'
 {%- endmacro %}
 
 {#- Number text with up to one decimal, e.g. 8.25 -> '8.3'. -#}
 {% macro num_text(expr) -%}
-    cast(round(cast({{ expr }} as double), 1) as varchar)
+    cast(round(cast({{ expr }} as double), 1) as string)
 {%- endmacro %}
 
 {#- A ticket of high or urgent priority: what urgent_tickets_open, ticket_surge and

@@ -93,7 +93,7 @@ staged as (
             when current_contracts.days_to_renewal <= lifecycle_rules.renewal_window_days
                 then 'renewal_window'
             when
-                {{ dbt.datediff('first_contracts.customer_since', 'as_of.as_of_date', 'day') }}
+                {{ days_between('first_contracts.customer_since', 'as_of.as_of_date') }}
                 < lifecycle_rules.onboarding_days
                 then 'onboarding'
             else 'active'

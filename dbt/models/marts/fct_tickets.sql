@@ -31,7 +31,7 @@ final as (
         tickets.updated_at,
         tickets.solved_at,
         tickets.solved_on,
-        {{ dbt.datediff('tickets.created_on', 'tickets.solved_on', 'day') }} as days_to_solve,
+        {{ days_between('tickets.created_on', 'tickets.solved_on') }} as days_to_solve,
         tickets.versions
     from tickets
     left join accounts

@@ -205,7 +205,7 @@ contract_year_starts as (
             when
                 cast({{ dbt.dateadd('year', '_calendar_years', 'start_date') }} as date) <= snapshot_date
                 then cast({{ dbt.dateadd('year', '_calendar_years', 'start_date') }} as date)
-            else cast({{ dbt.dateadd('year', '_calendar_years - 1', 'start_date') }} as date)
+            else cast({{ dbt.dateadd('year', '(_calendar_years - 1)', 'start_date') }} as date)
         end as contract_year_start
     from contract_years
 ),
@@ -234,7 +234,7 @@ final as (
         active_contracts.seats as base_seats,
         active_contracts.arr_jpy as base_arr_jpy,
         active_contracts.annual_quota,
-        {{ dbt.datediff('active_contracts.snapshot_date', 'active_contracts.end_date', 'day') }} as days_to_renewal,
+        {{ days_between('active_contracts.snapshot_date', 'active_contracts.end_date') }} as days_to_renewal,
         coalesce(user_ids_at_snapshot.active_ids, 0) as active_ids,
         coalesce(user_ids_at_snapshot.active_admin_ids, 0) as active_admin_ids,
         coalesce(ids_issued.ids_issued_30d, 0) as ids_issued_30d

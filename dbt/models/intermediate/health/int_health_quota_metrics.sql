@@ -36,7 +36,7 @@ consumption as (
         account_snapshots.annual_quota,
         contract_year_consumption.contract_year_core_events,
         contract_year_consumption.quota_consumption,
-        {{ dbt.datediff('account_snapshots.contract_year_start', 'account_snapshots.snapshot_date', 'day') }}
+        {{ days_between('account_snapshots.contract_year_start', 'account_snapshots.snapshot_date') }}
         + 1 as contract_year_days_elapsed
     from account_snapshots
     inner join contract_year_consumption
@@ -56,7 +56,7 @@ final as (
         consumption.quota_consumption,
         consumption.quota_consumption
         / nullif(
-            cast(consumption.contract_year_days_elapsed as double precision)
+            cast(consumption.contract_year_days_elapsed as double)
             / contract_year.year_days,
             0
         ) as quota_pace

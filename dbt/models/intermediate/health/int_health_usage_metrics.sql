@@ -91,11 +91,11 @@ day_windows as (
     select
         usage_days_reach.activity_date,
         snapshot_dates.snapshot_date,
-        {{ dbt.datediff('usage_days_reach.activity_date', 'snapshot_dates.snapshot_date', 'day') }}
+        {{ days_between('usage_days_reach.activity_date', 'snapshot_dates.snapshot_date') }}
         < windows.wau_window_days as in_wau_window,
-        {{ dbt.datediff('usage_days_reach.activity_date', 'snapshot_dates.snapshot_date', 'day') }}
+        {{ days_between('usage_days_reach.activity_date', 'snapshot_dates.snapshot_date') }}
         < windows.mobile_window_days as in_mobile_window,
-        {{ dbt.datediff('usage_days_reach.activity_date', 'snapshot_dates.snapshot_date', 'day') }}
+        {{ days_between('usage_days_reach.activity_date', 'snapshot_dates.snapshot_date') }}
         < windows.core_window_days as in_core_window
     from usage_days_reach
     inner join snapshot_dates
@@ -156,11 +156,11 @@ final as (
         coalesce(account_windows.weekly_active_ids, 0) as weekly_active_ids,
         coalesce(account_windows.mobile_active_ids, 0) as mobile_active_ids,
         coalesce(account_windows.core_action_events, 0) as core_action_events_week,
-        cast(coalesce(account_windows.weekly_active_ids, 0) as double precision)
+        cast(coalesce(account_windows.weekly_active_ids, 0) as double)
         / nullif(account_snapshots.active_ids, 0) as wau_rate,
-        cast(coalesce(account_windows.mobile_active_ids, 0) as double precision)
+        cast(coalesce(account_windows.mobile_active_ids, 0) as double)
         / nullif(account_snapshots.active_ids, 0) as mobile_wau_rate,
-        cast(coalesce(account_windows.core_action_events, 0) as double precision)
+        cast(coalesce(account_windows.core_action_events, 0) as double)
         / nullif(account_snapshots.active_ids, 0) as core_actions_per_user_week
     from account_snapshots
     left join account_windows
