@@ -114,12 +114,10 @@ def spark_build(
         yield from invocation.stream()
         export_dir = settings.spark_dir / "export"
         shutil.rmtree(export_dir, ignore_errors=True)
-        export = dbt.cli(
-            ["run-operation", "export_published", "--args", export_args(export_dir), *target],
-            context=context,
-            manifest=dbt_project.manifest_path,
-        )
-        export.wait()
+        # No context: dagster-dbt would add the run's --select, which run-operation refuses.
+        dbt.cli(
+            ["run-operation", "export_published", "--args", export_args(export_dir), *target]
+        ).wait()
     with warehouse.connect() as con:
         imported = import_published(con, export_dir, dbt_project.manifest_path)
     rows = sum(t.rows for t in imported)
