@@ -118,8 +118,9 @@ def spark_build(
         dbt.cli(
             ["run-operation", "export_published", "--args", export_args(export_dir), *target]
         ).wait()
+    # The manifest of the Spark build: its configs are Spark's (partition_by, file_format).
     with warehouse.connect() as con:
-        imported = import_published(con, export_dir, dbt_project.manifest_path)
+        imported = import_published(con, export_dir, invocation.target_path / "manifest.json")
     rows = sum(t.rows for t in imported)
     context.log.info(f"imported {len(imported)} tables ({rows:,} rows) from Spark into DuckDB")
     prune_target_dirs()
