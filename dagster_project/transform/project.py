@@ -34,18 +34,18 @@ def prepare() -> None:
     dbt_project.preparer.prepare(dbt_project)
 
 
-# dbt models whose incremental strategy keeps the health history (macro
-# get_incremental_history_batch_sql): a build writes only its batch of rows.
-HISTORY_STRATEGY = "history_batch"
+# dbt config that marks the models keeping the health history (macro health_history_config;
+# on DuckDB strategy history_batch, on Spark insert_overwrite of whole dates): a build writes
+# only its batch of rows.
+HISTORY_CONFIG = "health_history"
 
 
 @cache
 def history_models() -> frozenset[str]:
-    """Names of the dbt models built with the history_batch strategy (from the manifest)."""
+    """Names of the dbt models that keep the health history (from the manifest)."""
     manifest = json.loads(dbt_project.manifest_path.read_text())
     return frozenset(
         node["name"]
         for node in manifest["nodes"].values()
-        if node["resource_type"] == "model"
-        and node["config"].get("incremental_strategy") == HISTORY_STRATEGY
+        if node["resource_type"] == "model" and node["config"].get(HISTORY_CONFIG)
     )

@@ -22,22 +22,61 @@
 {%- endmacro %}
 
 {% macro run_context_relation() -%}
-    {{ api.Relation.create(database=target.database, schema='meta', identifier='run_context') }}
+    {{ api.Relation.create(database=relation_database(), schema='meta', identifier='run_context') }}
 {%- endmacro %}
 
 {#- The dates the CTA ledger has evaluated (section 10), written by int_cta_ledger's
     post-hook in the ledger's own transaction. -#}
 {% macro cta_evaluations_relation() -%}
-    {{ api.Relation.create(database=target.database, schema='meta', identifier='cta_evaluations') }}
+    {{ api.Relation.create(database=relation_database(), schema='meta', identifier='cta_evaluations') }}
 {%- endmacro %}
 
 {#- on-run-start: the tables exist (empty) even when dbt runs outside Dagster. The database is
     named after the warehouse file (e.g. "cs-warehouse"): render it as a relation, quoted. -#}
 {% macro create_run_context() -%}
-    create schema if not exists {{ api.Relation.create(database=target.database, schema='meta') }};
+    {{ return(adapter.dispatch('create_run_context', 'cswh')()) }}
+{%- endmacro %}
+
+{% macro default__create_run_context() -%}
+    create schema if not exists {{ api.Relation.create(database=relation_database(), schema='meta') }};
     create table if not exists {{ run_context_relation() }} (as_of_date date, run_id varchar);
     alter table {{ run_context_relation() }} add column if not exists full_refresh boolean;
     create table if not exists {{ cta_evaluations_relation() }} (
         evaluated_on date, as_of_date date, run_id varchar, evaluated_at timestamp
     );
+{%- endmacro %}
+
+{#- On Spark the sources are the lake's Parquet folders (CSWH_LAKE/<schema>/<table>/, written
+    by extraction; meta/run_context by the run before dbt): every dbt command (re)registers
+    them as external tables, so a table sees the files that are there now. Spark's session
+    runs one statement per call. meta.run_context is declared with its columns, so it exists
+    (empty) when the lake has no file for it; meta.cta_evaluations is a table of Spark's own. -#}
+{% macro spark__create_run_context() -%}
+    {%- if execute -%}
+        {%- set lake = env_var('CSWH_LAKE').rstrip('/') -%}
+        {%- set tables = [] -%}
+        {%- for node in graph.sources.values() -%}
+            {%- do tables.append((node.schema, node.identifier)) -%}
+        {%- endfor -%}
+        {%- for schema in (tables | map(attribute=0) | list + ['meta']) | unique | sort -%}
+            {%- do run_query('create schema if not exists ' ~ schema) -%}
+        {%- endfor -%}
+        {%- for schema, table in tables | unique | sort -%}
+            {%- do run_query('drop table if exists ' ~ schema ~ '.' ~ table) -%}
+            {%- do run_query(
+                'create table ' ~ schema ~ '.' ~ table ~ " using parquet options (mergeSchema 'true') location '"
+                ~ lake ~ '/' ~ schema ~ '/' ~ table ~ "'"
+            ) -%}
+        {%- endfor -%}
+        {%- do run_query('drop table if exists ' ~ run_context_relation()) -%}
+        {%- do run_query(
+            'create table ' ~ run_context_relation() ~ ' (as_of_date date, run_id string, full_refresh boolean)'
+            ~ " using parquet location '" ~ lake ~ "/meta/run_context'"
+        ) -%}
+        {%- do run_query(
+            'create table if not exists ' ~ cta_evaluations_relation()
+            ~ ' (evaluated_on date, as_of_date date, run_id string, evaluated_at timestamp) using parquet'
+        ) -%}
+    {%- endif -%}
+    select 1
 {%- endmacro %}

@@ -21,7 +21,7 @@
         {#- The watermark as a literal, so the read of `upstream` below can skip the row
             groups loaded before it (upstream rows are appended in load order). -#}
         {%- set watermark_query -%}
-            select cast(coalesce(max({{ watermark_column }}), cast('1900-01-01 00:00:00' as timestamp)) as varchar)
+            select cast(coalesce(max({{ watermark_column }}), cast('1900-01-01 00:00:00' as timestamp)) as string)
             from {{ this }}
         {%- endset -%}
         {%- set watermark = run_query(watermark_query).columns[0].values()[0] if execute else '1900-01-01 00:00:00' -%}

@@ -15,7 +15,7 @@
     {%- set load_columns = ['_run_id', '_source_file', '_row_number', '_loaded_at', '_extra'] -%}
     {%- set content = [] -%}
     {%- for column in adapter.get_columns_in_relation(relation) if column.name not in load_columns -%}
-        {%- do content.append('coalesce(cast(r.' ~ adapter.quote(column.name) ~ " as varchar), '~')") -%}
+        {%- do content.append('coalesce(cast(r.' ~ adapter.quote(column.name) ~ " as string), '~')") -%}
     {%- endfor -%}
     (
         with

@@ -33,7 +33,7 @@
             activity_date as on_date,
             core_action_events,
             cast(null as date) as snapshot_date,
-            cast(null as varchar) as probe
+            cast(null as string) as probe
         from contract_year_core_days
 
         union all
@@ -75,7 +75,7 @@
         snapshot_rows.snapshot_date,
         at_snapshot.cumulative_core_events
         - before_year_start.cumulative_core_events as contract_year_core_events,
-        cast(at_snapshot.cumulative_core_events - before_year_start.cumulative_core_events as double precision)
+        cast(at_snapshot.cumulative_core_events - before_year_start.cumulative_core_events as double)
         / nullif(snapshot_rows.annual_quota, 0) as quota_consumption
     from {{ snapshots }} as snapshot_rows
     inner join contract_year_running as at_snapshot

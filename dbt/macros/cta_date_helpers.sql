@@ -41,12 +41,12 @@
 
 {#- Percent text for reasons, e.g. 0.834 -> '83%'. -#}
 {% macro pct_text(ratio_expr) -%}
-    cast(cast(round(100 * ({{ ratio_expr }}), 0) as integer) as varchar) || '%'
+    cast(cast(round(100 * ({{ ratio_expr }}), 0) as integer) as string) || '%'
 {%- endmacro %}
 
 {#- Number text with up to one decimal, e.g. 8.25 -> '8.3'. -#}
 {% macro num_text(expr) -%}
-    cast(round(cast({{ expr }} as double), 1) as varchar)
+    cast(round(cast({{ expr }} as double), 1) as string)
 {%- endmacro %}
 
 {#- A ticket of high or urgent priority: what urgent_tickets_open, ticket_surge and

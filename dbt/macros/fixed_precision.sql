@@ -5,3 +5,18 @@
 {% macro fixed_precision(expr) -%}
     cast({{ expr }} as decimal(18, 9))
 {%- endmacro %}
+
+{#- A ratio at that precision. DuckDB divides decimals as doubles (the quotient is a DOUBLE)
+    and rounds that to 9 decimals; Spark would divide them exactly as decimals, which rounds
+    the 9th decimal differently now and then, so its twin divides doubles as DuckDB does. -#}
+{% macro fixed_precision_ratio(numerator, denominator) -%}
+    {{ return(adapter.dispatch('fixed_precision_ratio', 'cswh')(numerator, denominator)) }}
+{%- endmacro %}
+
+{% macro default__fixed_precision_ratio(numerator, denominator) -%}
+    {{ fixed_precision(numerator ~ ' / ' ~ denominator) }}
+{%- endmacro %}
+
+{% macro spark__fixed_precision_ratio(numerator, denominator) -%}
+    {{ fixed_precision('cast(' ~ numerator ~ ' as double) / cast(' ~ denominator ~ ' as double)') }}
+{%- endmacro %}

@@ -10,12 +10,12 @@
     model downstream of it, which ref() would call a cycle.
 -#}
 
-{#- The models that hold the health history (incremental strategy history_batch, their
-    one declaration); they are built in one batch. -#}
+{#- The models that hold the health history (config health_history, set by macro
+    health_history_config, their one declaration); they are built in one batch. -#}
 {% macro health_history_models() -%}
     {%- set names = [] -%}
     {%- for node in graph.nodes.values() if node.resource_type == 'model'
-        and node.config.get('incremental_strategy') == 'history_batch' -%}
+        and node.config.get('health_history') -%}
         {%- do names.append(node.name) -%}
     {%- endfor -%}
     {{ return(names | sort) }}
@@ -76,7 +76,7 @@
 {%- endmacro %}
 
 {% macro default__row_text(alias) -%}
-    cast({{ alias }} as varchar)
+    cast({{ alias }} as string)
 {%- endmacro %}
 
 {% macro spark__row_text(alias) -%}
@@ -88,7 +88,7 @@
     md5(
     {%- for seed in health_seeds() %}
         coalesce((
-            select string_agg(md5({{ row_text('t') }}), ',' order by md5({{ row_text('t') }}))
+            select {{ string_agg_sorted('md5(' ~ row_text('t') ~ ')', "','") }}
             from {{ ref(seed) }} as t
         ), '') {{- " || '|' ||" if not loop.last }}
     {%- endfor %}
@@ -103,7 +103,7 @@
 {#- A value of meta.run_context (written by the Dagster run before dbt), or none. -#}
 {% macro run_context_value(column) -%}
     {%- if not execute -%}{{ return(none) }}{%- endif -%}
-    {%- if adapter.get_relation(target.database, 'meta', 'run_context') is none -%}
+    {%- if adapter.get_relation(relation_database(), 'meta', 'run_context') is none -%}
         {{ return(none) }}  {#- compiled without a run (dbt compile, sqlfluff): no context -#}
     {%- endif -%}
     {%- set rows = run_query('select ' ~ column ~ ' from ' ~ run_context_relation() ~ ' limit 1').rows -%}
@@ -122,7 +122,7 @@
     {%- if var('cta_ledger_replay', false) -%}{{ return('var cta_ledger_replay') }}{%- endif -%}
     {%- if run_context_value('full_refresh') -%}{{ return('full refresh') }}{%- endif -%}
     {%- if existing_model_relation('int_cta_ledger') is none
-        or adapter.get_relation(target.database, 'meta', 'cta_evaluations') is none -%}
+        or adapter.get_relation(relation_database(), 'meta', 'cta_evaluations') is none -%}
         {{ return('first build') }}
     {%- endif -%}
     {%- set evaluated = run_query(
@@ -208,15 +208,19 @@
     every build records the dates it evaluated (a recheck date was recorded before). -#}
 {% macro cta_ledger_before_build() -%}
     {%- if execute and cta_ledger_replay_reason() is not none and is_incremental() -%}
-        delete from {{ this }}
+        {{ delete_all_rows(this) }}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- (two hooks, one statement each: Spark's session runs one statement per call) -#}
+{% macro cta_ledger_clear_evaluations() -%}
+    {%- if execute and cta_ledger_replay_reason() is not none -%}
+        {{ delete_all_rows(cta_evaluations_relation()) }}
     {%- endif -%}
 {%- endmacro %}
 
 {% macro cta_ledger_after_build() -%}
-    {%- if execute -%}
-        {%- if cta_ledger_replay_reason() is not none -%}
-            delete from {{ cta_evaluations_relation() }};
-        {%- endif %}
+    {%- if execute %}
         insert into {{ cta_evaluations_relation() }}
         select snapshot_date, (select {{ as_of_date() }}), ({{ raising_run_id() }}), {{ build_started_at() }}
         from {{ ref('int_cta_evaluation_dates') }}

@@ -26,3 +26,15 @@
         else sha256(getvariable('cswh_person_key_salt') || {{ normalise_email(expr) }})
     end
 {%- endmacro %}
+
+{#- Spark: the salt is the session setting spark.cswh.person_key_salt (profiles.yml, from the
+    secret DBT_ENV_SECRET_CSWH_PERSON_KEY_SALT), substituted by Spark when it runs the query,
+    so the compiled SQL and dbt's logs show only its name. -#}
+{% macro spark__person_key(expr) -%}
+    case
+        when nullif({{ normalise_email(expr) }}, '') is null then null
+        when '${spark.cswh.person_key_salt}' in ('', '$' || '{spark.cswh.person_key_salt}')
+            then raise_error('person_key: no salt (Spark setting spark.cswh.person_key_salt from DBT_ENV_SECRET_CSWH_PERSON_KEY_SALT; profiles.yml)')
+        else sha2('${spark.cswh.person_key_salt}' || {{ normalise_email(expr) }}, 256)
+    end
+{%- endmacro %}

@@ -11,7 +11,7 @@
 {%- endmacro %}
 
 {#- dbt's generic tests read their model through get_where_subquery: for a health history
-    model (incremental strategy history_batch), that is its latest build's rows (plus the
+    model (config health_history), that is its latest build's rows (plus the
     test's own `where`, if any). Only at run time: the graph is not there while parsing. -#}
 {% macro default__get_where_subquery(relation) -%}
     {%- set where = config.get('where', '') -%}
@@ -19,7 +19,7 @@
     {%- if execute -%}
         {%- for node in graph.nodes.values() if node.resource_type == 'model'
             and node.alias == relation.identifier and node.schema == relation.schema
-            and node.config.get('incremental_strategy') == 'history_batch' -%}
+            and node.config.get('health_history') -%}
             {%- set ns.history = true -%}
         {%- endfor -%}
     {%- endif -%}

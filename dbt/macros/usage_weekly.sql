@@ -20,7 +20,7 @@
             {{ return('1 = 1') }}
         {%- endif -%}
         {%- set stale_query -%}
-            select distinct cast(stored.week_start as varchar) as week_start
+            select distinct cast(stored.week_start as string) as week_start
             from {{ this }} as stored
             left join {{ ref('int_accounts') }} as accounts
                 on stored.account_id = accounts.account_id

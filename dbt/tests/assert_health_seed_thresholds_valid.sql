@@ -21,7 +21,7 @@ where weight < 0
 union all
 
 select
-    cast(count(*) as varchar) as item,
+    cast(count(*) as string) as item,
     'tiers without min_score <> 1' as problem
 from {{ ref('health_tiers') }}
 where min_score is null

@@ -8,16 +8,15 @@
 -- expires_on) gives the effective score and tier beside the computed ones, which stay as
 -- the model computes them (section 11); effective_at_risk counts the effective tier.
 --
--- Incremental (strategy history_batch): a build writes only its batch (int_snapshot_batch:
--- the current snapshot, new grid days, accounts whose inputs changed) and leaves every other
--- grid day's rows as they are. A reference score outside the batch is read from the rows
--- already stored. _built_at, _inputs_loaded_at and _seeds_hash are the history's state
--- (macro health_history_state).
+-- Incremental (macro health_history_config): a build writes only its batch (int_snapshot_batch:
+-- the current snapshot, new grid days, accounts whose inputs changed; on Spark whole dates)
+-- and leaves every other grid day's rows as they are. A reference score outside the batch is
+-- read from the rows already stored. _built_at, _inputs_loaded_at and _seeds_hash are the
+-- history's state (macro health_history_state).
 {{
     config(
-        materialized='incremental',
-        incremental_strategy='history_batch',
         on_schema_change='sync_all_columns',
+        **health_history_config()
     )
 }}
 -- depends_on: {{ ref('int_snapshot_dates') }}

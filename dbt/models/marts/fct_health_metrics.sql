@@ -10,9 +10,8 @@
 -- only; a reference row outside the batch is read from the rows already stored.
 {{
     config(
-        materialized='incremental',
-        incremental_strategy='history_batch',
         on_schema_change='sync_all_columns',
+        **health_history_config()
     )
 }}
 -- depends_on: {{ ref('int_snapshot_dates') }}

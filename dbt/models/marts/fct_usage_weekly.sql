@@ -10,9 +10,8 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='week_start',
         on_schema_change='sync_all_columns',
+        **incremental_by_day('week_start')
     )
 }}
 

@@ -59,8 +59,8 @@ backtest as (
 
 base_rates as (
     select
-        avg(case when churned_180d then 1.0 else 0.0 end) as baseline_churn_rate_180d,
-        avg(case when expanded_180d then 1.0 else 0.0 end) as baseline_expansion_rate_180d
+        {{ share_where('churned_180d') }} as baseline_churn_rate_180d,
+        {{ share_where('expanded_180d') }} as baseline_expansion_rate_180d
     from outcomes
     where is_observable and is_health_snapshot
 ),

@@ -22,7 +22,7 @@
         full_refresh=false,
         on_schema_change='append_new_columns',
         pre_hook="{{ cta_ledger_before_build() }}",
-        post_hook="{{ cta_ledger_after_build() }}",
+        post_hook=["{{ cta_ledger_clear_evaluations() }}", "{{ cta_ledger_after_build() }}"],
     )
 }}
 -- depends_on: {{ ref('int_cta_evaluation_dates') }}
@@ -55,8 +55,8 @@ raised_before as (
         group by account_id, cta_type
     {% else %}
         select
-            cast(null as varchar) as account_id,
-            cast(null as varchar) as cta_type,
+            cast(null as string) as account_id,
+            cast(null as string) as cta_type,
             cast(null as date) as last_raised_on
         where 1 = 0
     {% endif %}
@@ -106,7 +106,7 @@ replay as (
 
 final as (
     select
-        md5(signals.account_id || '|' || signals.cta_type || '|' || cast(signals.snapshot_date as varchar)) as cta_id,
+        md5(signals.account_id || '|' || signals.cta_type || '|' || cast(signals.snapshot_date as string)) as cta_id,
         signals.account_id,
         signals.cta_type,
         signals.direction,

@@ -100,7 +100,7 @@ timeline as (
         activity_date as on_date,
         event_count,
         cast(null as date) as snapshot_date,
-        cast(null as varchar) as probe
+        cast(null as string) as probe
     from non_core_days
 
     union all
@@ -177,12 +177,12 @@ final as (
         cta_type,
         cast(recent_events as double) as metric_value,
         greatest(threshold * baseline_weekly_mean, threshold_2) as threshold,
-        'Feature ' || feature || ': ' || cast(recent_events as varchar) || ' events in the last '
-        || cast(window_days as varchar) || ' days vs a weekly mean of '
-        || {{ num_text('baseline_weekly_mean') }} || ' over the ' || cast(window_days_2 as varchar)
+        'Feature ' || feature || ': ' || cast(recent_events as string) || ' events in the last '
+        || cast(window_days as string) || ' days vs a weekly mean of '
+        || {{ num_text('baseline_weekly_mean') }} || ' over the ' || cast(window_days_2 as string)
         || ' days before' as reason,
         'usage_state' as source_kind,
-        cast(null as varchar) as source_id
+        cast(null as string) as source_id
     from spikes
     where spike_rank = 1
 )

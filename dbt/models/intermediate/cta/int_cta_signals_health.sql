@@ -49,7 +49,7 @@ health_jump as (
         || ' points in 28 days to ' || {{ num_text('health.health_score') }}
         || ' (' || health.health_tier || ')' as reason,
         'health_state' as source_kind,
-        cast(null as varchar) as source_id
+        cast(null as string) as source_id
     from health
     cross join jump_rule
     where
@@ -79,10 +79,10 @@ health_drop as (
                 then 'Health score fell ' || {{ num_text('abs(health_score_change_28d)') }}
                     || ' points in 28 days to ' || {{ num_text('health_score') }} || ' (' || health_tier || ')'
             else 'Health tier became critical (score ' || {{ num_text('health_score') }} || ', was '
-                || health_tier_before || ' on ' || cast(reference_snapshot_date as varchar) || ')'
+                || health_tier_before || ' on ' || cast(reference_snapshot_date as string) || ')'
         end as reason,
         'health_state' as source_kind,
-        cast(null as varchar) as source_id
+        cast(null as string) as source_id
     from health_with_before
     where
         override_id is null
@@ -100,12 +100,12 @@ onboarding_90d as (
         health.adoption_score as metric_value,
         onboarding_rule.threshold,
         'Customer for '
-        || cast({{ days_between('snapshots.customer_since', 'health.snapshot_date') }} as varchar
+        || cast({{ days_between('snapshots.customer_since', 'health.snapshot_date') }} as string
         )
         || ' days with an adoption score of ' || {{ num_text('health.adoption_score') }}
         || ' (below ' || {{ num_text('onboarding_rule.threshold') }} || ')' as reason,
         'health_state' as source_kind,
-        cast(null as varchar) as source_id
+        cast(null as string) as source_id
     from health
     cross join onboarding_rule
     inner join snapshots

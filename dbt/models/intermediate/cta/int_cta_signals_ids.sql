@@ -95,12 +95,12 @@ seat_expansion as (
         cta_type,
         case when id_issue_rate >= threshold then id_issue_rate else ids_issued end as metric_value,
         case when id_issue_rate >= threshold then threshold else threshold_2 end as threshold,
-        cast(active_ids as varchar) || ' of ' || cast(seats as varchar) || ' seats in use ('
+        cast(active_ids as string) || ' of ' || cast(seats as string) || ' seats in use ('
         || coalesce({{ pct_text('id_issue_rate') }}, 'n/a') || '), '
-        || cast(ids_issued as varchar) || ' IDs issued in the last '
-        || cast(window_days as varchar) || ' days' as reason,
+        || cast(ids_issued as string) || ' IDs issued in the last '
+        || cast(window_days as string) || ' days' as reason,
         'usage_state' as source_kind,
-        cast(null as varchar) as source_id
+        cast(null as string) as source_id
     from seat_measures
     where
         id_issue_rate >= threshold
@@ -183,11 +183,11 @@ champion_inactive as (
         champion_rule.cta_type,
         cast(champion_measures.active_admin_ids as double) as metric_value,
         champion_rule.threshold,
-        cast(champion_measures.active_admin_ids as varchar) || ' of '
-        || cast(champion_measures.admin_ids as varchar) || ' admin IDs used the product in '
-        || substr(cast(champion_measures.previous_month_start as varchar), 1, 7) as reason,
+        cast(champion_measures.active_admin_ids as string) || ' of '
+        || cast(champion_measures.admin_ids as string) || ' admin IDs used the product in '
+        || substr(cast(champion_measures.previous_month_start as string), 1, 7) as reason,
         'usage_state' as source_kind,
-        cast(null as varchar) as source_id
+        cast(null as string) as source_id
     from champion_measures
     cross join champion_rule
     where champion_measures.active_admin_ids <= champion_rule.threshold
@@ -253,12 +253,12 @@ shared_id_suspected as (
         shared_rule.cta_type,
         cast(suspected_users.multi_device_days as double) as metric_value,
         shared_rule.threshold,
-        'User ' || suspected_users.user_id || ' used ' || cast(cast(shared_rule.threshold_2 as integer) as varchar)
-        || '+ devices on ' || cast(suspected_users.multi_device_days as varchar) || ' of the last '
-        || cast(shared_rule.window_days as varchar) || ' days ('
-        || cast(suspected_users.suspected_users as varchar) || ' such user(s))' as reason,
+        'User ' || suspected_users.user_id || ' used ' || cast(cast(shared_rule.threshold_2 as integer) as string)
+        || '+ devices on ' || cast(suspected_users.multi_device_days as string) || ' of the last '
+        || cast(shared_rule.window_days as string) || ' days ('
+        || cast(suspected_users.suspected_users as string) || ' such user(s))' as reason,
         'usage_state' as source_kind,
-        cast(null as varchar) as source_id
+        cast(null as string) as source_id
     from suspected_users
     cross join shared_rule
     where suspected_users.user_rank = 1

@@ -100,7 +100,7 @@ counted as (
         window_days,
         count(*) as events,
         max(event_on) as last_event_on,
-        string_agg(distinct event_label, ', ' order by event_label) as event_labels,
+        {{ string_agg_sorted('event_label', "', '", distinct=true) }} as event_labels,
         max(case when recency_rank = 1 then source_kind end) as source_kind,
         max(case when recency_rank = 1 then source_id end) as source_id
     from in_window
@@ -119,10 +119,10 @@ final as (
         cta_type,
         cast(events as double) as metric_value,
         threshold,
-        cast(events as varchar) || ' ' || event_labels || ' event(s) in the last '
-        || cast(window_days as varchar) || ' days (latest ' || cast(last_event_on as varchar) || ')' as reason,
+        cast(events as string) || ' ' || event_labels || ' event(s) in the last '
+        || cast(window_days as string) || ' days (latest ' || cast(last_event_on as string) || ')' as reason,
         source_kind,
-        cast(source_id as varchar) as source_id
+        cast(source_id as string) as source_id
     from counted
     where events >= threshold
 )

@@ -52,11 +52,11 @@ quota_80 as (
         consumption.quota_consumption as metric_value,
         rules.threshold,
         'Quota ' || {{ pct_text('consumption.quota_consumption') }} || ' used ('
-        || cast(consumption.core_events_this_year as varchar) || ' of '
-        || cast(consumption.annual_quota as varchar) || ' core actions this contract year) with '
-        || cast(consumption.days_to_renewal as varchar) || ' days to renewal' as reason,
+        || cast(consumption.core_events_this_year as string) || ' of '
+        || cast(consumption.annual_quota as string) || ' core actions this contract year) with '
+        || cast(consumption.days_to_renewal as string) || ' days to renewal' as reason,
         'usage_state' as source_kind,
-        cast(null as varchar) as source_id
+        cast(null as string) as source_id
     from consumption
     inner join rules
         on rules.cta_type = 'quota_80'
@@ -70,12 +70,12 @@ renewal_low_consumption as (
         rules.cta_type,
         consumption.quota_consumption as metric_value,
         rules.threshold,
-        'Renewal in ' || cast(consumption.days_to_renewal as varchar) || ' days but only '
+        'Renewal in ' || cast(consumption.days_to_renewal as string) || ' days but only '
         || {{ pct_text('consumption.quota_consumption') }} || ' of the annual quota used ('
-        || cast(consumption.core_events_this_year as varchar) || ' of '
-        || cast(consumption.annual_quota as varchar) || ' core actions)' as reason,
+        || cast(consumption.core_events_this_year as string) || ' of '
+        || cast(consumption.annual_quota as string) || ' core actions)' as reason,
         'contract_state' as source_kind,
-        cast(null as varchar) as source_id
+        cast(null as string) as source_id
     from consumption
     inner join rules
         on rules.cta_type = 'renewal_low_consumption'

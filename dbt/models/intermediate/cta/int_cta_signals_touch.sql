@@ -104,14 +104,14 @@ engagement_gap as (
             as double
         ) as metric_value,
         cast(gap_rule.window_days as double) as threshold,
-        'No meeting, call or onsite visit in the last ' || cast(gap_rule.window_days as varchar) || ' days ('
+        'No meeting, call or onsite visit in the last ' || cast(gap_rule.window_days as string) || ' days ('
         || coalesce(
-            'last on ' || cast(last_touch.last_touched_on as varchar),
-            'never, customer since ' || cast(gap_snapshots.customer_since as varchar)
+            'last on ' || cast(last_touch.last_touched_on as string),
+            'never, customer since ' || cast(gap_snapshots.customer_since as string)
         )
         || ', ' || gap_snapshots.segment || ' account)' as reason,
         'contract_state' as source_kind,
-        cast(null as varchar) as source_id
+        cast(null as string) as source_id
     from gap_snapshots
     cross join gap_rule
     inner join last_touch
@@ -178,11 +178,11 @@ silent_onboarding as (
         silent_rule.cta_type,
         cast(onboarding_snapshots.days_as_customer as double) as metric_value,
         cast(silent_rule.day_from as double) as threshold,
-        'Customer for ' || cast(onboarding_snapshots.days_as_customer as varchar)
-        || ' days (since ' || cast(onboarding_snapshots.customer_since as varchar)
+        'Customer for ' || cast(onboarding_snapshots.days_as_customer as string)
+        || ' days (since ' || cast(onboarding_snapshots.customer_since as string)
         || ') with no seminar attended and no support ticket' as reason,
         'contract_state' as source_kind,
-        cast(null as varchar) as source_id
+        cast(null as string) as source_id
     from onboarding_snapshots
     cross join silent_rule
     left join touched_onboardings
@@ -240,13 +240,13 @@ nps_detractor as (
         nps_rule.cta_type,
         cast(nps_in_window.lowest_score as double) as metric_value,
         nps_rule.threshold,
-        'NPS score ' || cast(nps_in_window.lowest_score as varchar) || ' received ('
-        || cast(nps_in_window.detractor_responses as varchar) || ' of '
-        || cast(nps_in_window.responses as varchar) || ' responses in the last '
-        || cast(nps_rule.window_days as varchar) || ' days scored '
-        || cast(cast(nps_rule.threshold as integer) as varchar) || ' or less)' as reason,
+        'NPS score ' || cast(nps_in_window.lowest_score as string) || ' received ('
+        || cast(nps_in_window.detractor_responses as string) || ' of '
+        || cast(nps_in_window.responses as string) || ' responses in the last '
+        || cast(nps_rule.window_days as string) || ' days scored '
+        || cast(cast(nps_rule.threshold as integer) as string) || ' or less)' as reason,
         'nps_response' as source_kind,
-        cast(nps_in_window.latest_detractor_response_id as varchar) as source_id
+        cast(nps_in_window.latest_detractor_response_id as string) as source_id
     from nps_in_window
     cross join nps_rule
     where nps_in_window.lowest_score <= nps_rule.threshold
@@ -313,16 +313,16 @@ ticket_surge as (
             when tickets_in_window.high_urgent_tickets >= ticket_rule.threshold then ticket_rule.threshold
             else ticket_rule.threshold_2
         end as threshold,
-        cast(tickets_in_window.tickets as varchar) || ' tickets ('
-        || cast(tickets_in_window.high_urgent_tickets as varchar) || ' high/urgent) created in the last '
-        || cast(ticket_rule.window_days as varchar) || ' days' as reason,
+        cast(tickets_in_window.tickets as string) || ' tickets ('
+        || cast(tickets_in_window.high_urgent_tickets as string) || ' high/urgent) created in the last '
+        || cast(ticket_rule.window_days as string) || ' days' as reason,
         'ticket' as source_kind,
         cast(
             case
                 when tickets_in_window.high_urgent_tickets >= ticket_rule.threshold
                     then tickets_in_window.latest_high_urgent_ticket_id
                 else tickets_in_window.latest_ticket_id
-            end as varchar
+            end as string
         ) as source_id
     from tickets_in_window
     cross join ticket_rule

@@ -205,7 +205,7 @@ contract_year_starts as (
             when
                 cast({{ dbt.dateadd('year', '_calendar_years', 'start_date') }} as date) <= snapshot_date
                 then cast({{ dbt.dateadd('year', '_calendar_years', 'start_date') }} as date)
-            else cast({{ dbt.dateadd('year', '_calendar_years - 1', 'start_date') }} as date)
+            else cast({{ dbt.dateadd('year', '(_calendar_years - 1)', 'start_date') }} as date)
         end as contract_year_start
     from contract_years
 ),

@@ -60,7 +60,7 @@ select * from final
 
 -- {{ state.mode }} build ({{ state.reason }}): every account is recomputed
 select
-    cast(null as varchar) as account_id,
+    cast(null as string) as account_id,
     cast(null as date) as changed_from,
     cast(0 as bigint) as changed_records
 where 1 = 0

@@ -119,6 +119,17 @@ pairs as (
     where not reference.is_history
 ),
 
+{% if health_batch_whole_dates() %}
+    -- an engine that overwrites whole dates (Spark): every account at each date of the batch
+    whole_date_pairs as (
+        select
+            accounts.account_id,
+            batch_dates.snapshot_date
+        from accounts
+        cross join (select distinct snapshot_date from pairs) as batch_dates
+    ),
+{% endif %}
+
 final as (
     select
         pairs.account_id,
@@ -127,7 +138,7 @@ final as (
         spine.is_grid_day,
         spine.is_current_snapshot,
         spine.reference_snapshot_date
-    from pairs
+    from {{ 'whole_date_pairs as pairs' if health_batch_whole_dates() else 'pairs' }}
     inner join spine
         on pairs.snapshot_date = spine.snapshot_date
 )

@@ -5,9 +5,8 @@
 {{
     config(
         materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key='activity_date',
         on_schema_change='append_new_columns',
+        **incremental_by_day('activity_date')
     )
 }}
 

@@ -11,10 +11,8 @@
 -#}
 {{
     config(
-        materialized='incremental',
-        incremental_strategy='delete+insert',
-        unique_key=['account_id', 'user_id'],
         on_schema_change='append_new_columns',
+        **incremental_by_key(['account_id', 'user_id'])
     )
 }}
 

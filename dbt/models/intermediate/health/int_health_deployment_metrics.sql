@@ -118,11 +118,11 @@ final as (
         account_snapshots.active_ids,
         coalesce(cumulative_counts.logged_in_ids, 0) as logged_in_ids,
         coalesce(cumulative_counts.core_action_ids, 0) as core_action_ids,
-        cast(account_snapshots.active_ids as double precision)
+        cast(account_snapshots.active_ids as double)
         / nullif(account_snapshots.seats, 0) as id_issue_rate,
-        cast(coalesce(cumulative_counts.logged_in_ids, 0) as double precision)
+        cast(coalesce(cumulative_counts.logged_in_ids, 0) as double)
         / nullif(account_snapshots.active_ids, 0) as login_rate,
-        cast(coalesce(cumulative_counts.core_action_ids, 0) as double precision)
+        cast(coalesce(cumulative_counts.core_action_ids, 0) as double)
         / nullif(account_snapshots.active_ids, 0) as core_action_user_rate
     from account_snapshots
     left join cumulative_counts

@@ -92,7 +92,7 @@ dimension_shares as (
         case
             when dimension_totals.dimension_scored_weight > 0
                 then
-                    {{ fixed_precision('dimension_totals.dimension_weighted_score / dimension_totals.dimension_scored_weight') }}
+                    {{ fixed_precision_ratio('dimension_totals.dimension_weighted_score', 'dimension_totals.dimension_scored_weight') }}
         end as dimension_score,
         account_totals.present_dimension_weight
     from dimension_totals

@@ -69,17 +69,17 @@ metric_values as (
         account_id,
         snapshot_date,
         '{{ metric }}' as metric,
-        cast({{ metric }} as double precision) as value
+        cast({{ metric }} as double) as value
     from {{ relation }}
     {{ "union all" if not loop.last }}
     {% else %}
     -- compiled before the seed exists (dbt compile, sqlfluff on a new warehouse)
     -- noqa: disable=LT02
     select
-        cast(null as varchar) as account_id,
+        cast(null as string) as account_id,
         cast(null as date) as snapshot_date,
-        cast(null as varchar) as metric,
-        cast(null as double precision) as value
+        cast(null as string) as metric,
+        cast(null as double) as value
     where 1 = 0
     -- noqa: enable=LT02
     {% endfor %}

@@ -23,7 +23,7 @@ candidates as (
         overrides.set_at,
         overrides.set_on,
         overrides.set_by,
-        cast(overrides.override_score as double precision) as override_score,
+        cast(overrides.override_score as double) as override_score,
         overrides.reason,
         overrides.expires_on,
         row_number() over (

@@ -68,7 +68,7 @@ final as (
         account_snapshots.account_id,
         account_snapshots.snapshot_date,
         pulse_at_snapshots.recorded_on as pulse_recorded_on,
-        cast(pulse_at_snapshots.pulse as double precision) as csm_pulse
+        cast(pulse_at_snapshots.pulse as double) as csm_pulse
     from account_snapshots
     left join pulse_at_snapshots
         on

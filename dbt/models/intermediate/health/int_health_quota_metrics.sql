@@ -56,7 +56,7 @@ final as (
         consumption.quota_consumption,
         consumption.quota_consumption
         / nullif(
-            cast(consumption.contract_year_days_elapsed as double precision)
+            cast(consumption.contract_year_days_elapsed as double)
             / contract_year.year_days,
             0
         ) as quota_pace

@@ -43,7 +43,7 @@ final as (
         account_snapshots.snapshot_date,
         coalesce(objectives_due.objectives_due, 0) as objectives_due,
         coalesce(objectives_due.objectives_achieved, 0) as objectives_achieved,
-        cast(objectives_due.objectives_achieved as double precision)
+        cast(objectives_due.objectives_achieved as double)
         / nullif(objectives_due.objectives_due, 0) as success_plan_attainment
     from account_snapshots
     left join objectives_due

@@ -29,8 +29,10 @@ account_scores as (
         max(case when dimension = 'adoption' then dimension_score end) as adoption_score,
         max(case when dimension = 'roi' then dimension_score end) as roi_score,
         count(dimension_score) as dimensions_scored,
-        {{ fixed_precision('''sum(case when dimension_score is not null then dimension_weight * dimension_score end)
-        / nullif(sum(case when dimension_score is not null then dimension_weight end), 0)''') }}
+        {{ fixed_precision_ratio(
+            'sum(case when dimension_score is not null then dimension_weight * dimension_score end)',
+            'nullif(sum(case when dimension_score is not null then dimension_weight end), 0)'
+        ) }}
             as health_score
     from dimension_scores
     group by account_id, snapshot_date

@@ -84,7 +84,7 @@ final as (
                 'coalesce(latest_touches.last_personal_touch_on, account_snapshots.customer_since)',
                 'account_snapshots.snapshot_date',
                 'day'
-            ) }} as double precision
+            ) }} as double
         ) as days_since_touch,
         cast(
             case
@@ -96,7 +96,7 @@ final as (
                     ) }} < decision_maker_window.window_days
                     then 1
                 else 0
-            end as double precision
+            end as double
         ) as decision_maker_touch
     from account_snapshots
     cross join decision_maker_window

@@ -156,11 +156,11 @@ final as (
         coalesce(account_windows.weekly_active_ids, 0) as weekly_active_ids,
         coalesce(account_windows.mobile_active_ids, 0) as mobile_active_ids,
         coalesce(account_windows.core_action_events, 0) as core_action_events_week,
-        cast(coalesce(account_windows.weekly_active_ids, 0) as double precision)
+        cast(coalesce(account_windows.weekly_active_ids, 0) as double)
         / nullif(account_snapshots.active_ids, 0) as wau_rate,
-        cast(coalesce(account_windows.mobile_active_ids, 0) as double precision)
+        cast(coalesce(account_windows.mobile_active_ids, 0) as double)
         / nullif(account_snapshots.active_ids, 0) as mobile_wau_rate,
-        cast(coalesce(account_windows.core_action_events, 0) as double precision)
+        cast(coalesce(account_windows.core_action_events, 0) as double)
         / nullif(account_snapshots.active_ids, 0) as core_actions_per_user_week
     from account_snapshots
     left join account_windows

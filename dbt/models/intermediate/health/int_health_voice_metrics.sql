@@ -128,7 +128,7 @@ nps_means as (
         account_id,
         snapshot_date,
         count(*) as nps_respondents,
-        avg(cast(score as double precision)) as nps_recent
+        avg(cast(score as double)) as nps_recent
     from latest_responses
     group by account_id, snapshot_date
 ),
@@ -188,11 +188,11 @@ final as (
     select
         account_snapshots.account_id,
         account_snapshots.snapshot_date,
-        cast(coalesce(seminar_counts.seminars_attended, 0) as double precision)
+        cast(coalesce(seminar_counts.seminars_attended, 0) as double)
             as seminar_attendance_90d,
         coalesce(nps_means.nps_respondents, 0) as nps_respondents,
         nps_means.nps_recent,
-        cast(coalesce(open_tickets.urgent_tickets_open, 0) as double precision)
+        cast(coalesce(open_tickets.urgent_tickets_open, 0) as double)
             as urgent_tickets_open
     from account_snapshots
     left join seminar_counts
