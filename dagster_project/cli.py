@@ -16,6 +16,7 @@ from dagster_project.as_of import as_of_override
 from dagster_project.config import NO_TELEMETRY, PROJECT_ROOT, Settings, executable
 from dagster_project.privacy import apply_umask
 from dagster_project.sources import SOURCES
+from dagster_project.transform.engine import ENGINES, EngineError, default_engine, spark_missing
 from dagster_project.warehouse_lock import WarehouseLock
 
 EXIT_OK, EXIT_NOT_PUBLISHED, EXIT_USAGE = 0, 1, 2
@@ -63,6 +64,12 @@ def _parser() -> argparse.ArgumentParser:
         "--full-refresh",
         action="store_true",
         help="rebuild every incremental model and replay the CTA ledger from scratch",
+    )
+    r.add_argument(
+        "--engine",
+        choices=ENGINES,
+        help="what builds the dbt project: duckdb (default) or spark (local mode; "
+        "`make spark-deps`); env CSWH_ENGINE",
     )
     r.add_argument(
         "--select",
@@ -244,6 +251,12 @@ def cmd_generate(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     settings = _apply_flags(args)
+    try:
+        engine = args.engine or default_engine()
+    except EngineError as exc:
+        raise UsageError(str(exc)) from None
+    if engine == "spark" and (missing := spark_missing()) is not None:
+        raise UsageError(missing)
     if not settings.data_dir.is_dir():
         raise UsageError(
             f"landing zone {settings.data_dir} does not exist: pass --data-dir, set "
@@ -258,7 +271,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     # warehouse; see resources.Warehouse.
     console = RunConsole(settings.dagster_home / "logs")
     outcome = run_pipeline(
-        settings, select=args.select, full_refresh=args.full_refresh, console=console
+        settings,
+        select=args.select,
+        full_refresh=args.full_refresh,
+        console=console,
+        engine=engine,
     )
     print(outcome.summary())
     print(f"  full log: {console.log_path}")

@@ -60,6 +60,21 @@ def _path(var: str) -> Path:
     return path if path.is_absolute() else (PROJECT_ROOT / path)
 
 
+def lake_path() -> Path:
+    """$CSWH_LAKE, else `lake` beside the landing zone (data/lake for the default data/raw)."""
+    if os.environ.get("CSWH_LAKE"):
+        return _path("CSWH_LAKE")
+    return _path("CSWH_DATA_DIR").parent / "lake"
+
+
+def spark_dir() -> Path:
+    """$CSWH_SPARK_DIR, else `<warehouse>.spark` (as dbt/profiles.yml's spark target says)."""
+    if os.environ.get("CSWH_SPARK_DIR"):
+        return _path("CSWH_SPARK_DIR")
+    warehouse = _path("CSWH_WAREHOUSE")
+    return warehouse.with_name(warehouse.name + ".spark")
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
@@ -70,6 +85,11 @@ class Settings:
     docs_dir: Path
     dagster_home: Path
     as_of: str | None  # YYYY-MM-DD, or None = latest usage activity_date
+    # The lake (dagster_project/lake.py): the raw layer as Parquet, read by both engines.
+    # Default: `lake` beside the landing zone (data/lake for data/raw), never inside it.
+    lake: Path = Path()
+    # Spark's tables, Derby metastore and scratch; the profile's default is the same.
+    spark_dir: Path = Path()
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -82,6 +102,8 @@ class Settings:
             docs_dir=_path("CSWH_DOCS_DIR"),
             dagster_home=_path("DAGSTER_HOME"),
             as_of=os.environ.get("CSWH_AS_OF") or None,
+            lake=lake_path(),
+            spark_dir=spark_dir(),
         )
 
     def export(self) -> None:
@@ -94,6 +116,8 @@ class Settings:
             CSWH_APP_DB=str(self.app_db),
             CSWH_DOCS_DIR=str(self.docs_dir),
             DAGSTER_HOME=str(self.dagster_home),
+            CSWH_LAKE=str(self.lake),
+            CSWH_SPARK_DIR=str(self.spark_dir),
         )
         if self.as_of:
             os.environ["CSWH_AS_OF"] = self.as_of

@@ -103,13 +103,16 @@ def run_pipeline(
     select: str | None = None,
     full_refresh: bool = False,
     console: RunConsole | None = None,
+    engine: str | None = None,
 ) -> RunOutcome:
     """Run the whole job, or with ``select`` one source system and what depends on it.
     ``full_refresh`` rebuilds every incremental model and replays the CTA ledger.
-    ``console`` shows the run's progress from its events and takes its output to a log."""
+    ``console`` shows the run's progress from its events and takes its output to a log.
+    ``engine`` (duckdb or spark; tag cswh/engine) builds the dbt project; None: CSWH_ENGINE."""
 
     from dagster_project.definitions import data_docs_asset, defs, selection_by_source
     from dagster_project.transform.assets import FULL_REFRESH_TAG
+    from dagster_project.transform.engine import ENGINE_TAG
 
     job = defs.resolve_job_def("cswh_job")
     select = _widen_if_d_moved(settings, select)
@@ -130,6 +133,7 @@ def run_pipeline(
                     PID_TAG: str(os.getpid()),
                     HOST_TAG: socket.gethostname(),
                     **({FULL_REFRESH_TAG: "true"} if full_refresh else {}),
+                    **({ENGINE_TAG: engine} if engine else {}),
                 },
             )
         failures = [

@@ -114,6 +114,7 @@ def test_runs_are_recorded_in_dagster_home(first_run) -> None:
     [
         (["run", "--data-dir", "/nonexistent/zone"], "does not exist"),
         (["run", "--as-of", "2026-13-01"], "not a date"),
+        (["run", "--engine", "oracle"], "argument --engine: invalid choice: 'oracle'"),
         (["generate", "--out", "/tmp/x", "--accounts", "0"], "at least 1"),
     ],
 )
@@ -121,3 +122,9 @@ def test_usage_errors_exit_2(tmp_path: Path, args: list[str], message: str) -> N
     result = run_cswh(*args, env=cswh_env(tmp_path))
     assert result.returncode == 2
     assert message in result.stderr
+
+
+def test_an_unknown_engine_in_the_environment_exits_2(tmp_path: Path) -> None:
+    result = run_cswh("run", env=cswh_env(tmp_path, CSWH_ENGINE="oracle"))
+    assert result.returncode == 2
+    assert "CSWH_ENGINE: unknown engine 'oracle'; expected one of duckdb, spark" in result.stderr

@@ -17,8 +17,13 @@ from dagster_dbt import (
 )
 
 from dagster_project.as_of import resolve_as_of
+from dagster_project.config import Settings
+from dagster_project.lake import write_lake
+from dagster_project.lake import write_run_context as write_lake_run_context
 from dagster_project.resources import Warehouse
+from dagster_project.transform.engine import engine_of, spark_missing
 from dagster_project.transform.project import dbt_project
+from dagster_project.transform.spark_import import export_args, import_published
 
 # dbt folder (first path component under models/) -> Dagster asset group.
 _GROUPS = {"staging": "staging", "intermediate": "intermediate", "marts": "marts"}
@@ -58,20 +63,66 @@ def is_full_refresh(tags: Mapping[str, str]) -> bool:
     manifest=dbt_project.manifest_path, project=dbt_project, dagster_dbt_translator=translator
 )
 def dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, warehouse: Warehouse):
+    engine = engine_of(context.run.tags)
+    if engine == "spark" and (missing := spark_missing()) is not None:
+        raise dg.Failure(missing)
     as_of = resolve_as_of(warehouse.path)
     full_refresh = is_full_refresh(context.run.tags)
     context.log.info(
-        f"as-of date D = {as_of or '(no usage data yet)'}"
+        f"as-of date D = {as_of or '(no usage data yet)'}; engine {engine}"
         + ("; full refresh: every model rebuilt, CTA ledger replayed" if full_refresh else "")
     )
+    settings = Settings.from_env()
+    # The lake is the raw layer both engines read: every run writes it, whatever the engine.
+    with warehouse.connect() as con:
+        written = write_lake(con, settings.lake, rebuild=full_refresh)
+    context.log.info(f"{written.summary()} ({settings.lake})")
     write_run_context(warehouse, context.run_id, as_of, full_refresh)
     # Unit tests check the SQL, not the data: they run in `make test` (tests/test_dbt.py),
     # not in every production build.
     args = ["build", "--exclude-resource-type", "unit_test"]
+    args += ["--full-refresh"] if full_refresh else []
+    if engine == "spark":
+        yield from spark_build(context, dbt, warehouse, settings, as_of, full_refresh, args)
+        return
     with _profile_env(warehouse.path):
-        invocation = dbt.cli(args + (["--full-refresh"] if full_refresh else []), context=context)
+        invocation = dbt.cli(args, context=context)
     yield from invocation.stream()
     keep_partial_parse(invocation.target_path)
+    prune_target_dirs()
+
+
+def spark_build(
+    context: dg.AssetExecutionContext,
+    dbt: DbtCliResource,
+    warehouse: Warehouse,
+    settings: Settings,
+    as_of: date | None,
+    full_refresh: bool,
+    args: list[str],
+):
+    """The dbt build on Spark (target ``spark``), then its published models and seeds exported
+    as Parquet and imported into the DuckDB warehouse (spark_import.py), where the GX suites
+    and publish read them as they read a DuckDB build. GX runs there, on DuckDB, not through a
+    Spark datasource: the suites' cross-table checks are DuckDB SQL, and the marts are small.
+    Spark reads the lake (the dbt project's on-run-start registers its folders) and the run
+    context written there; DuckDB's meta.run_context is written too (as_of.last_run_as_of)."""
+    write_lake_run_context(settings.lake, context.run_id, as_of, full_refresh)
+    target = ["--target", "spark"]
+    with _profile_env(warehouse.path):
+        invocation = dbt.cli(args + target, context=context)
+        yield from invocation.stream()
+        export_dir = settings.spark_dir / "export"
+        shutil.rmtree(export_dir, ignore_errors=True)
+        # No context: dagster-dbt would add the run's --select, which run-operation refuses.
+        dbt.cli(
+            ["run-operation", "export_published", "--args", export_args(export_dir), *target]
+        ).wait()
+    # The manifest of the Spark build: its configs are Spark's (partition_by, file_format).
+    with warehouse.connect() as con:
+        imported = import_published(con, export_dir, invocation.target_path / "manifest.json")
+    rows = sum(t.rows for t in imported)
+    context.log.info(f"imported {len(imported)} tables ({rows:,} rows) from Spark into DuckDB")
     prune_target_dirs()
 
 
@@ -120,6 +171,11 @@ def prune_target_dirs() -> None:
     )
     for old in runs[:-KEEP_TARGET_DIRS]:
         shutil.rmtree(old, ignore_errors=True)
+
+
+# meta.run_context's columns (macro create_run_context makes the same table); the lake's copy
+# for a Spark build (lake.write_run_context) is written from this too.
+RUN_CONTEXT_COLUMNS = {"as_of_date": "date", "run_id": "varchar", "full_refresh": "boolean"}
 
 
 def write_run_context(
