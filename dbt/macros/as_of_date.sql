@@ -53,8 +53,11 @@
     (empty) when the lake has no file for it; meta.cta_evaluations is a table of Spark's own. -#}
 {% macro spark__create_run_context() -%}
     {%- if execute -%}
-        {#- default as in the lake's contract: <CSWH_DATA_DIR>/lake -#}
-        {%- set lake = env_var('CSWH_LAKE', env_var('CSWH_DATA_DIR', 'data/raw') ~ '/lake').rstrip('/') -%}
+        {#- cswh exports CSWH_LAKE (config.lake_path() is the one home of its default) -#}
+        {%- set lake = env_var('CSWH_LAKE', '').rstrip('/') -%}
+        {%- if not lake -%}
+            {{ exceptions.raise_compiler_error("CSWH_LAKE is not set: the spark target reads its sources from the lake (cswh sets it, by default data/lake beside the landing zone data/raw; export it when running dbt by hand)") }}
+        {%- endif -%}
         {%- set tables = [] -%}
         {%- for node in graph.sources.values() -%}
             {%- do tables.append((node.schema, node.identifier)) -%}
