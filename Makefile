@@ -85,8 +85,8 @@ test: dbt-manifest browser terminal spark-deps
 	$(BIN)/pytest $(if $(filter 0,$(TEST_WORKERS)),,-n $(TEST_WORKERS) --dist loadfile)
 
 # Benchmarks print figures; not part of `make test`. SCALE = accounts; HISTORY_YEARS = the
-# longer history the daily run is also measured on (0: skip). ENGINE=spark: the full and daily
-# runs on Spark local beside DuckDB, phase by phase.
+# longer history the daily run is also measured on (0: skip). ENGINE=spark: a full run on
+# Spark local beside the same run on DuckDB, phase by phase.
 SCALE ?= 1000
 HISTORY_YEARS ?= 5
 ENGINE ?= duckdb

@@ -105,6 +105,13 @@ def _types(model: Model, kinds: set[TokenType]) -> int:
     return sum(1 for t in model.tokens if t.token_type in kinds)
 
 
+def _varchar(model: Model) -> int:
+    """A varchar / text type; `string` (the same type on DuckDB, the one Spark takes) is not."""
+    return sum(
+        1 for t in model.tokens if t.token_type in _STRING_TYPES and t.text.lower() != "string"
+    )
+
+
 def _sequence(model: Model, first: TokenType, then: set[TokenType]) -> int:
     toks = model.tokens
     return sum(
@@ -330,7 +337,7 @@ CONSTRUCTS: list[Construct] = [
         "string_type",
         "varchar / text type",
         "DDL and seeds: 'VARCHAR requires a length'; `string` works on both engines",
-        lambda m: _types(m, _STRING_TYPES),
+        _varchar,
     ),
     Construct(
         "duckdb_int_types",
