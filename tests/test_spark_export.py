@@ -156,9 +156,11 @@ def test_spark_export_and_duckdb_import_give_duckdbs_tables(tmp_path: Path) -> N
 # data_type for them (spark_import's rule 2). Left to the port's days_between (a cast on Spark).
 DAY_COUNTS = {
     ("marts.dim_accounts", "days_to_renewal"),
+    ("marts.fct_account_health", "days_to_renewal"),
     ("marts.fct_cta_candidates", "age_days"),
     ("marts.fct_cta_candidates", "days_overdue"),
     ("marts.fct_tickets", "days_to_solve"),
+    ("marts.fct_usage_weekly", "days_in_week"),
 }
 
 
