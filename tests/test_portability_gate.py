@@ -49,9 +49,9 @@ def test_portable_sql_passes(tmp_path: Path, target: str) -> None:
     [
         ("select a::int as a from t", "`::` cast"),
         ("select cast(a as varchar) as a from t", "varchar / text type"),
-        ("select string_agg(a, ',' order by a) as s from t", "ORDER BY inside the call"),
+        ("select string_agg(a, ',' order by a) as s from t", "agg(x, sep order by y)"),
         ("select a from t qualify row_number() over (order by a) = 1", "QUALIFY"),
-        ("select [1, 2] as l", "list literal"),
+        ("select [1, 2] as l", "[a, b] list literal"),
         ("select date_diff('day', a, b) as d from t", "date_diff('part', a, b)"),
     ],
 )
