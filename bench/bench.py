@@ -427,16 +427,7 @@ def main() -> int:
         f"| **full run / floor** (long-run aim 3x) | **{base.full.wall_s / floor_s:.1f}x** |",
         f"| usage rows per second, full run | {rows / base.full.wall_s:,.0f} |",
     ]
-    head = (
-        f"cswh benchmark: {args.accounts:,} accounts, {rows:,} usage rows, "
-        f"{dt.date.today()}, commit {_commit()}, "
-        f"{os.cpu_count()} cores, {_memory_gb():.0f} GB"
-    )
-    text = "\n".join([head, "", *table])
-    print(text)
-    if args.markdown:
-        write_section(args.markdown, args.accounts, text)
-    return 0
+    return _report(args, "cswh benchmark", rows, table)
 
 
 def compare_engines(args: argparse.Namespace) -> int:
@@ -474,15 +465,19 @@ def compare_engines(args: argparse.Namespace) -> int:
     for label, run in (("DuckDB", d), ("Spark", s)):
         slow = ", ".join(f"{m} {sec:.1f} s" for m, sec in run.slowest_models)
         lines.append(f"| slowest dbt nodes, {label} | {slow} | | |")
+    return _report(args, "cswh benchmark, Spark local beside DuckDB", rows, lines)
+
+
+def _report(args: argparse.Namespace, title: str, rows: int, table: list[str]) -> int:
+    """Print the table under a line saying what was measured where; keep it in --markdown."""
     head = (
-        f"cswh benchmark, Spark local beside DuckDB: {args.accounts:,} accounts, {rows:,} usage "
-        f"rows, {dt.date.today()}, commit {_commit()}, {os.cpu_count()} cores, "
-        f"{_memory_gb():.0f} GB"
+        f"{title}: {args.accounts:,} accounts, {rows:,} usage rows, {dt.date.today()}, "
+        f"commit {_commit()}, {os.cpu_count()} cores, {_memory_gb():.0f} GB"
     )
-    text = "\n".join([head, "", *lines])
+    text = "\n".join([head, "", *table])
     print(text)
     if args.markdown:
-        write_section(args.markdown, args.accounts, text, engine="spark")
+        write_section(args.markdown, args.accounts, text, engine=args.engine)
     return 0
 
 
