@@ -176,19 +176,21 @@ def _phase(step_key: str) -> str:
 
 
 def _slowest_models(n: int = 5) -> list[tuple[str, float]]:
-    """The slowest dbt nodes of the latest dbt invocation (dagster-dbt target folders)."""
+    """The slowest dbt nodes of the latest dbt build (dagster-dbt target folders; a Spark run
+    ends with a `run-operation`, whose results hold no model)."""
     results = sorted(
         (DBT_PROJECT_DIR / "target").glob("*/run_results.json"), key=lambda p: p.stat().st_mtime
     )
-    if not results:
-        return []
-    data = json.loads(results[-1].read_text())
-    timed = [
-        (r["unique_id"].split(".")[-1], float(r.get("execution_time") or 0.0))
-        for r in data["results"]
-        if r["unique_id"].startswith(("model.", "seed."))
-    ]
-    return sorted(timed, key=lambda t: -t[1])[:n]
+    for path in reversed(results):
+        data = json.loads(path.read_text())
+        timed = [
+            (r["unique_id"].split(".")[-1], float(r.get("execution_time") or 0.0))
+            for r in data["results"]
+            if r["unique_id"].startswith(("model.", "seed."))
+        ]
+        if timed:
+            return sorted(timed, key=lambda t: -t[1])[:n]
+    return []
 
 
 def measured_run(root: Path, zone: Path, engine: str = "duckdb") -> RunFigures:
@@ -506,7 +508,12 @@ def write_section(markdown: Path, accounts: int, text: str, engine: str = "duckd
             heading, _, body = block.partition("\n")
             sections["## " + heading] = body.strip("\n")
     sections[title] = text
-    order = sorted(sections, key=lambda h: int("".join(c for c in h.split("(")[0] if c.isdigit())))
+
+    def scale(heading: str) -> tuple[int, str]:
+        digits = "".join(c for c in heading.split("(")[0] if c.isdigit())
+        return (int(digits) if digits else 10**9, heading)  # other sections after the scales
+
+    order = sorted(sections, key=scale)
     body = "\n\n".join(f"{h}\n\n{sections[h]}" for h in order)
     markdown.write_text(
         "# Benchmark results\n\nThe latest run of each scale on this machine; "
