@@ -18,7 +18,8 @@ from tests.engine_runs import (
     build_both,
 )
 
-pytestmark = pytest.mark.slow
+# Two whole pipeline runs (one of them on Spark) happen in the first test's setup.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(3600)]
 
 ZONE = {"accounts": 300, "seed": 11, "start": date(2025, 11, 1), "end": date(2026, 10, 31)}
 

@@ -26,7 +26,8 @@ from tests.engine_runs import (
 )
 from tests.test_scenarios import OUTCOMES
 
-pytestmark = pytest.mark.slow
+# Two whole pipeline runs (one of them on Spark) happen in the first test's setup.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(3600)]
 
 
 @pytest.fixture(scope="module")
