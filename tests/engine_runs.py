@@ -58,7 +58,9 @@ def build_both(tmp_path_factory, zone: Path, *run_args: str) -> EngineBuilds:
 def spark_portability_gate(root: Path) -> subprocess.CompletedProcess:
     """bench/portability.py --check on the project compiled for Spark (against the Spark
     build's own metastore, so macros that look up relations find them)."""
-    env = cswh_env(root, CSWH_PERSON_KEY_SALT=SALT)
+    # dbt's compile runs the on-run-start hook, which registers the lake's folders: the run's
+    # own lake (beside its landing zone), not the scratch one the gate would make.
+    env = cswh_env(root, CSWH_PERSON_KEY_SALT=SALT, CSWH_LAKE=str(root / "lake"))
     return subprocess.run(
         [sys.executable, "bench/portability.py", "--check", "--target", "spark"],
         env=env,
