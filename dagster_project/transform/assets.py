@@ -187,10 +187,15 @@ def write_run_context(
     (macro create_run_context), so dbt on its own finds it too."""
     with warehouse.connect() as con:
         con.execute("create schema if not exists meta")
-        con.execute("create table if not exists meta.run_context (as_of_date date, run_id varchar)")
-        con.execute("alter table meta.run_context add column if not exists full_refresh boolean")
+        columns = ", ".join(f"{c} {t}" for c, t in RUN_CONTEXT_COLUMNS.items())
+        con.execute(f"create table if not exists meta.run_context ({columns})")
+        # A warehouse made before a column was added gains it.
+        for column, kind in RUN_CONTEXT_COLUMNS.items():
+            con.execute(f"alter table meta.run_context add column if not exists {column} {kind}")
         con.execute("delete from meta.run_context")
+        values = {"as_of_date": as_of, "run_id": run_id, "full_refresh": full_refresh}
         con.execute(
-            "insert into meta.run_context (as_of_date, run_id, full_refresh) values (?, ?, ?)",
-            [as_of, run_id, full_refresh],
+            f"insert into meta.run_context ({', '.join(RUN_CONTEXT_COLUMNS)}) "
+            f"values ({', '.join('?' for _ in RUN_CONTEXT_COLUMNS)})",
+            [values[c] for c in RUN_CONTEXT_COLUMNS],
         )
