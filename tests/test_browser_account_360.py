@@ -96,11 +96,13 @@ def _form(page, heading: str):
     return page.locator('[data-testid="stForm"]').filter(has_text=heading)
 
 
-def _submit(page, form, button: str, outcome: str) -> None:
-    """Press a form's button and wait for the page's answer: "success" or "error"."""
+def _submit(page, form, button: str, outcome: str, says: str) -> None:
+    """Press a form's button and wait for the page's answer to it: a "success" or "error"
+    alert that ``says`` this. (The alert of an earlier form may still be on the page while
+    the rerun starts: waiting for any alert would read the page before this answer.)"""
     form.get_by_role("button", name=re.compile(button)).click()
     kind = "Success" if outcome == "success" else "Error"
-    page.locator(f'[data-testid="stAlertContent{kind}"]').wait_for()
+    page.locator(f'[data-testid="stAlertContent{kind}"]').filter(has_text=says).wait_for()
     settle(page)
 
 
@@ -132,14 +134,14 @@ def test_override_and_pulse_set_on_account_360_show_after_the_next_run(live, tal
     # a blank reason: the reasons shown, nothing written
     override = _form(page, "Health override")
     override.get_by_label("Override score / 上書きスコア (0-100)").fill("12")
-    _submit(page, override, "Set override", "error")
+    _submit(page, override, "Set override", "error", "nothing was saved")
     page.screenshot(path=str(SHOTS / "account-360-override-error.png"))
     assert page.get_by_text("reason: required value is missing").count() == 1
     assert app_store.read_rows("overrides", live["app_db"]) == []
 
     # the reason given: recorded, confirmed, listed as pending
     override.get_by_label("Reason / 理由 (required)").fill(REASON)
-    _submit(page, override, "Set override", "success")
+    _submit(page, override, "Set override", "success", "Override 12 until")
     assert (
         "shown after the next run"
         in page.locator('[data-testid="stAlertContentSuccess"]').inner_text()
@@ -148,7 +150,7 @@ def test_override_and_pulse_set_on_account_360_show_after_the_next_run(live, tal
     pulse = _form(page, "CSM pulse")
     pulse.get_by_text("2 · 懸念あり").click()
     pulse.get_by_label("Note / メモ").fill(PULSE_NOTE)
-    _submit(page, pulse, "Record pulse", "success")
+    _submit(page, pulse, "Record pulse", "success", "Pulse 2 / 5 recorded")
     assert page.get_by_text("Recorded for this account since the last publish (2)").count() == 1
     page.screenshot(path=str(SHOTS / "account-360-recorded.png"))
 
