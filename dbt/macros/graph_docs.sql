@@ -33,19 +33,24 @@
 {%- endmacro %}
 
 {#- A select of literal rows, one per entry, with the given text fields and a sort_order
-    (the entry's position); an empty, typed select when there are no entries. -#}
+    (the entry's position); an empty, typed select when there are no entries. One VALUES
+    list, not a select per entry joined by union all: Spark plans a union of a thousand
+    selects for tens of seconds, an inline table at once. -#}
 {% macro entry_rows(entries, fields) -%}
-    {%- for e in entries %}
-        select
-            {%- for f in fields %}
-                {% if e[f] is none -%}
-                    cast(null as {{ dbt.type_string() }})
-                {%- else -%}
-                    cast('{{ e[f] | string | trim | replace("'", "''") }}' as {{ dbt.type_string() }})
-                {%- endif %} as {{ f }},
+    {%- if entries %}
+        select * from (
+            values
+            {%- for e in entries %}
+                (
+                    {%- for f in fields -%}
+                        {%- if e[f] is none -%}
+                            cast(null as {{ dbt.type_string() }})
+                        {%- else -%}
+                            cast('{{ e[f] | string | trim | replace("'", "''") }}' as {{ dbt.type_string() }})
+                        {%- endif %}, {% endfor -%}
+                    {{ loop.index }}){{ ',' if not loop.last }}
             {%- endfor %}
-            {{ loop.index }} as sort_order
-        {% if not loop.last %}union all{% endif %}
+        ) as entry_values ({{ fields | join(', ') }}, sort_order)
     {%- else %}
         select
             {%- for f in fields %}
@@ -53,5 +58,5 @@
             {%- endfor %}
             0 as sort_order
         where 1 = 0
-    {%- endfor %}
+    {%- endif %}
 {%- endmacro %}

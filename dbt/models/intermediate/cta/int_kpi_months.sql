@@ -9,7 +9,7 @@
 --                          (var fiscal_year_start_month, April by default);
 --   period_start_snapshot_date = the first snapshot date of that fiscal year.
 
-with recursive
+with
 
 contracts as (
     select * from {{ ref('int_contracts') }}
@@ -31,17 +31,15 @@ bounds as (
     cross join as_of
 ),
 
+-- the month starts among the days from the first month to the last (not a recursive
+-- CTE: Spark runs each level of a recursion as its own job, a month each)
 months as (
-    select first_month as month_start
-    from bounds
-    where first_month is not null
-
-    union all
-
-    select {{ add_months('months.month_start', 1) }} as month_start
-    from months
-    cross join bounds
-    where months.month_start < bounds.last_month
+    select days.day as month_start
+    from (
+        {{ date_range_rows('bounds.first_month', 'bounds.last_month', 'bounds') }}
+        where bounds.first_month is not null
+    ) as days
+    where {{ month_start('days.day') }} = days.day
 ),
 
 month_bounds as (
