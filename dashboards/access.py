@@ -9,6 +9,7 @@ signed-in user's name: no page asks for it.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Protocol
@@ -18,20 +19,21 @@ import serving_data as data
 from dagster_project import app_store
 
 ANY, OWN = "any account", "own accounts"
-# action -> {role: which accounts}; a role not listed may not do it (manager and auditor: read).
-WRITES: dict[str, dict[str, str]] = {
-    "record_outcome": {"cs_ops": ANY, "csm": OWN},
-    "record_pulse": {"cs_ops": ANY, "csm": OWN},
-    "record_override": {"cs_ops": ANY, "csm": OWN},
-    "record_opt_out": {"cs_ops": ANY},
-    "hold_outbox": {"cs_ops": ANY},
-}
-WHAT = {
-    "record_outcome": "record CTA outcomes",
-    "record_pulse": "record pulses",
-    "record_override": "set health overrides",
-    "record_opt_out": "record opt-outs",
-    "hold_outbox": "hold or release messages",
+
+
+@dataclass(frozen=True)
+class Write:
+    what: str  # what it does, as the refusal words it ("the csm role may not <what>")
+    scopes: dict[str, str]  # role -> ANY or OWN; a role not listed may not do it
+
+
+# action -> its Write (manager and auditor: read only).
+WRITES: dict[str, Write] = {
+    "record_outcome": Write("record CTA outcomes", {"cs_ops": ANY, "csm": OWN}),
+    "record_pulse": Write("record pulses", {"cs_ops": ANY, "csm": OWN}),
+    "record_override": Write("set health overrides", {"cs_ops": ANY, "csm": OWN}),
+    "record_opt_out": Write("record opt-outs", {"cs_ops": ANY}),
+    "hold_outbox": Write("hold or release messages", {"cs_ops": ANY}),
 }
 
 
@@ -79,7 +81,7 @@ def can(user: Person | None, action: str, account_id: str | None = None) -> bool
     """May ``user`` do ``action`` (on ``account_id``, for account writes)?"""
     if user is None:
         return False
-    scope = WRITES[action].get(user.role)
+    scope = WRITES[action].scopes.get(user.role)
     if scope == ANY:
         return True
     if scope == OWN:
@@ -90,7 +92,7 @@ def can(user: Person | None, action: str, account_id: str | None = None) -> bool
 
 def may_write(user: Person | None, action: str) -> bool:
     """May ``user`` do ``action`` on some account (whether to show the form at all)?"""
-    return user is not None and user.role in WRITES[action]
+    return user is not None and user.role in WRITES[action].scopes
 
 
 def check(user: Person | None, action: str, account_id: str | None = None) -> None:
@@ -98,14 +100,16 @@ def check(user: Person | None, action: str, account_id: str | None = None) -> No
         return
     if user is None:
         raise NotAllowed("Not allowed: nobody is signed in")
-    if WRITES[action].get(user.role) == OWN:
+    if WRITES[action].scopes.get(user.role) == OWN:
         owner = owner_of(account_id)
         whose = f"its CSM is {owner}" if owner else "it has no CSM in the serving copy"
         raise NotAllowed(
-            f"Not allowed / 権限がありません: {user.name} ({user.role}) may {WHAT[action]} only "
+            f"Not allowed / 権限がありません: {user.name} ({user.role}) may {WRITES[action].what} only "
             f"for their own accounts; account {account_id} is not theirs ({whose})"
         )
-    raise NotAllowed(f"Not allowed / 権限がありません: the {user.role} role may not {WHAT[action]}")
+    raise NotAllowed(
+        f"Not allowed / 権限がありません: the {user.role} role may not {WRITES[action].what}"
+    )
 
 
 def record_outcome(
