@@ -28,7 +28,9 @@ from dagster_project.config import DBT_PROJECT_DIR
 from dagster_project.seeds import read_seed
 from tests.support import cswh_env, query_dicts, run_cswh
 
-pytestmark = pytest.mark.slow
+# Six whole runs happen in the module fixture, charged to the first test's setup: 382 s in
+# CI, 654 s on a slower machine (2026-12-06), too near pytest-timeout's 900 s default.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1800)]
 
 D = date(2026, 10, 20)  # a Tuesday
 SUNDAY = date(2026, 10, 25)
